@@ -1,0 +1,401 @@
+/**
+ * The mesh reducer: `(MeshState, Event) -> [MeshState, Effect[]]`.
+ *
+ * Theory of operation. Every lifecycle rule of SPEC.md lives here, one case per rule; the
+ * interpreter only turns real events into `Event`s and carries out the `Effect`s.
+ *
+ * 1. `InitializeRequested`: the id must be an integer in 1..2147483647 and the mesh not already
+ *    initialized (call `close()` first). Status becomes `CONNECTED`, or `CONNECTING` for a
+ *    server-compatible client (id != 1). Peers added earlier that are already connected are then
+ *    announced as rule 4/6 say.
+ * 2. `AddPeerRequested` checks, in this order: id; lifetime (integer 0..65535); refuse flag; W3C
+ *    shape; connection state `"new"`; duplicate id; own id. A passing request adds the peer and
+ *    emits `CreateChannels` (rule 3). `ChannelCreateFailed` undoes the add: `DiscardChannels`,
+ *    reply `FAILED`.
+ * 3. `CreateChannels` carries the three negotiated channel inits ({@link CHANNEL_SPECS}).
+ * 4. After every observation a peer that is ready (connection `"connected"`, three channels
+ *    `"open"`) and not yet announced is announced with `peer_connected`, unless gated (rule 6).
+ * 5. A connection state of `"disconnected"`, `"failed"` or `"closed"`, or a channel closing,
+ *    closed or errored, removes the peer as rule 7 does.
+ * 6. Server compatibility (id != 1): announcements wait while the status is not `CONNECTED`. When
+ *    peer 1 becomes ready: `peer_connected(1)`, `connection_succeeded`, then every other ready
+ *    peer in ascending id order, and the status becomes `CONNECTED`.
+ * 7. `RemovePeerRequested`: unknown id replies `ERR_DOES_NOT_EXIST`. Otherwise `ClosePeer`, then
+ *    `peer_disconnected` if the peer was announced, then (server compatibility, peer 1)
+ *    `server_disconnected` and status `DISCONNECTED`.
+ * 8. `CloseRequested`: `ClosePeer` for every peer, `DropPackets`, id 0, target 0, status
+ *    `DISCONNECTED`, no signals. Idempotent.
+ * 9. `RefuseNewConnectionsSet` only affects later `AddPeerRequested`. `TransferModeSet` and
+ *    `TargetPeerSet` validate their value.
+ *
+ * A rejected request returns the very same state object plus one `Reply` with the error and the
+ * reason. Observations about unknown peers change nothing (they are late events of a peer that was
+ * already removed).
+ *
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { ConnectionStatus, GodotError, MAX_PEER_ID, TransferMode } from "./constants.ts";
+import type { ChannelSpec, Effect, Reply } from "./effects.ts";
+import type {
+  AddPeerRequested,
+  ChannelCreateFailed,
+  ChannelErrored,
+  ChannelStateChanged,
+  ConnectionStateChanged,
+  Event,
+  InitializeRequested,
+  RemovePeerRequested,
+  TargetPeerSet,
+} from "./events.ts";
+import { initialState, isPeerReady, type MeshState, type PeerState } from "./state.ts";
+import { check, checkPeerId, firstFailure, isPeerId, type Rejection, show } from "./_validate.ts";
+
+/** What the reducer returns: the next state and the effects to carry out, in order. */
+export type Step = readonly [MeshState, readonly Effect[]];
+
+/** The largest `unreliableLifetime`: W3C `maxPacketLifeTime` is an unsigned short. */
+export const MAX_LIFETIME = 65535;
+
+/**
+ * The three pre-negotiated channels of SPEC rule 3, for a given unreliable lifetime.
+ *
+ * @example
+ * ```ts
+ * import { CHANNEL_SPECS } from "./reduce.ts";
+ * console.log(CHANNEL_SPECS(1)[2]);
+ * // { label: "unreliable", init: { negotiated: true, id: 3, ordered: false, maxPacketLifeTime: 1 } }
+ * ```
+ */
+export function CHANNEL_SPECS(lifetime: number): readonly [ChannelSpec, ChannelSpec, ChannelSpec] {
+  return [
+    { label: "reliable", init: { negotiated: true, id: 1, ordered: true } },
+    {
+      label: "ordered",
+      init: { negotiated: true, id: 2, ordered: true, maxPacketLifeTime: lifetime },
+    },
+    {
+      label: "unreliable",
+      init: { negotiated: true, id: 3, ordered: false, maxPacketLifeTime: lifetime },
+    },
+  ];
+}
+
+const OK_REPLY: Reply = { type: "Reply", error: GodotError.OK, message: "" };
+
+function reject(state: MeshState, rejection: Rejection): Step {
+  return [state, [{ type: "Reply", error: rejection.error, message: rejection.message }]];
+}
+
+function withPeers(state: MeshState, peers: ReadonlyMap<number, PeerState>): MeshState {
+  return { ...state, peers };
+}
+
+function setPeer(state: MeshState, peer: PeerState): MeshState {
+  const peers = new Map(state.peers);
+  peers.set(peer.id, peer);
+  return withPeers(state, peers);
+}
+
+function deletePeer(state: MeshState, id: number): MeshState {
+  const peers = new Map(state.peers);
+  peers.delete(id);
+  return withPeers(state, peers);
+}
+
+function ascendingIds(state: MeshState): number[] {
+  return [...state.peers.keys()].sort((a, b) => a - b);
+}
+
+/** Whether announcements wait for peer 1 (rule 6). */
+function gated(state: MeshState): boolean {
+  return state.status !== ConnectionStatus.CONNECTED;
+}
+
+/** Rules 4 and 6: announce every ready, unannounced peer that may be announced now. */
+function announce(state: MeshState): Step {
+  const effects: Effect[] = [];
+  let next = state;
+  if (gated(state)) {
+    const server = state.peers.get(1);
+    const serverArrives = state.serverCompatibility && state.uniqueId !== 1 &&
+      server !== undefined &&
+      !server.announced && isPeerReady(server);
+    if (!serverArrives) return [state, effects];
+    next = setPeer({ ...next, status: ConnectionStatus.CONNECTED }, { ...server, announced: true });
+    effects.push(
+      { type: "Emit", signal: "peer_connected", peerId: 1 },
+      { type: "Emit", signal: "connection_succeeded" },
+    );
+  }
+  for (const id of ascendingIds(next)) {
+    const peer = next.peers.get(id)!;
+    if (!peer.announced && isPeerReady(peer)) {
+      next = setPeer(next, { ...peer, announced: true });
+      effects.push({ type: "Emit", signal: "peer_connected", peerId: id });
+    }
+  }
+  return [next, effects];
+}
+
+/** Rule 7 without the reply: drop the peer, close it, emit what is owed. */
+function dropPeer(state: MeshState, peer: PeerState): Step {
+  let next = deletePeer(state, peer.id);
+  const effects: Effect[] = [{ type: "ClosePeer", peerId: peer.id }];
+  if (peer.announced) {
+    effects.push({ type: "Emit", signal: "peer_disconnected", peerId: peer.id });
+    if (state.serverCompatibility && peer.id === 1) {
+      effects.push({ type: "Emit", signal: "server_disconnected" });
+      next = { ...next, status: ConnectionStatus.DISCONNECTED };
+    }
+  }
+  return [next, effects];
+}
+
+function initialize(state: MeshState, event: InitializeRequested): Step {
+  const { peerId, serverCompatibility } = event;
+  const verdict = firstFailure([
+    () => checkPeerId(peerId, "initialize"),
+    () =>
+      check(
+        typeof serverCompatibility === "boolean",
+        GodotError.ERR_INVALID_PARAMETER,
+        () => `initialize: serverCompatibility must be a boolean, got ${show(serverCompatibility)}`,
+      ),
+    () =>
+      check(
+        state.uniqueId === 0,
+        GodotError.ERR_ALREADY_IN_USE,
+        () =>
+          `initialize: the mesh is already initialized as peer ${state.uniqueId}; call close() first`,
+      ),
+    () =>
+      check(
+        !state.peers.has(peerId),
+        GodotError.ERR_INVALID_PARAMETER,
+        () => `initialize: ${peerId} is already the id of a remote peer in this mesh`,
+      ),
+  ]);
+  if (E.isLeft(verdict)) return reject(state, verdict.left);
+  const status = serverCompatibility && peerId !== 1
+    ? ConnectionStatus.CONNECTING
+    : ConnectionStatus.CONNECTED;
+  const [next, effects] = announce({ ...state, uniqueId: peerId, serverCompatibility, status });
+  return [next, [...effects, OK_REPLY]];
+}
+
+function addPeer(state: MeshState, event: AddPeerRequested): Step {
+  const { peerId, lifetime, connection } = event;
+  const verdict = firstFailure([
+    () => checkPeerId(peerId, "addPeer"),
+    () =>
+      check(
+        typeof lifetime === "number" && Number.isInteger(lifetime) && lifetime >= 0 &&
+          lifetime <= MAX_LIFETIME,
+        GodotError.ERR_INVALID_PARAMETER,
+        () =>
+          `addPeer: unreliableLifetime must be an integer in 0..${MAX_LIFETIME} (milliseconds), got ${
+            show(lifetime)
+          }`,
+      ),
+    () =>
+      check(
+        !state.refuseNewConnections,
+        GodotError.ERR_UNAUTHORIZED,
+        () => `addPeer: refuseNewConnections is true, peer ${peerId} refused`,
+      ),
+    () =>
+      check(
+        connection.w3c,
+        GodotError.ERR_INVALID_PARAMETER,
+        () =>
+          `addPeer: expected an RTCPeerConnection (connectionState, createDataChannel, addEventListener), got ${connection.description}`,
+      ),
+    () =>
+      check(
+        connection.state === "new",
+        GodotError.ERR_INVALID_PARAMETER,
+        () =>
+          `addPeer: the connection must be in state "new", it is ${
+            JSON.stringify(connection.state)
+          }`,
+      ),
+    () =>
+      check(
+        !state.peers.has(peerId),
+        GodotError.ERR_ALREADY_EXISTS,
+        () => `addPeer: peer ${peerId} is already in the mesh; removePeer(${peerId}) first`,
+      ),
+    () =>
+      check(
+        peerId !== state.uniqueId,
+        GodotError.ERR_INVALID_PARAMETER,
+        () => `addPeer: ${peerId} is this mesh's own id`,
+      ),
+  ]);
+  if (E.isLeft(verdict)) return reject(state, verdict.left);
+  const peer: PeerState = {
+    id: peerId,
+    lifetime,
+    connectionState: "new",
+    channels: ["connecting", "connecting", "connecting"],
+    announced: false,
+  };
+  return [
+    setPeer(state, peer),
+    [{ type: "CreateChannels", peerId, channels: CHANNEL_SPECS(lifetime) }, OK_REPLY],
+  ];
+}
+
+function channelCreateFailed(state: MeshState, event: ChannelCreateFailed): Step {
+  if (!state.peers.has(event.peerId)) return [state, []];
+  return [
+    deletePeer(state, event.peerId),
+    [
+      { type: "DiscardChannels", peerId: event.peerId },
+      {
+        type: "Reply",
+        error: GodotError.FAILED,
+        message: `addPeer: createDataChannel failed for peer ${event.peerId}: ${event.message}`,
+      },
+    ],
+  ];
+}
+
+function removePeer(state: MeshState, event: RemovePeerRequested): Step {
+  const peer = isPeerId(event.peerId) ? state.peers.get(event.peerId) : undefined;
+  if (peer === undefined) {
+    return reject(state, {
+      error: GodotError.ERR_DOES_NOT_EXIST,
+      message: `removePeer: peer ${show(event.peerId)} is not in the mesh`,
+    });
+  }
+  const [next, effects] = dropPeer(state, peer);
+  return [next, [...effects, OK_REPLY]];
+}
+
+function close(state: MeshState): Step {
+  const effects: Effect[] = ascendingIds(state).map((peerId) => ({ type: "ClosePeer", peerId }));
+  effects.push({ type: "DropPackets" }, OK_REPLY);
+  return [{
+    ...initialState,
+    refuseNewConnections: state.refuseNewConnections,
+    transferMode: state.transferMode,
+  }, effects];
+}
+
+function connectionStateChanged(state: MeshState, event: ConnectionStateChanged): Step {
+  const peer = state.peers.get(event.peerId);
+  if (peer === undefined || peer.connectionState === event.state) return [state, []];
+  if (event.state === "disconnected" || event.state === "failed" || event.state === "closed") {
+    return dropPeer(state, peer);
+  }
+  return announce(setPeer(state, { ...peer, connectionState: event.state }));
+}
+
+function channelStateChanged(state: MeshState, event: ChannelStateChanged): Step {
+  const peer = state.peers.get(event.peerId);
+  if (peer === undefined || peer.channels[event.channel] === event.state) return [state, []];
+  if (event.state === "closing" || event.state === "closed") return dropPeer(state, peer);
+  const channels = [...peer.channels] as [
+    PeerState["channels"][number],
+    PeerState["channels"][number],
+    PeerState["channels"][number],
+  ];
+  channels[event.channel] = event.state;
+  return announce(setPeer(state, { ...peer, channels }));
+}
+
+function channelErrored(state: MeshState, event: ChannelErrored): Step {
+  const peer = state.peers.get(event.peerId);
+  return peer === undefined ? [state, []] : dropPeer(state, peer);
+}
+
+function setBoolean(state: MeshState, value: unknown): Step {
+  if (typeof value !== "boolean") {
+    return reject(state, {
+      error: GodotError.ERR_INVALID_PARAMETER,
+      message: `refuseNewConnections must be a boolean, got ${show(value)}`,
+    });
+  }
+  return [{ ...state, refuseNewConnections: value }, [OK_REPLY]];
+}
+
+function setTransferMode(state: MeshState, value: unknown): Step {
+  if (
+    value !== TransferMode.UNRELIABLE && value !== TransferMode.UNRELIABLE_ORDERED &&
+    value !== TransferMode.RELIABLE
+  ) {
+    return reject(state, {
+      error: GodotError.ERR_INVALID_PARAMETER,
+      message: `transferMode must be 0 (UNRELIABLE), 1 (UNRELIABLE_ORDERED) or 2 (RELIABLE), got ${
+        show(value)
+      }`,
+    });
+  }
+  return [{ ...state, transferMode: value }, [OK_REPLY]];
+}
+
+function setTargetPeer(state: MeshState, event: TargetPeerSet): Step {
+  const value = event.value;
+  if (
+    typeof value !== "number" || !Number.isInteger(value) || Math.abs(value) > MAX_PEER_ID
+  ) {
+    return reject(state, {
+      error: GodotError.ERR_INVALID_PARAMETER,
+      message: `targetPeer must be an integer in -${MAX_PEER_ID}..${MAX_PEER_ID}, got ${
+        show(value)
+      }`,
+    });
+  }
+  // -0 and 0 both mean broadcast; store 0 so that states compare equal.
+  return [{ ...state, targetPeer: value === 0 ? 0 : value }, [OK_REPLY]];
+}
+
+/**
+ * Applies one event to the mesh state. Pure: never mutates `state`, never throws for any event.
+ *
+ * @example
+ * ```ts
+ * import { initialState, reduce } from "./mod.ts";
+ * const [state, effects] = reduce(initialState, {
+ *   type: "InitializeRequested",
+ *   peerId: 1,
+ *   serverCompatibility: false,
+ * });
+ * console.log(state.status, effects); // 2 [ { type: "Reply", error: 0, message: "" } ]
+ * ```
+ */
+export function reduce(state: MeshState, event: Event): Step {
+  switch (event.type) {
+    case "InitializeRequested":
+      return initialize(state, event);
+    case "AddPeerRequested":
+      return addPeer(state, event);
+    case "ChannelCreateFailed":
+      return channelCreateFailed(state, event);
+    case "RemovePeerRequested":
+      return removePeer(state, event);
+    case "CloseRequested":
+      return close(state);
+    case "RefuseNewConnectionsSet":
+      return setBoolean(state, event.value);
+    case "TransferModeSet":
+      return setTransferMode(state, event.value);
+    case "TargetPeerSet":
+      return setTargetPeer(state, event);
+    case "ConnectionStateChanged":
+      return connectionStateChanged(state, event);
+    case "ChannelStateChanged":
+      return channelStateChanged(state, event);
+    case "ChannelErrored":
+      return channelErrored(state, event);
+    default: {
+      const unknown: never = event;
+      return reject(state, {
+        error: GodotError.ERR_BUG,
+        message: `unknown event ${show((unknown as { type?: unknown }).type)}`,
+      });
+    }
+  }
+}

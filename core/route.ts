@@ -1,0 +1,154 @@
+/**
+ * Packet routing: which channel of which peers a `putPacket` writes to (SPEC "Packets").
+ * Pure and on the hot path: reads the state, never copies it.
+ *
+ * @module
+ */
+import { ConnectionStatus, GodotError, TransferMode } from "./constants.ts";
+import type { ChannelIndex, MeshState } from "./state.ts";
+
+/** A packet may go out: write it on `channel` of each peer in `peers`. */
+export interface Routed {
+  readonly error: GodotError.OK;
+  readonly channel: ChannelIndex;
+  readonly peers: readonly number[];
+}
+
+/** A packet may not go out, and why. */
+export interface Refused {
+  readonly error: Exclude<GodotError, GodotError.OK>;
+  readonly message: string;
+}
+
+/** The result of {@link route}. */
+export type Route = Routed | Refused;
+
+/**
+ * The channel a transfer mode uses: RELIABLE -> 0 (`"reliable"`), UNRELIABLE_ORDERED -> 1
+ * (`"ordered"`), UNRELIABLE -> 2 (`"unreliable"`).
+ *
+ * @example
+ * ```ts
+ * import { channelOf, TransferMode } from "./mod.ts";
+ * console.log(channelOf(TransferMode.UNRELIABLE)); // 2
+ * ```
+ */
+export function channelOf(mode: TransferMode): ChannelIndex {
+  return mode === TransferMode.RELIABLE ? 0 : mode === TransferMode.UNRELIABLE_ORDERED ? 1 : 2;
+}
+
+/**
+ * The transfer mode of a channel index (the inverse of {@link channelOf}).
+ *
+ * @example
+ * ```ts
+ * import { modeOf } from "./mod.ts";
+ * console.log(modeOf(0)); // 2 (RELIABLE)
+ * ```
+ */
+export function modeOf(channel: ChannelIndex): TransferMode {
+  return channel === 0
+    ? TransferMode.RELIABLE
+    : channel === 1
+    ? TransferMode.UNRELIABLE_ORDERED
+    : TransferMode.UNRELIABLE;
+}
+
+/**
+ * Decides where a packet goes: `targetPeer > 0` that peer only, `0` every peer, `< 0` every peer
+ * but `-targetPeer`. Broadcasts skip peers whose channel is not open yet; a unicast to such a peer
+ * is `ERR_UNAVAILABLE`; an unknown unicast target is `ERR_INVALID_PARAMETER`; a mesh whose status
+ * is `DISCONNECTED` is `ERR_UNCONFIGURED`.
+ *
+ * @example
+ * ```ts
+ * import { GodotError, initialState, route } from "./mod.ts";
+ * const r = route(initialState);
+ * console.log(r.error === GodotError.ERR_UNCONFIGURED); // true
+ * ```
+ */
+export function route(
+  state: MeshState,
+  targetPeer: number = state.targetPeer,
+  mode: TransferMode = state.transferMode,
+): Route {
+  if (state.status === ConnectionStatus.DISCONNECTED) {
+    return {
+      error: GodotError.ERR_UNCONFIGURED,
+      message: state.uniqueId === 0
+        ? "putPacket: the mesh is not initialized; call initialize() first"
+        : "putPacket: the mesh is disconnected (the server left); close() and initialize() again",
+    };
+  }
+  const channel = channelOf(mode);
+  if (targetPeer > 0) {
+    const peer = state.peers.get(targetPeer);
+    if (peer === undefined) {
+      return {
+        error: GodotError.ERR_INVALID_PARAMETER,
+        message: `putPacket: invalid target peer ${targetPeer}: not in the mesh`,
+      };
+    }
+    if (peer.channels[channel] !== "open") {
+      return {
+        error: GodotError.ERR_UNAVAILABLE,
+        message: `putPacket: peer ${targetPeer}'s ${CHANNEL_LABELS[channel]} channel is ${
+          peer.channels[channel]
+        }, not open`,
+      };
+    }
+    return { error: GodotError.OK, channel, peers: [targetPeer] };
+  }
+  const exclude = -targetPeer;
+  const peers: number[] = [];
+  for (const peer of state.peers.values()) {
+    if (peer.id !== exclude && peer.channels[channel] === "open") peers.push(peer.id);
+  }
+  return { error: GodotError.OK, channel, peers };
+}
+
+/** Channel labels by index. */
+export const CHANNEL_LABELS: readonly ["reliable", "ordered", "unreliable"] = [
+  "reliable",
+  "ordered",
+  "unreliable",
+];
+
+/**
+ * Whether a payload of `size` bytes may be written on a channel of a connection whose SCTP max
+ * message size is `maxMessageSize` and whose `bufferedAmount` is `buffered`. Only the reliable
+ * channel (0) applies the high-water mark: unreliable traffic is never held back. Returns
+ * `undefined` when it may, else the refusal.
+ *
+ * @example
+ * ```ts
+ * import { admit, GodotError } from "./mod.ts";
+ * console.log(admit(300_000, 262_144, 0, 0, 16 << 20, 2)?.error === GodotError.ERR_INVALID_PARAMETER); // true
+ * console.log(admit(100, 262_144, 0, 17 << 20, 16 << 20, 2)?.error === GodotError.ERR_BUSY); // true
+ * console.log(admit(100, 262_144, 0, 0, 16 << 20, 2)); // undefined
+ * ```
+ */
+export function admit(
+  size: number,
+  maxMessageSize: number,
+  channel: ChannelIndex,
+  buffered: number,
+  highWaterMark: number,
+  peerId: number,
+): Refused | undefined {
+  if (size > maxMessageSize) {
+    return {
+      error: GodotError.ERR_INVALID_PARAMETER,
+      message:
+        `putPacket: ${size} bytes exceed peer ${peerId}'s max message size of ${maxMessageSize} bytes`,
+    };
+  }
+  if (channel === 0 && buffered > highWaterMark) {
+    return {
+      error: GodotError.ERR_BUSY,
+      message:
+        `putPacket: peer ${peerId}'s reliable channel has ${buffered} bytes buffered (high-water mark ${highWaterMark}); retry later`,
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,90 @@
+/**
+ * The mesh's state as plain, readonly data.
+ *
+ * @module
+ */
+import { ConnectionStatus, TransferMode } from "./constants.ts";
+
+/** W3C `RTCPeerConnection.connectionState` values. */
+export type PeerConnectionState =
+  | "new"
+  | "connecting"
+  | "connected"
+  | "disconnected"
+  | "failed"
+  | "closed";
+
+/** W3C `RTCDataChannel.readyState` values. */
+export type ChannelState = "connecting" | "open" | "closing" | "closed";
+
+/** Index of a peer's channel: 0 reliable, 1 ordered, 2 unreliable. */
+export type ChannelIndex = 0 | 1 | 2;
+
+/** What the mesh knows about one peer. */
+export interface PeerState {
+  /** The peer's id (1..2147483647). */
+  readonly id: number;
+  /** `maxPacketLifeTime` of the ordered and unreliable channels, in milliseconds. */
+  readonly lifetime: number;
+  /** Last observed state of the peer's connection. */
+  readonly connectionState: PeerConnectionState;
+  /** Last observed state of the reliable, ordered and unreliable channels. */
+  readonly channels: readonly [ChannelState, ChannelState, ChannelState];
+  /** Whether `peer_connected` was emitted for this peer (and `peer_disconnected` is owed). */
+  readonly announced: boolean;
+}
+
+/** The whole mesh: everything the lifecycle rules decide on. */
+export interface MeshState {
+  /** Our own id; 0 until `initialize`. */
+  readonly uniqueId: number;
+  /** `serverCompatibility` given to `initialize`. */
+  readonly serverCompatibility: boolean;
+  /** Godot's connection status. */
+  readonly status: ConnectionStatus;
+  /** When true, `addPeer` is refused. */
+  readonly refuseNewConnections: boolean;
+  /** Channel used by `putPacket`. */
+  readonly transferMode: TransferMode;
+  /** 0 broadcast, > 0 one peer, < 0 everyone but `-targetPeer`. */
+  readonly targetPeer: number;
+  /** Peers by id. */
+  readonly peers: ReadonlyMap<number, PeerState>;
+}
+
+/**
+ * The state of a new mesh: not initialized, no peers, reliable broadcast.
+ *
+ * @example
+ * ```ts
+ * import { initialState } from "./state.ts";
+ * console.log(initialState.uniqueId, initialState.peers.size); // 0 0
+ * ```
+ */
+export const initialState: MeshState = Object.freeze({
+  uniqueId: 0,
+  serverCompatibility: false,
+  status: ConnectionStatus.DISCONNECTED,
+  refuseNewConnections: false,
+  transferMode: TransferMode.RELIABLE,
+  targetPeer: 0,
+  peers: new Map<number, PeerState>(),
+});
+
+/**
+ * Whether a peer counts as connected (SPEC rule 4): its connection is `"connected"` and all three
+ * channels are `"open"`.
+ *
+ * @example
+ * ```ts
+ * import { isPeerReady } from "./state.ts";
+ * console.log(isPeerReady({
+ *   id: 2, lifetime: 1, connectionState: "connected",
+ *   channels: ["open", "open", "open"], announced: false,
+ * })); // true
+ * ```
+ */
+export function isPeerReady(peer: PeerState): boolean {
+  return peer.connectionState === "connected" &&
+    peer.channels[0] === "open" && peer.channels[1] === "open" && peer.channels[2] === "open";
+}
