@@ -1,1 +1,2 @@
 export * from "./core/mod.ts";
+export * from "./effects/mod.ts";

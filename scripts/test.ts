@@ -1,52 +1,39 @@
 /**
- * The project's test command (`deno task test`, `npm test`): static checks, then every test suite,
- * then one plain closing line `N passed, N failed` that CI reads.
+ * The project's test command (`deno task test`, `npm test`): static checks, every test suite, then
+ * one plain closing line `N passed, N failed` that CI reads.
  *
- * Deno test suites write a JUnit report that this script counts; other steps (lint, format, type
- * check, Node and browser suites) count as one test each, or report their own counts.
+ * Why test files run in separate processes: node-datachannel's native addon keeps per-process
+ * references into the first JavaScript isolate that loads it; a second isolate in the same process
+ * that creates data channels makes Deno panic ("Handle hosted by disposed Isolate"). `deno test`
+ * runs every test module (and every documentation example) in an isolate of its own, so each test
+ * file, and each documentation example that touches node-datachannel, gets its own process here.
  *
- * Flags: `--quick` skips the slow steps marked `slow` (for a fast local loop).
+ * Deno test runs write JUnit reports that this script counts; other steps (lint, format, type
+ * check, Node and browser suites) count as one test each.
+ *
+ * Flags: `--only <substring>` runs only the test files whose path contains it (no static checks).
  *
  * @module
  */
 
-interface Step {
-  /** Shown in the summary. */
-  name: string;
-  /** The command to run. */
-  cmd: string[];
-  /** A JUnit file the command writes; its test cases are counted instead of the step itself. */
-  junit?: string;
-  /** Extra environment. */
-  env?: Record<string, string>;
-  /** Skipped with `--quick`. */
-  slow?: boolean;
-}
-
 const deno = Deno.execPath();
 const resultsDir = ".test-results";
+await Deno.remove(resultsDir, { recursive: true }).catch(() => {});
 await Deno.mkdir(resultsDir, { recursive: true });
 
-const steps: Step[] = [
-  { name: "deno lint", cmd: [deno, "lint"] },
-  { name: "deno fmt --check", cmd: [deno, "fmt", "--check"] },
-  { name: "deno check", cmd: [deno, "check", "mod.ts", "."] },
-  {
-    name: "deno test",
-    cmd: [
-      deno,
-      "test",
-      "-A",
-      "--doc",
-      `--junit-path=${resultsDir}/deno.xml`,
-      "--reporter=dot",
-      ".",
-    ],
-    junit: `${resultsDir}/deno.xml`,
-  },
-];
+/** Source roots whose JSDoc examples are run, plus the README. */
+const DOC_ROOTS = ["mod.ts", "core", "effects", "adapters", "signaling", "README.md"];
+/** Doc examples that mention these run in a process of their own. */
+const NEEDS_OWN_PROCESS = /node_datachannel|signaling|adapters\/|connectPair|joinLobby/;
+const CONCURRENCY = 2;
 
-const quick = Deno.args.includes("--quick");
+interface Outcome {
+  passed: number;
+  failed: number;
+  failures: string[];
+  output: string;
+}
+
 let passed = 0;
 let failed = 0;
 const failures: string[] = [];
@@ -55,7 +42,6 @@ function countJunit(xml: string): { passed: number; failed: number; names: strin
   let ok = 0;
   let bad = 0;
   const names: string[] = [];
-  // Each <testcase ...> is either self-closing (passed) or contains <failure>/<error>/<skipped>.
   const re = /<testcase\b([^>]*?)(\/>|>([\s\S]*?)<\/testcase>)/g;
   for (const m of xml.matchAll(re)) {
     const body = m[3] ?? "";
@@ -68,43 +54,203 @@ function countJunit(xml: string): { passed: number; failed: number; names: strin
   return { passed: ok, failed: bad, names };
 }
 
-for (const step of steps) {
-  if (quick && step.slow) continue;
-  console.log(`\n=== ${step.name}: ${step.cmd.map((a) => a.replace(deno, "deno")).join(" ")}`);
-  if (step.junit) await Deno.remove(step.junit).catch(() => {});
-  const started = performance.now();
-  const child = new Deno.Command(step.cmd[0], {
-    args: step.cmd.slice(1),
-    env: step.env,
-    stdout: "inherit",
-    stderr: "inherit",
-  }).spawn();
-  const status = await child.status;
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  if (step.junit) {
-    let xml = "";
-    try {
-      xml = await Deno.readTextFile(step.junit);
-    } catch {
-      // no report: the whole step failed before running tests
-    }
-    const counts = countJunit(xml);
-    passed += counts.passed;
-    failed += counts.failed;
-    failures.push(...counts.names.map((n) => `${step.name}: ${n}`));
-    if (!status.success && counts.failed === 0) {
-      failed++;
-      failures.push(`${step.name}: exited with code ${status.code} outside any test`);
-    }
-    console.log(`--- ${step.name}: ${counts.passed} passed, ${counts.failed} failed (${seconds}s)`);
-  } else if (status.success) {
-    passed++;
-    console.log(`--- ${step.name}: ok (${seconds}s)`);
-  } else {
-    failed++;
-    failures.push(step.name);
-    console.log(`--- ${step.name}: FAILED with code ${status.code} (${seconds}s)`);
+async function exec(cmd: string[], env?: Record<string, string>) {
+  const out = await new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  return { success: out.success, code: out.code, text };
+}
+
+/** Runs `deno test` with a JUnit report and counts its test cases. */
+async function denoTest(label: string, args: string[]): Promise<Outcome> {
+  const junit = `${resultsDir}/${label.replace(/[^A-Za-z0-9_.-]+/g, "_")}.xml`;
+  const r = await exec([deno, "test", "-A", `--junit-path=${junit}`, ...args]);
+  let xml = "";
+  try {
+    xml = await Deno.readTextFile(junit);
+  } catch {
+    // No report: the run died before or while running tests.
   }
+  const c = countJunit(xml);
+  const names = c.names.map((n) => `${label}: ${n}`);
+  let bad = c.failed;
+  if (!r.success && c.failed === 0) {
+    bad++;
+    names.push(`${label}: exited with code ${r.code} outside any test`);
+  }
+  return { passed: c.passed, failed: bad, failures: names, output: r.text };
+}
+
+async function inParallel<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results: T[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await jobs[i]();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+  return results;
+}
+
+function report(name: string, o: Outcome, seconds: number) {
+  passed += o.passed;
+  failed += o.failed;
+  failures.push(...o.failures);
+  const verdict = o.failed === 0 ? "ok" : "FAILED";
+  console.log(
+    `--- ${name}: ${o.passed} passed, ${o.failed} failed (${seconds.toFixed(1)}s) ${verdict}`,
+  );
+  if (o.failed > 0) console.log(o.output.split("\n").slice(-80).join("\n"));
+}
+
+async function step(name: string, run: () => Promise<Outcome>) {
+  console.log(`=== ${name}`);
+  const started = performance.now();
+  const o = await run();
+  report(name, o, (performance.now() - started) / 1000);
+}
+
+async function command(cmd: string[]): Promise<Outcome> {
+  const r = await exec(cmd);
+  return r.success ? { passed: 1, failed: 0, failures: [], output: r.text } : {
+    passed: 0,
+    failed: 1,
+    failures: [cmd.slice(0, 3).join(" ").replace(deno, "deno")],
+    output: r.text,
+  };
+}
+
+async function walk(dir: string, match: (path: string) => boolean): Promise<string[]> {
+  const found: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory && entry.name !== "node_modules" && !entry.name.startsWith(".")) {
+      found.push(...await walk(path, match));
+    } else if (entry.isFile && match(path)) found.push(path);
+  }
+  return found.sort();
+}
+
+/**
+ * Runs one documentation example in a process of its own: extracts the code block at
+ * `file#start-end`, writes it beside its source (so relative imports resolve as in `--doc`) as a
+ * test module, and runs it. Imports stay at the top; the rest becomes the body of one async test.
+ */
+async function runExtracted(name: string): Promise<Outcome> {
+  const hash = name.indexOf("#");
+  const file = name.slice(0, hash);
+  const start = Number(/#(\d+)-/.exec(name)![1]);
+  // `start` is the 1-based line of the opening fence, i.e. the 0-based index of the first code line.
+  const lines = (await Deno.readTextFile(file)).split("\n");
+  const code: string[] = [];
+  for (let i = start; i < lines.length; i++) {
+    const line = lines[i].replace(/^\s*\* ?/, "");
+    if (/^```/.test(line.trim())) break;
+    code.push(line);
+  }
+  const imports: string[] = [];
+  const body: string[] = [];
+  let inImport = false;
+  for (const line of code) {
+    if (inImport || /^import\s/.test(line)) {
+      imports.push(line);
+      inImport = !/;\s*$/.test(line);
+    } else body.push(line);
+  }
+  const dir = file.includes("/") ? file.slice(0, file.lastIndexOf("/")) : ".";
+  const base = file.slice(file.lastIndexOf("/") + 1).replace(/\W/g, "_");
+  const temp = `${dir}/.doctest_${base}_${start}_test.ts`;
+  await Deno.writeTextFile(
+    temp,
+    `${imports.join("\n")}\n\nDeno.test(${JSON.stringify(name)}, async () => {\n${
+      body.join("\n")
+    }\n});\n`,
+  );
+  try {
+    return await denoTest(`doc-${name}`, [temp]);
+  } finally {
+    await Deno.remove(temp).catch(() => {});
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+const only = Deno.args.includes("--only") ? Deno.args[Deno.args.indexOf("--only") + 1] : undefined;
+
+if (only === undefined) {
+  await step("deno lint", () => command([deno, "lint"]));
+  await step("deno fmt --check", () => command([deno, "fmt", "--check"]));
+  await step("deno check", () => command([deno, "check", "."]));
+}
+
+// Test files: one process each.
+const testFiles = (await walk("tests", (p) => p.endsWith("_test.ts")))
+  .filter((p) => only === undefined || p.includes(only));
+await step(`deno test (${testFiles.length} files, one process each)`, async () => {
+  const outcomes = await inParallel(
+    testFiles.map((file) => () => denoTest(file, [file])),
+    CONCURRENCY,
+  );
+  return outcomes.reduce((a, o) => ({
+    passed: a.passed + o.passed,
+    failed: a.failed + o.failed,
+    failures: [...a.failures, ...o.failures],
+    output: a.output + (o.failed > 0 ? o.output : ""),
+  }), { passed: 0, failed: 0, failures: [], output: "" });
+});
+
+if (only === undefined) {
+  const roots: string[] = [];
+  for (const r of DOC_ROOTS) if (await exists(r)) roots.push(r);
+  await step("deno test --doc (documentation examples)", async () => {
+    // Find the examples that need a process of their own: fenced ts/js blocks in JSDoc and
+    // Markdown, named as `deno test --doc` names them (`file#<line of the opening fence>-...`).
+    const own: string[] = [];
+    const common: string[] = [];
+    for (const root of roots) {
+      const files = root.endsWith(".ts") || root.endsWith(".md")
+        ? [root]
+        : await walk(root, (p) => p.endsWith(".ts") && !p.endsWith("_test.ts"));
+      for (const file of files) {
+        const lines = (await Deno.readTextFile(file)).split("\n");
+        for (let i = 0; i < lines.length; i++) {
+          if (!/^\s*(\*\s*)?```(ts|typescript|js|javascript|tsx|jsx)\b/.test(lines[i])) continue;
+          let j = i + 1;
+          while (j < lines.length && !/^\s*(\*\s*)?```\s*$/.test(lines[j])) j++;
+          const name = `${file}#${i + 1}-`;
+          (NEEDS_OWN_PROCESS.test(lines.slice(i, j).join("\n")) ? own : common).push(name);
+          i = j;
+        }
+      }
+    }
+    const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+    // Deno's filter is a Rust regex (no look-around): list the examples to run, not the others.
+    const alternatives = common.map((n) => escape(n)).join("|");
+    const shared = () =>
+      denoTest("doc-shared", [
+        "--doc",
+        "--filter",
+        `/(?:${alternatives})/`,
+        ...roots,
+      ]);
+    const isolated = own.map((name) => () => runExtracted(name));
+    // The shared run first: the extracted examples are written into the source folders.
+    const outcomes = [await shared(), ...await inParallel(isolated, CONCURRENCY)];
+    return outcomes.reduce((a, o) => ({
+      passed: a.passed + o.passed,
+      failed: a.failed + o.failed,
+      failures: [...a.failures, ...o.failures],
+      output: a.output + (o.failed > 0 ? o.output : ""),
+    }), { passed: 0, failed: 0, failures: [], output: "" });
+  });
 }
 
 if (failures.length > 0) {

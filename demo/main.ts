@@ -1,0 +1,229 @@
+/**
+ * `deno task demo`: a signaling server on a free loopback port and N peers, each its own process,
+ * joining one lobby and forming a full mesh; every peer sends on all three channels to all the
+ * others. Shows a live status table, then a summary, and exits 0 only if every peer saw every
+ * other and the packets arrived as each channel promises:
+ *
+ * - reliable: every packet sent, exactly once, in order (required);
+ * - ordered ("unreliable ordered"): never out of order or duplicated (required); losses are
+ *   allowed by the channel and reported;
+ * - unreliable: never duplicated (required); losses and reordering are allowed and reported.
+ *
+ * Over loopback every packet normally arrives on all three channels; the summary shows the count.
+ *
+ * ```sh
+ * deno task demo [--peers 4] [--duration 3]
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { serveSignalingDeno } from "../signaling/server_deno.ts";
+import type { PeerResult, PeerStatus } from "./peer.ts";
+import { renderSummary, renderTable } from "./_table.ts";
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: {
+    peers: { type: "string", default: "4" },
+    duration: { type: "string", default: "3" },
+    verbose: { type: "boolean", default: false },
+  },
+});
+const peers = Number(args.peers);
+const duration = Number(args.duration);
+if (!Number.isInteger(peers) || peers < 2 || peers > 32) {
+  console.error("--peers must be an integer in 2..32");
+  Deno.exit(2);
+}
+if (!(duration > 0 && duration <= 600)) {
+  console.error("--duration must be a number of seconds in (0, 600]");
+  Deno.exit(2);
+}
+
+const tty = Deno.stdout.isTerminal();
+const started = performance.now();
+const elapsed = () => ((performance.now() - started) / 1000).toFixed(1);
+const peerScript = new URL("./peer.ts", import.meta.url).pathname;
+const root = new URL("..", import.meta.url).pathname;
+
+const serverLog: string[] = [];
+const server = await serveSignalingDeno({ port: 0, log: (m) => serverLog.push(m) });
+console.log(
+  `signaling server on ${server.url}; starting ${peers} peers for ${duration} s of traffic`,
+);
+
+interface Proc {
+  index: number;
+  child: Deno.ChildProcess;
+  stdin: WritableStreamDefaultWriter<Uint8Array>;
+  id: number;
+  status?: PeerStatus;
+  result?: PeerResult;
+  logs: string[];
+  stderr: string;
+  exited?: Deno.CommandStatus;
+}
+
+const procs: Proc[] = [];
+const encoder = new TextEncoder();
+let lobby: string | undefined;
+const lobbyKnown = Promise.withResolvers<string>();
+
+function spawn(index: number, lobbyName: string): Proc {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      peerScript,
+      "--url",
+      server.url,
+      "--lobby",
+      lobbyName,
+      "--json",
+      "--expect",
+      String(peers),
+      "--duration",
+      String(duration),
+    ],
+    cwd: root,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const proc: Proc = { index, child, stdin: child.stdin.getWriter(), id: 0, logs: [], stderr: "" };
+  (async () => {
+    let buffer = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      buffer += chunk;
+      let nl;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        onLine(proc, line);
+      }
+    }
+  })();
+  (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      proc.stderr += chunk;
+    }
+  })();
+  child.status.then((s) => proc.exited = s);
+  return proc;
+}
+
+function onLine(proc: Proc, line: string): void {
+  let msg: { type: string; [k: string]: unknown };
+  try {
+    msg = JSON.parse(line);
+  } catch {
+    proc.logs.push(line);
+    return;
+  }
+  switch (msg.type) {
+    case "joined":
+      proc.id = msg.id as number;
+      if (proc.index === 0) lobbyKnown.resolve(msg.lobby as string);
+      break;
+    case "status":
+      proc.status = msg as unknown as PeerStatus;
+      break;
+    case "result":
+      proc.result = msg as unknown as PeerResult;
+      break;
+    case "log":
+      proc.logs.push(`[${elapsed()}s] ${msg.text}`);
+      if (args.verbose) console.log(`peer ${proc.id}: ${msg.text}`);
+      break;
+  }
+}
+
+const failures: string[] = [];
+const deadlineMs = (duration + 30) * 1000;
+let linesDrawn = 0;
+
+function draw(final = false): void {
+  const table = renderTable(procs, peers, elapsed());
+  if (tty) {
+    if (linesDrawn > 0) Deno.stdout.writeSync(encoder.encode(`\x1b[${linesDrawn}A\x1b[J`));
+    console.log(table);
+    linesDrawn = table.split("\n").length;
+  } else if (final) {
+    console.log(table);
+  }
+}
+
+try {
+  procs.push(spawn(0, ""));
+  const first = await Promise.race([
+    lobbyKnown.promise,
+    procs[0].child.status.then(() => undefined),
+    new Promise<undefined>((r) => setTimeout(() => r(undefined), 15000)),
+  ]);
+  if (first === undefined) throw new Error("the first peer did not create a lobby");
+  lobby = first;
+  console.log(`lobby ${lobby} created by peer 1`);
+  for (let i = 1; i < peers; i++) procs.push(spawn(i, lobby));
+
+  let lastPrint = 0;
+  const until = performance.now() + deadlineMs;
+  while (true) {
+    const allResults = procs.every((p) => p.result !== undefined || p.exited !== undefined);
+    if (allResults) break;
+    if (performance.now() > until) {
+      failures.push(`timed out after ${deadlineMs / 1000} s waiting for peer results`);
+      break;
+    }
+    if (tty) draw();
+    else if (performance.now() - lastPrint > 1000) {
+      lastPrint = performance.now();
+      const phases = procs.map((p) => p.status?.phase ?? "starting");
+      const links = procs.map((p) => p.status?.peers.length ?? 0);
+      console.log(`[${elapsed()}s] phases ${phases.join(",")}; connected ${links.join(",")}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  draw(true);
+} catch (error) {
+  failures.push(error instanceof Error ? error.message : String(error));
+} finally {
+  // Everyone has reported (or failed): let the peers close, then stop the server.
+  for (const p of procs) {
+    await p.stdin.write(encoder.encode("quit\n")).catch(() => {});
+    await p.stdin.close().catch(() => {});
+  }
+  const exits = Promise.all(procs.map((p) => p.child.status));
+  const timeout = setTimeout(() => {
+    for (const p of procs) {
+      try {
+        p.child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }, 10000);
+  await exits;
+  clearTimeout(timeout);
+  await server.shutdown();
+}
+
+for (const p of procs) {
+  if (!p.result) {
+    const why = p.exited ? `exited with code ${p.exited.code}` : "gave no result";
+    failures.push(`peer #${p.index + 1} (id ${p.id || "?"}) ${why}`);
+    const tail = [...p.logs.slice(-5), ...p.stderr.trim().split("\n").slice(-5)].filter(Boolean);
+    for (const line of tail) failures.push(`    ${line}`);
+  } else if (!p.result.ok) {
+    for (const problem of p.result.problems) failures.push(`peer ${p.id}: ${problem}`);
+  }
+}
+
+console.log(renderSummary(procs.map((p) => p.result).filter((r) => r !== undefined), peers));
+if (failures.length > 0) {
+  console.log(`\nFAILED after ${elapsed()} s:`);
+  for (const f of failures) console.log(`  - ${f}`);
+  Deno.exit(1);
+}
+console.log(`\nOK: ${peers} peers formed a full mesh and every packet arrived (${elapsed()} s)`);
+Deno.exit(0);

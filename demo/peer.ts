@@ -1,0 +1,315 @@
+/**
+ * One demo peer: joins a lobby through the signaling server, and once connected sends numbered
+ * packets on all three channels to every other peer, plus pings for round-trip times.
+ *
+ * ```sh
+ * deno task peer --url ws://127.0.0.1:9080 [--lobby NAME] [--duration 10]
+ * ```
+ *
+ * Without `--lobby` it creates a lobby (and prints its name for the others). `--json` (used by
+ * `deno task demo`) prints one JSON object per line instead of text, waits for `--expect N` peers
+ * in total before sending, sends for `--duration` seconds, then exchanges `fin` packets and
+ * reports a verdict; it exits when its standard input says `quit` (or closes).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { TransferMode } from "../core/constants.ts";
+import { createPeerConnection } from "../adapters/node_datachannel.ts";
+import { joinLobby, type LobbyClient } from "../signaling/client.ts";
+import { type ChannelTally, decode, encode, judge, newTally, record } from "./_wire.ts";
+
+/** One status report, as printed in `--json` mode. */
+export interface PeerStatus {
+  type: "status";
+  id: number;
+  lobby: string;
+  /** Connected peer ids. */
+  peers: number[];
+  /** Data packets received / sent, by transfer mode [unreliable, ordered, reliable]. */
+  in: [number, number, number];
+  out: [number, number, number];
+  /** Mean round-trip time over the last pings, ms (-1 before any). */
+  rtt: number;
+  phase: "joining" | "connecting" | "sending" | "finishing" | "done" | "failed";
+}
+
+/** The final verdict, as printed in `--json` mode. */
+export interface PeerResult {
+  type: "result";
+  id: number;
+  ok: boolean;
+  problems: string[];
+  /** Per sender: [received, sent] per channel [unreliable, ordered, reliable]. */
+  from: Record<string, [number, number][]>;
+  in: [number, number, number];
+  out: [number, number, number];
+  rtt: number;
+}
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: {
+    url: { type: "string" },
+    lobby: { type: "string", default: "" },
+    json: { type: "boolean", default: false },
+    expect: { type: "string" },
+    duration: { type: "string", default: "0" },
+    interval: { type: "string", default: "20" },
+    "connect-timeout": { type: "string", default: "20" },
+  },
+});
+
+if (!args.url) {
+  console.error("usage: peer --url ws://HOST:PORT [--lobby NAME] [--duration SECONDS] [--json]");
+  Deno.exit(2);
+}
+const json = args.json;
+const expect = args.expect ? Number(args.expect) : undefined;
+const durationMs = Number(args.duration) * 1000;
+const intervalMs = Math.max(1, Number(args.interval));
+const connectTimeoutMs = Number(args["connect-timeout"]) * 1000;
+
+function out(value: unknown): void {
+  if (json) console.log(JSON.stringify(value));
+}
+function say(text: string): void {
+  if (json) out({ type: "log", text });
+  else console.log(text);
+}
+
+let client: LobbyClient;
+try {
+  client = await joinLobby(args.url, args.lobby, { createPeerConnection });
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  out({
+    type: "result",
+    id: 0,
+    ok: false,
+    problems: [message],
+    from: {},
+    in: [0, 0, 0],
+    out: [0, 0, 0],
+    rtt: -1,
+  });
+  if (!json) console.error(message);
+  Deno.exit(1);
+}
+const mesh = client.mesh;
+const id = client.id;
+out({ type: "joined", id, lobby: client.lobby });
+if (!json) {
+  console.log(`joined lobby ${client.lobby} as peer ${id}`);
+  if (id === 1) {
+    console.log(`others join with: deno task peer --url ${args.url} --lobby ${client.lobby}`);
+  }
+}
+
+const connected = new Set<number>();
+const everConnected = new Set<number>();
+const tallies = new Map<number, ChannelTally[]>();
+const fins = new Map<number, [number, number, number]>();
+const sent: [number, number, number] = [0, 0, 0]; // broadcasts (= sequence numbers) per channel
+const delivered: [number, number, number] = [0, 0, 0]; // packets handed to the mesh, per destination
+const received: [number, number, number] = [0, 0, 0];
+const rtts: number[] = [];
+const problems: string[] = [];
+let phase: PeerStatus["phase"] = "connecting";
+
+mesh.addEventListener("peer_connected", (e) => {
+  connected.add(e.detail);
+  everConnected.add(e.detail);
+  say(`peer ${e.detail} connected`);
+});
+mesh.addEventListener("peer_disconnected", (e) => {
+  connected.delete(e.detail);
+  say(`peer ${e.detail} disconnected`);
+});
+mesh.addEventListener("server_disconnected", () => say("server (peer 1) disconnected"));
+client.addEventListener("signaling_error", (e) => {
+  say(`signaling error: ${e.detail.message}`);
+});
+client.addEventListener("disconnected", (e) => {
+  if (phase !== "done") say(`signaling closed: ${e.detail.code} ${e.detail.reason}`);
+});
+
+function tallyOf(peer: number): ChannelTally[] {
+  let t = tallies.get(peer);
+  if (!t) tallies.set(peer, t = [newTally(), newTally(), newTally()]);
+  return t;
+}
+
+function sendTo(target: number, mode: TransferMode, bytes: Uint8Array): boolean {
+  mesh.targetPeer = target;
+  mesh.transferMode = mode;
+  return mesh.putPacket(bytes) === 0;
+}
+
+// Receive loop: event-driven through packets().
+const stopReading = new AbortController();
+const reading = (async () => {
+  for await (const packet of mesh.packets(stopReading.signal)) {
+    const p = decode(packet.data);
+    if (!p) continue;
+    switch (p.kind) {
+      case "data":
+        if (p.channel !== packet.channel) {
+          problems.push(`packet for channel ${p.channel} on ${packet.channel}`);
+        }
+        received[packet.channel]++;
+        record(tallyOf(packet.peerId)[packet.channel], p.seq);
+        break;
+      case "ping":
+        sendTo(packet.peerId, TransferMode.RELIABLE, encode({ kind: "pong", time: p.time }));
+        break;
+      case "pong":
+        rtts.push(performance.now() - p.time);
+        if (rtts.length > 20) rtts.shift();
+        break;
+      case "fin":
+        fins.set(packet.peerId, [...p.sent]);
+        break;
+    }
+  }
+})();
+
+function rtt(): number {
+  return rtts.length === 0 ? -1 : rtts.reduce((a, b) => a + b, 0) / rtts.length;
+}
+
+function status(): PeerStatus {
+  return {
+    type: "status",
+    id,
+    lobby: client.lobby,
+    peers: [...connected].sort((a, b) => a - b),
+    in: [...received],
+    out: [...delivered],
+    rtt: Math.round(rtt() * 100) / 100,
+    phase,
+  };
+}
+
+const statusTimer = setInterval(() => {
+  if (json) out(status());
+  else {
+    const s = status();
+    console.log(
+      `peers ${s.peers.length} [${s.peers.join(",")}] in u/o/r ${s.in.join("/")} ` +
+        `out ${s.out.join("/")} rtt ${s.rtt < 0 ? "-" : s.rtt.toFixed(2) + " ms"}`,
+    );
+  }
+}, json ? 200 : 1000);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let quitting = false;
+
+async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+  const until = performance.now() + ms;
+  while (!cond() && !quitting) {
+    if (performance.now() > until) return false;
+    await sleep(10);
+  }
+  return cond();
+}
+
+// Standalone: stop on Ctrl-C. Demo: stop on "quit" (or EOF) on stdin.
+const quit = Promise.withResolvers<void>();
+if (json) {
+  (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of Deno.stdin.readable) {
+      if (decoder.decode(chunk).includes("quit")) break;
+    }
+    quitting = true;
+    quit.resolve();
+  })();
+} else {
+  Deno.addSignalListener("SIGINT", () => {
+    quitting = true;
+    quit.resolve();
+  });
+}
+
+async function sendLoop(): Promise<void> {
+  const started = performance.now();
+  let lastPing = 0;
+  while (!quitting && (durationMs <= 0 || performance.now() - started < durationMs)) {
+    if (connected.size > 0) {
+      for (
+        const mode of [
+          TransferMode.UNRELIABLE,
+          TransferMode.UNRELIABLE_ORDERED,
+          TransferMode.RELIABLE,
+        ]
+      ) {
+        if (sendTo(0, mode, encode({ kind: "data", channel: mode, seq: sent[mode] }))) {
+          sent[mode]++;
+          delivered[mode] += connected.size;
+        }
+      }
+      if (performance.now() - lastPing > 100) {
+        lastPing = performance.now();
+        sendTo(0, TransferMode.RELIABLE, encode({ kind: "ping", time: performance.now() }));
+      }
+    }
+    await sleep(intervalMs);
+  }
+}
+
+if (expect === undefined) {
+  // Standalone: send to whoever is there until stopped.
+  phase = "sending";
+  await Promise.race([sendLoop(), quit.promise]);
+  quitting = true;
+} else {
+  const others = expect - 1;
+  if (!(await waitFor(() => connected.size >= others, connectTimeoutMs))) {
+    problems.push(
+      `only ${connected.size} of ${others} peers connected within ${connectTimeoutMs / 1000} s`,
+    );
+  } else {
+    phase = "sending";
+    await sendLoop();
+    phase = "finishing";
+    // Broadcast sends to every connected peer, so each one got the same counts.
+    sendTo(0, TransferMode.RELIABLE, encode({ kind: "fin", sent: [...sent] }));
+    const gotFins = await waitFor(() => [...everConnected].every((p) => fins.has(p)), 10000);
+    if (!gotFins) {
+      problems.push(`no fin from ${[...everConnected].filter((p) => !fins.has(p)).join(", ")}`);
+    }
+    await sleep(300); // lossy channels are not ordered with the reliable fin: let stragglers land
+    for (const peer of everConnected) {
+      const fin = fins.get(peer);
+      if (fin) problems.push(...judge(peer, tallyOf(peer), fin));
+    }
+    if (everConnected.size < others) problems.push(`saw ${everConnected.size} of ${others} peers`);
+  }
+  phase = problems.length === 0 ? "done" : "failed";
+  const from: Record<string, [number, number][]> = {};
+  for (const peer of [...everConnected].sort((a, b) => a - b)) {
+    const fin = fins.get(peer) ?? [0, 0, 0];
+    from[peer] = tallyOf(peer).map((t, ch) => [t.received, fin[ch]]);
+  }
+  const result: PeerResult = {
+    type: "result",
+    id,
+    ok: problems.length === 0,
+    problems,
+    from,
+    in: [...received],
+    out: [...delivered],
+    rtt: Math.round(rtt() * 100) / 100,
+  };
+  out(status());
+  out(result);
+  await Promise.race([quit.promise, sleep(30000)]);
+}
+
+clearInterval(statusTimer);
+stopReading.abort();
+await client.close();
+await reading;
+if (!json) console.log("closed");
+Deno.exit(problems.length === 0 ? 0 : 1);

@@ -1,0 +1,16 @@
+/**
+ * The interpreter: `WebRTCMultiplayer` and the W3C shapes it accepts.
+ *
+ * @module
+ */
+export {
+  type LastError,
+  type MeshOptions,
+  type MeshStats,
+  type PeerInfo,
+  type PeerStats,
+  WebRTCMultiplayer,
+  type WebRTCMultiplayerEventMap,
+} from "./multiplayer.ts";
+export { type Packet } from "./inbox.ts";
+export * from "./w3c.ts";

@@ -1,0 +1,951 @@
+/**
+ * `WebRTCMultiplayer`: Godot's `WebRTCMultiplayer` API over real W3C peer connections.
+ *
+ * This file is the interpreter of the pure core: it owns the connection and channel objects by
+ * peer id, turns their events into reducer events, and carries out the reducer's effects. Every
+ * lifecycle decision is the reducer's ({@link reduce}); none is made here.
+ *
+ * @module
+ */
+import { ConnectionStatus, GodotError, TransferMode } from "../core/constants.ts";
+import type { Effect, SignalName } from "../core/effects.ts";
+import type { Event, Observation } from "../core/events.ts";
+import { reduce } from "../core/reduce.ts";
+import { admit, modeOf, route } from "../core/route.ts";
+import {
+  type ChannelIndex,
+  initialState,
+  isPeerReady,
+  type MeshState,
+  type PeerConnectionState,
+} from "../core/state.ts";
+import { show } from "../core/_validate.ts";
+import { Inbox, type Packet } from "./inbox.ts";
+import {
+  isPeerConnectionLike,
+  type Listener,
+  type RTCDataChannelLike,
+  type RTCPeerConnectionLike,
+} from "./w3c.ts";
+
+/** Options of {@link WebRTCMultiplayer}. */
+export interface MeshOptions {
+  /**
+   * `true` (default): state changes are applied and signals emitted as the connections report
+   * them. `false`: observations wait until {@link WebRTCMultiplayer.poll}, like Godot.
+   */
+  autoPoll?: boolean;
+  /** `putPacket` on the reliable channel returns `ERR_BUSY` above this many buffered bytes. Default 16 MiB. */
+  highWaterMark?: number;
+  /** The most packets queued per peer; more are dropped and counted in `stats()`. Default 65536. */
+  maxQueuedPackets?: number;
+  /** Max message size used when a connection does not report one (`sctp.maxMessageSize`). Default 262144. */
+  defaultMaxMessageSize?: number;
+}
+
+/** What {@link WebRTCMultiplayer.getPeer} returns: Godot's peer dictionary. */
+export interface PeerInfo {
+  /** The connection passed to `addPeer`. */
+  readonly connection: RTCPeerConnectionLike;
+  /** The `[reliable, ordered, unreliable]` channels. */
+  readonly channels: readonly [RTCDataChannelLike, RTCDataChannelLike, RTCDataChannelLike];
+  /** Whether the connection is connected and all three channels are open. */
+  readonly connected: boolean;
+}
+
+/** Why the last call failed, or `OK`. */
+export interface LastError {
+  readonly error: GodotError;
+  /** Human-readable reason; empty for `OK`. */
+  readonly message: string;
+}
+
+/** Traffic counters of one peer. */
+export interface PeerStats {
+  /** Packets from this peer waiting to be read. */
+  readonly queued: number;
+  /** Packets received from this peer. */
+  readonly received: number;
+  /** Packets from this peer dropped because its queue was full. */
+  readonly dropped: number;
+  /** Packets sent to this peer. */
+  readonly sent: number;
+}
+
+/** What {@link WebRTCMultiplayer.stats} returns. */
+export interface MeshStats {
+  /** Packets waiting to be read, all peers. */
+  readonly queued: number;
+  /** Packets received, all peers. */
+  readonly received: number;
+  /** Packets dropped because a peer's queue was full, all peers. */
+  readonly dropped: number;
+  /** Packets sent, all peers. */
+  readonly sent: number;
+  /** Per-peer counters, for every current peer and every peer with queued packets. */
+  readonly peers: ReadonlyMap<number, PeerStats>;
+}
+
+/** The signals of the mesh and their event types. */
+export interface WebRTCMultiplayerEventMap {
+  /** A peer is connected (all three channels open); `detail` is its id. */
+  peer_connected: CustomEvent<number>;
+  /** An announced peer left; `detail` is its id. */
+  peer_disconnected: CustomEvent<number>;
+  /** Server compatibility: peer 1 connected. */
+  connection_succeeded: CustomEvent<undefined>;
+  /** Server compatibility: peer 1 left. */
+  server_disconnected: CustomEvent<undefined>;
+}
+
+/** The objects behind one peer id. */
+interface Link {
+  readonly connection: RTCPeerConnectionLike;
+  readonly channels: RTCDataChannelLike[];
+  readonly listeners: Array<
+    readonly [RTCPeerConnectionLike | RTCDataChannelLike, string, Listener]
+  >;
+  sent: number;
+}
+
+interface Waiter {
+  resolve(result: IteratorResult<Packet>): void;
+}
+
+const CONNECTION_STATES: ReadonlySet<string> = new Set<PeerConnectionState>([
+  "new",
+  "connecting",
+  "connected",
+  "disconnected",
+  "failed",
+  "closed",
+]);
+const OK: LastError = { error: GodotError.OK, message: "" };
+const DEFAULT_HIGH_WATER_MARK = 16 * 1024 * 1024;
+const DEFAULT_MAX_QUEUED = 65536;
+const DEFAULT_MAX_MESSAGE_SIZE = 262144;
+const encoder = new TextEncoder();
+
+function describe(value: unknown): string {
+  if (typeof value === "object" && value !== null) {
+    const missing = ["connectionState", "createDataChannel", "close", "addEventListener"]
+      .filter((k) => !(k in value));
+    const base = show(value);
+    return missing.length > 0 ? `${base} without ${missing.join(", ")}` : base;
+  }
+  return show(value);
+}
+
+function stateOf(connection: unknown): string {
+  try {
+    return String((connection as RTCPeerConnectionLike).connectionState);
+  } catch {
+    return "unreadable";
+  }
+}
+
+function toBytes(data: unknown): Uint8Array | undefined {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (typeof data === "string") return encoder.encode(data);
+  if (ArrayBuffer.isView(data)) {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
+  return undefined;
+}
+
+/**
+ * A full mesh of WebRTC peer connections with Godot's `WebRTCMultiplayer` API.
+ *
+ * Add one `RTCPeerConnection` per remote peer (in state `"new"`); the mesh creates three
+ * pre-negotiated data channels on each, tracks when each peer is really connected, emits Godot's
+ * signals as DOM events, and moves packets with Godot's targeting and transfer-mode rules. It never
+ * creates offers or sets descriptions: signaling is the application's job (see `./signaling`).
+ *
+ * @example Two meshes in one process over real node-datachannel connections
+ * ```ts
+ * import { TransferMode, WebRTCMultiplayer } from "./multiplayer.ts";
+ * import { connectPair, createPeerConnection } from "../adapters/node_datachannel.ts";
+ *
+ * const a = new WebRTCMultiplayer();
+ * const b = new WebRTCMultiplayer();
+ * a.initialize(1);
+ * b.initialize(2);
+ * const pa = createPeerConnection();
+ * const pb = createPeerConnection();
+ * a.addPeer(pa, 2);
+ * b.addPeer(pb, 1);
+ * const connected = Promise.all([a, b].map((mesh) =>
+ *   new Promise((r) => mesh.addEventListener("peer_connected", r, { once: true }))
+ * ));
+ * await connectPair(pa, pb);
+ * await connected;
+ *
+ * a.transferMode = TransferMode.RELIABLE;
+ * a.putPacket(new TextEncoder().encode("hello"));
+ * for await (const packet of b.packets()) {
+ *   console.log(packet.peerId, new TextDecoder().decode(packet.data)); // 1 hello
+ *   break;
+ * }
+ * a.close();
+ * b.close();
+ * await Promise.all([a.whenClosed(), b.whenClosed()]);
+ * ```
+ */
+export class WebRTCMultiplayer extends EventTarget {
+  #state: MeshState = initialState;
+  #links = new Map<number, Link>();
+  #inbox: Inbox;
+  #autoPoll: boolean;
+  #highWaterMark: number;
+  #defaultMaxMessageSize: number;
+  /** Events waiting for the reducer while an earlier one's effects are applied. */
+  #work: Event[] = [];
+  #draining = false;
+  /** The last `Reply` of the current drain. */
+  #reply: LastError = OK;
+  /** Observations waiting for `poll()` (autoPoll off), with the link they came from. */
+  #pending: Array<readonly [Observation, Link]> = [];
+  /** Signals waiting to be dispatched once the reducer is idle. */
+  #signals: CustomEvent[] = [];
+  #firing = false;
+  /** The connection of the `addPeer` call being reduced. */
+  #adding: RTCPeerConnectionLike | undefined;
+  #waiters: Waiter[] = [];
+  #lastError: LastError = OK;
+  /** Channels closed by the mesh that have not reported `close` yet. */
+  #closing = new Set<Promise<void>>();
+
+  /** Creates an empty, uninitialized mesh. */
+  constructor(options: MeshOptions = {}) {
+    super();
+    this.#autoPoll = options.autoPoll ?? true;
+    this.#highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+    this.#defaultMaxMessageSize = options.defaultMaxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    this.#inbox = new Inbox(options.maxQueuedPackets ?? DEFAULT_MAX_QUEUED);
+  }
+
+  /**
+   * Why the last call failed (`error` and a readable `message`), or `{ error: OK }` when it
+   * succeeded.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * mesh.initialize(0);
+   * console.log(mesh.lastError.message); // initialize: peer id must be an integer in 1..2147483647, got 0
+   * ```
+   */
+  get lastError(): LastError {
+    return this.#lastError;
+  }
+
+  /**
+   * The reducer's current state (read-only snapshot; for tests and diagnostics).
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * console.log(new WebRTCMultiplayer().state.uniqueId); // 0
+   * ```
+   */
+  get state(): MeshState {
+    return this.#state;
+  }
+
+  /**
+   * Initializes the mesh as peer `peerId` (1..2147483647). With `serverCompatibility` and an id
+   * other than 1, the mesh behaves as a client of peer 1: no `peer_connected` until peer 1 is
+   * connected, then `connection_succeeded`.
+   *
+   * @example
+   * ```ts
+   * import { ConnectionStatus, WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * console.log(mesh.initialize(5, true)); // 0 (OK)
+   * console.log(mesh.getConnectionStatus() === ConnectionStatus.CONNECTING); // true
+   * ```
+   */
+  initialize(peerId: number, serverCompatibility = false): GodotError {
+    return this.#request({ type: "InitializeRequested", peerId, serverCompatibility });
+  }
+
+  /**
+   * Adds a connection in state `"new"` as peer `peerId` and creates its three pre-negotiated
+   * channels. `unreliableLifetime` (ms) is the `maxPacketLifeTime` of the ordered and unreliable
+   * channels.
+   *
+   * @example
+   * ```ts
+   * import { GodotError, WebRTCMultiplayer } from "./multiplayer.ts";
+   * import { createPeerConnection } from "../adapters/node_datachannel.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * mesh.initialize(1);
+   * const pc = createPeerConnection();
+   * console.log(mesh.addPeer(pc, 2) === GodotError.OK); // true
+   * console.log(mesh.getPeer(2)?.channels.map((c) => c.label)); // [ "reliable", "ordered", "unreliable" ]
+   * mesh.close();
+   * ```
+   */
+  addPeer(connection: RTCPeerConnectionLike, peerId: number, unreliableLifetime = 1): GodotError {
+    const w3c = isPeerConnectionLike(connection);
+    this.#adding = w3c ? connection : undefined;
+    try {
+      return this.#request({
+        type: "AddPeerRequested",
+        peerId,
+        lifetime: unreliableLifetime,
+        connection: {
+          w3c,
+          state: w3c ? stateOf(connection) : "",
+          description: describe(connection),
+        },
+      });
+    } finally {
+      this.#adding = undefined;
+    }
+  }
+
+  /**
+   * Removes a peer: closes its channels and connection, and emits `peer_disconnected` if it was
+   * announced. Unknown ids change nothing (`lastError` says why).
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * mesh.removePeer(9);
+   * console.log(mesh.lastError.message); // removePeer: peer 9 is not in the mesh
+   * ```
+   */
+  removePeer(peerId: number): void {
+    this.#request({ type: "RemovePeerRequested", peerId });
+  }
+
+  /**
+   * Whether a peer with this id is in the mesh (connected or not).
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * console.log(new WebRTCMultiplayer().hasPeer(2)); // false
+   * ```
+   */
+  hasPeer(peerId: number): boolean {
+    return this.#state.peers.has(peerId);
+  }
+
+  /**
+   * The peer's connection, its `[reliable, ordered, unreliable]` channels, and whether it is
+   * connected; `undefined` for an unknown id.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * console.log(new WebRTCMultiplayer().getPeer(2)); // undefined
+   * ```
+   */
+  getPeer(peerId: number): PeerInfo | undefined {
+    const peer = this.#state.peers.get(peerId);
+    const link = this.#links.get(peerId);
+    if (peer === undefined || link === undefined) return undefined;
+    return {
+      connection: link.connection,
+      channels: [link.channels[0], link.channels[1], link.channels[2]],
+      connected: isPeerReady(peer),
+    };
+  }
+
+  /**
+   * Every peer, by id, as {@link getPeer} describes it.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * console.log(new WebRTCMultiplayer().getPeers().size); // 0
+   * ```
+   */
+  getPeers(): Map<number, PeerInfo> {
+    const peers = new Map<number, PeerInfo>();
+    for (const id of this.#state.peers.keys()) {
+      const info = this.getPeer(id);
+      if (info !== undefined) peers.set(id, info);
+    }
+    return peers;
+  }
+
+  /**
+   * Closes every connection and channel, forgets every peer, drops queued packets and ends
+   * `packets()` readers. Status `DISCONNECTED`, id 0. Emits no signals; safe to call twice;
+   * `initialize` may be called again afterwards.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * mesh.initialize(1);
+   * mesh.close();
+   * console.log(mesh.getUniqueId()); // 0
+   * ```
+   */
+  close(): void {
+    this.#request({ type: "CloseRequested" });
+  }
+
+  /**
+   * When true, `addPeer` is refused with `ERR_UNAUTHORIZED`; peers already added stay.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * mesh.refuseNewConnections = true;
+   * console.log(mesh.refuseNewConnections); // true
+   * ```
+   */
+  get refuseNewConnections(): boolean {
+    return this.#state.refuseNewConnections;
+  }
+  set refuseNewConnections(value: boolean) {
+    this.#request({ type: "RefuseNewConnectionsSet", value });
+  }
+
+  /**
+   * The channel `putPacket` uses. Default `RELIABLE`. Invalid values are refused (`lastError`).
+   *
+   * @example
+   * ```ts
+   * import { TransferMode, WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * mesh.transferMode = TransferMode.UNRELIABLE;
+   * console.log(mesh.transferMode); // 0
+   * ```
+   */
+  get transferMode(): TransferMode {
+    return this.#state.transferMode;
+  }
+  set transferMode(value: TransferMode) {
+    this.#request({ type: "TransferModeSet", value });
+  }
+
+  /**
+   * Where `putPacket` sends: 0 every peer, > 0 that peer, < 0 every peer but `-targetPeer`.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * mesh.targetPeer = -3;
+   * console.log(mesh.targetPeer); // -3
+   * ```
+   */
+  get targetPeer(): number {
+    return this.#state.targetPeer;
+  }
+  set targetPeer(value: number) {
+    this.#request({ type: "TargetPeerSet", value });
+  }
+
+  /**
+   * This mesh's own peer id; 0 before `initialize` and after `close`.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * mesh.initialize(4);
+   * console.log(mesh.getUniqueId()); // 4
+   * ```
+   */
+  getUniqueId(): number {
+    return this.#state.uniqueId;
+  }
+
+  /**
+   * Whether this mesh is the server, peer 1.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * mesh.initialize(1, true);
+   * console.log(mesh.isServer()); // true
+   * ```
+   */
+  isServer(): boolean {
+    return this.#state.uniqueId === 1;
+  }
+
+  /**
+   * Godot's connection status: `DISCONNECTED`, `CONNECTING` (server-compatible client waiting for
+   * peer 1) or `CONNECTED`.
+   *
+   * @example
+   * ```ts
+   * import { ConnectionStatus, WebRTCMultiplayer } from "./multiplayer.ts";
+   * console.log(new WebRTCMultiplayer().getConnectionStatus() === ConnectionStatus.DISCONNECTED); // true
+   * ```
+   */
+  getConnectionStatus(): ConnectionStatus {
+    return this.#state.status;
+  }
+
+  /**
+   * Applies queued observations and emits their signals (with `autoPoll: false`). With the
+   * default `autoPoll: true` there is nothing to do, and calling it is harmless.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer({ autoPoll: false });
+   * mesh.poll();
+   * ```
+   */
+  poll(): void {
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const [event, link] of pending) {
+      // An observation of a connection that was removed (or replaced) since is stale.
+      if (this.#links.get(event.peerId) === link) this.#run(event);
+    }
+  }
+
+  /**
+   * Sends `data` as one message, unchanged, on the channel of `transferMode` to `targetPeer`.
+   * Returns `ERR_UNCONFIGURED` before `initialize`, `ERR_INVALID_PARAMETER` for an unknown target
+   * or a payload over the max message size, `ERR_UNAVAILABLE` when the target's channel is not open,
+   * `ERR_BUSY` when a reliable channel is over the high-water mark. Nothing is sent on failure.
+   *
+   * @example
+   * ```ts
+   * import { GodotError, WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * console.log(mesh.putPacket(new Uint8Array([1])) === GodotError.ERR_UNCONFIGURED); // true
+   * ```
+   */
+  putPacket(data: Uint8Array): GodotError {
+    const bytes = data instanceof Uint8Array ? data : undefined;
+    if (bytes === undefined) {
+      return this.#fail(
+        GodotError.ERR_INVALID_PARAMETER,
+        `putPacket: data must be a Uint8Array, got ${show(data)}`,
+      );
+    }
+    const r = route(this.#state);
+    if (r.error !== GodotError.OK) return this.#fail(r.error, r.message);
+    const { channel, peers } = r;
+    for (let i = 0; i < peers.length; i++) {
+      const link = this.#links.get(peers[i])!;
+      const refused = admit(
+        bytes.byteLength,
+        this.#maxMessageSize(link.connection),
+        channel,
+        link.channels[channel].bufferedAmount,
+        this.#highWaterMark,
+        peers[i],
+      );
+      if (refused !== undefined) return this.#fail(refused.error, refused.message);
+    }
+    for (let i = 0; i < peers.length; i++) {
+      const link = this.#links.get(peers[i])!;
+      try {
+        link.channels[channel].send(bytes);
+        link.sent++;
+      } catch (e) {
+        // The channel closed under us; its close event removes the peer. A unicast reports it.
+        if (peers.length === 1 && this.#state.targetPeer > 0) {
+          return this.#fail(
+            GodotError.ERR_UNAVAILABLE,
+            `putPacket: sending to peer ${peers[i]} failed: ${(e as Error)?.message ?? e}`,
+          );
+        }
+      }
+    }
+    this.#lastError = OK;
+    return GodotError.OK;
+  }
+
+  /**
+   * Takes the next received packet (peers served round-robin, ascending ids), or `undefined`.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * console.log(new WebRTCMultiplayer().getPacket()); // undefined
+   * ```
+   */
+  getPacket(): Uint8Array | undefined {
+    return this.#inbox.shift()?.data;
+  }
+
+  /**
+   * The sender of the packet the next `getPacket()` returns; 0 when nothing is queued.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * console.log(new WebRTCMultiplayer().getPacketPeer()); // 0
+   * ```
+   */
+  getPacketPeer(): number {
+    return this.#inbox.peekPeer();
+  }
+
+  /**
+   * How many received packets are queued.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * console.log(new WebRTCMultiplayer().getAvailablePacketCount()); // 0
+   * ```
+   */
+  getAvailablePacketCount(): number {
+    return this.#inbox.size;
+  }
+
+  /**
+   * Received packets as they arrive, in the order `getPacket` would return them. Ends when
+   * `signal` aborts or `close()` is called. A packet goes either to this reader or to `getPacket`,
+   * never both.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * const reader = mesh.packets(AbortSignal.timeout(10));
+   * for await (const packet of reader) console.log(packet); // (nothing arrives; ends after 10 ms)
+   * ```
+   */
+  packets(signal?: AbortSignal): AsyncIterableIterator<Packet> {
+    let done = signal?.aborted ?? false;
+    let waiter: Waiter | undefined;
+    const finish = (): IteratorResult<Packet> => {
+      done = true;
+      signal?.removeEventListener("abort", onAbort);
+      return { done: true, value: undefined };
+    };
+    const onAbort = () => {
+      if (waiter !== undefined) {
+        const w = waiter;
+        waiter = undefined;
+        this.#waiters.splice(this.#waiters.indexOf(w), 1);
+        w.resolve(finish());
+      } else finish();
+    };
+    signal?.addEventListener("abort", onAbort);
+    const iterator: AsyncIterableIterator<Packet> = {
+      next: (): Promise<IteratorResult<Packet>> => {
+        if (done) return Promise.resolve({ done: true, value: undefined });
+        const packet = this.#inbox.shift();
+        if (packet !== undefined) return Promise.resolve({ done: false, value: packet });
+        return new Promise((resolve) => {
+          const w: Waiter = {
+            resolve: (result) => {
+              waiter = undefined;
+              if (result.done) finish();
+              resolve(result);
+            },
+          };
+          waiter = w;
+          this.#waiters.push(w);
+        });
+      },
+      return: (): Promise<IteratorResult<Packet>> => {
+        if (waiter !== undefined) {
+          this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+          waiter = undefined;
+        }
+        return Promise.resolve(finish());
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+
+  /**
+   * Queue and traffic counters: queued, received, dropped (queue full) and sent packets, in total
+   * and per peer.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * console.log(new WebRTCMultiplayer().stats().dropped); // 0
+   * ```
+   */
+  stats(): MeshStats {
+    const ids = new Set([...this.#links.keys(), ...this.#inbox.peerIds()]);
+    const peers = new Map<number, PeerStats>();
+    let received = 0;
+    let dropped = 0;
+    let sent = 0;
+    for (const id of [...ids].sort((a, b) => a - b)) {
+      const c = this.#inbox.counters(id);
+      const s = this.#links.get(id)?.sent ?? 0;
+      peers.set(id, { ...c, sent: s });
+      received += c.received;
+      dropped += c.dropped;
+    }
+    for (const link of this.#links.values()) sent += link.sent;
+    return { queued: this.#inbox.size, received, dropped, sent, peers };
+  }
+
+  /**
+   * Resolves once every channel the mesh has closed so far reports `close` (or after `timeoutMs`).
+   * Closing is asynchronous in every WebRTC stack; await this before a process or test ends to let
+   * the native handles finish.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * mesh.close();
+   * await mesh.whenClosed();
+   * ```
+   */
+  async whenClosed(timeoutMs = 5000): Promise<void> {
+    if (this.#closing.size === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    try {
+      await Promise.race([Promise.all([...this.#closing]), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Typed `addEventListener` for the mesh's signals. */
+  override addEventListener<K extends keyof WebRTCMultiplayerEventMap>(
+    type: K,
+    listener: (event: WebRTCMultiplayerEventMap[K]) => void,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null | ((event: CustomEvent) => void),
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
+  }
+
+  // ---- the interpreter ----
+
+  #fail(error: GodotError, message: string): GodotError {
+    this.#lastError = { error, message };
+    return error;
+  }
+
+  #maxMessageSize(connection: RTCPeerConnectionLike): number {
+    const size = connection.sctp?.maxMessageSize;
+    return typeof size === "number" && size > 0 ? size : this.#defaultMaxMessageSize;
+  }
+
+  /** Reduces a request (an API call) and returns its reply. */
+  #request(event: Event): GodotError {
+    this.#reply = OK;
+    this.#run(event);
+    this.#lastError = this.#reply;
+    return this.#reply.error;
+  }
+
+  /** An observation from a link: reduced now, or at the next `poll()`. */
+  #observe(link: Link, event: Observation): void {
+    if (this.#links.get(event.peerId) !== link) return;
+    if (this.#autoPoll) this.#run(event);
+    else this.#pending.push([event, link]);
+  }
+
+  /** Runs an event and everything it causes through the reducer, then fires the signals. */
+  #run(event: Event): void {
+    this.#work.push(event);
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      for (let next = this.#work.shift(); next !== undefined; next = this.#work.shift()) {
+        const [state, effects] = reduce(this.#state, next);
+        this.#state = state;
+        for (const effect of effects) this.#apply(effect);
+      }
+    } finally {
+      this.#draining = false;
+    }
+    this.#fireSignals();
+  }
+
+  #apply(effect: Effect): void {
+    switch (effect.type) {
+      case "CreateChannels":
+        this.#createChannels(effect.peerId, effect.channels);
+        return;
+      case "ClosePeer":
+        this.#closeLink(effect.peerId, true);
+        return;
+      case "DiscardChannels":
+        this.#closeLink(effect.peerId, false);
+        return;
+      case "DropPackets":
+        this.#inbox.clear();
+        this.#pending = [];
+        for (const w of this.#waiters.splice(0)) w.resolve({ done: true, value: undefined });
+        return;
+      case "Emit":
+        this.#signals.push(this.#signal(effect.signal, effect.peerId));
+        return;
+      case "Reply":
+        this.#reply = { error: effect.error, message: effect.message };
+        return;
+      default: {
+        const unknown: never = effect;
+        throw new Error(`unknown effect ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  #signal(name: SignalName, peerId: number | undefined): CustomEvent {
+    return new CustomEvent(name, { detail: peerId });
+  }
+
+  #fireSignals(): void {
+    if (this.#firing) return;
+    this.#firing = true;
+    try {
+      for (let s = this.#signals.shift(); s !== undefined; s = this.#signals.shift()) {
+        this.dispatchEvent(s);
+      }
+    } finally {
+      this.#firing = false;
+    }
+  }
+
+  #createChannels(
+    peerId: number,
+    specs: readonly { label: string; init: object }[],
+  ): void {
+    const connection = this.#adding!;
+    const link: Link = { connection, channels: [], listeners: [], sent: 0 };
+    this.#links.set(peerId, link);
+    try {
+      for (const spec of specs) {
+        const channel = connection.createDataChannel(spec.label, { ...spec.init });
+        link.channels.push(channel);
+        channel.binaryType = "arraybuffer";
+      }
+    } catch (e) {
+      this.#work.push({
+        type: "ChannelCreateFailed",
+        peerId,
+        message: e instanceof Error ? e.message : String(e),
+      });
+      return;
+    }
+    this.#listen(link, connection, "connectionstatechange", () => {
+      const state = stateOf(connection);
+      if (CONNECTION_STATES.has(state)) {
+        this.#observe(link, {
+          type: "ConnectionStateChanged",
+          peerId,
+          state: state as PeerConnectionState,
+        });
+      }
+    });
+    link.channels.forEach((channel, i) => {
+      const index = i as ChannelIndex;
+      const mode = modeOf(index);
+      this.#listen(link, channel, "open", () => {
+        this.#observe(link, { type: "ChannelStateChanged", peerId, channel: index, state: "open" });
+      });
+      this.#listen(link, channel, "closing", () => {
+        this.#observe(link, {
+          type: "ChannelStateChanged",
+          peerId,
+          channel: index,
+          state: "closing",
+        });
+      });
+      this.#listen(link, channel, "close", () => {
+        this.#observe(link, {
+          type: "ChannelStateChanged",
+          peerId,
+          channel: index,
+          state: "closed",
+        });
+      });
+      this.#listen(link, channel, "error", (ev) => {
+        const error = (ev as Event & { error?: { message?: string } }).error;
+        this.#observe(link, {
+          type: "ChannelErrored",
+          peerId,
+          channel: index,
+          message: error?.message ?? "data channel error",
+        });
+      });
+      this.#listen(link, channel, "message", (ev) => {
+        const data = toBytes((ev as MessageEvent).data);
+        if (data !== undefined) this.#deliver({ peerId, data, channel: mode });
+      });
+    });
+  }
+
+  #listen(
+    link: Link,
+    target: RTCPeerConnectionLike | RTCDataChannelLike,
+    type: string,
+    listener: Listener,
+  ): void {
+    target.addEventListener(type, listener);
+    link.listeners.push([target, type, listener]);
+  }
+
+  #deliver(packet: Packet): void {
+    if (!this.#inbox.push(packet)) return;
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) waiter.resolve({ done: false, value: this.#inbox.shift()! });
+  }
+
+  #trackClose(channel: RTCDataChannelLike): void {
+    const closed = new Promise<void>((resolve) => {
+      const done = () => {
+        channel.removeEventListener("close", done);
+        this.#closing.delete(closed);
+        resolve();
+      };
+      channel.addEventListener("close", done);
+    });
+    this.#closing.add(closed);
+  }
+
+  #closeLink(peerId: number, closeConnection: boolean): void {
+    const link = this.#links.get(peerId);
+    if (link === undefined) return;
+    this.#links.delete(peerId);
+    for (const [target, type, listener] of link.listeners) {
+      target.removeEventListener(type, listener);
+    }
+    for (const channel of link.channels) {
+      if (channel.readyState !== "closed") this.#trackClose(channel);
+      try {
+        channel.close();
+      } catch {
+        // Already closed or broken: nothing left to free.
+      }
+    }
+    if (closeConnection) {
+      try {
+        link.connection.close();
+      } catch {
+        // Already closed: nothing left to free.
+      }
+    }
+  }
+}
+
+export { ConnectionStatus, GodotError, TransferMode };

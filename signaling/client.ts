@@ -1,0 +1,471 @@
+/**
+ * The signaling client: joins a lobby of a Godot-demo-compatible signaling server and wires a
+ * {@link WebRTCMultiplayer} to it, the way the demo's `multiplayer_client.gd` does.
+ *
+ * - `I: id` initializes the mesh with `initialize(id, true)` (server compatibility).
+ * - Every `N: id` makes one `RTCPeerConnection` and adds it with `addPeer(connection, id)`; the
+ *   side with the lower id makes the offer.
+ * - Offers, answers and ICE candidates go through the server; candidates that arrive before the
+ *   remote description are held and applied after it.
+ * - `D: id` removes the peer. When the server closes us because the host left, peer 1 is removed
+ *   (so `server_disconnected` fires if it was connected).
+ * - A signaling connection that ends before the lobby was sealed closes the mesh too (as the demo
+ *   does); after a seal the mesh lives on without the server.
+ *
+ * Free of Deno-only APIs: give it a WebSocket constructor and a peer connection factory in Node
+ * (`ws`, the node-datachannel adapter) or let it use the browser's globals.
+ *
+ * @module
+ */
+import { GodotError } from "../core/constants.ts";
+import { WebRTCMultiplayer } from "../effects/multiplayer.ts";
+import type { MeshOptions } from "../effects/multiplayer.ts";
+import type { RTCPeerConnectionLike } from "../effects/w3c.ts";
+import {
+  CandidateQueue,
+  type IceCandidateLike,
+  type SignalingPeerConnection,
+} from "../adapters/loopback.ts";
+import type { IceServer, PeerConnectionConfig } from "../adapters/node_datachannel.ts";
+import {
+  formatCandidate,
+  formatClientMessage,
+  HOST_ID,
+  parseServerMessage,
+  Reasons,
+  type ServerMessage,
+} from "./protocol.ts";
+
+/** A peer connection the client can negotiate and the mesh can use. */
+export type ClientPeerConnection = RTCPeerConnectionLike & SignalingPeerConnection;
+
+/** The WebSocket shape the client uses (the W3C one; `ws`'s class fits too). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: Event) => void) | null;
+  onmessage: ((event: MessageEvent) => void) | null;
+  onclose: ((event: CloseEvent) => void) | null;
+  onerror: ((event: Event) => void) | null;
+}
+
+/** A WebSocket constructor. */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** Options of {@link joinLobby}. */
+export interface JoinOptions {
+  /**
+   * Makes one connection per peer. Default: the global `RTCPeerConnection` when there is one
+   * (browsers), else the node-datachannel adapter (Deno, Node).
+   */
+  createPeerConnection?: (config: PeerConnectionConfig) => ClientPeerConnection;
+  /** STUN/TURN servers for every connection. Default none (loopback and LAN). */
+  iceServers?: IceServer[];
+  /** WebSocket constructor. Default: the global one, else the `ws` package (Node 20). */
+  WebSocket?: WebSocketConstructor;
+  /** A mesh to wire (it is initialized by the client), or options for a new one. */
+  mesh?: WebRTCMultiplayer | MeshOptions;
+  /** `unreliableLifetime` passed to `addPeer` (ms). Default 1, as the demo. */
+  unreliableLifetime?: number;
+  /** Time allowed from connecting to `J:` before `joinLobby` rejects, ms. Default 10000. */
+  joinTimeoutMs?: number;
+}
+
+/** `detail` of the `disconnected` event. */
+export interface DisconnectDetail {
+  readonly code: number;
+  readonly reason: string;
+}
+
+/** `detail` of the `signaling_error` event. */
+export interface SignalingErrorDetail {
+  /** What went wrong, readable. */
+  readonly message: string;
+  /** The peer concerned, if any. */
+  readonly peerId?: number;
+}
+
+/** The events of a {@link LobbyClient}. */
+export interface LobbyClientEventMap {
+  /** `J:` arrived; `detail` is the lobby name. */
+  lobby_joined: CustomEvent<string>;
+  /** The host sealed the lobby. */
+  lobby_sealed: CustomEvent<undefined>;
+  /** A frame could not be understood or a negotiation step failed. Nothing is closed. */
+  signaling_error: CustomEvent<SignalingErrorDetail>;
+  /** The signaling connection ended; `detail` has the close code and reason. */
+  disconnected: CustomEvent<DisconnectDetail>;
+}
+
+interface Negotiation {
+  readonly pc: ClientPeerConnection;
+  readonly queue: CandidateQueue;
+  readonly onCandidate: (event: Event) => void;
+  /** Serializes this peer's async steps (descriptions, candidates) in arrival order. */
+  chain: Promise<void>;
+}
+
+const OPEN = 1;
+
+/**
+ * A joined lobby: the mesh it drives, and the signaling connection's state and events.
+ * Made by {@link joinLobby}.
+ */
+export class LobbyClient extends EventTarget {
+  /** The mesh wired to the lobby (server compatibility; the host is peer 1). */
+  readonly mesh: WebRTCMultiplayer;
+  #ws: WebSocketLike;
+  #factory: (config: PeerConnectionConfig) => ClientPeerConnection;
+  #iceServers: IceServer[];
+  #lifetime: number;
+  #peers = new Map<number, Negotiation>();
+  #lobby = "";
+  #id = 0;
+  #sealed = false;
+  #closedByUs = false;
+  #disconnect: DisconnectDetail | undefined;
+  #closed: Promise<DisconnectDetail>;
+  #resolveClosed!: (detail: DisconnectDetail) => void;
+
+  /** Use {@link joinLobby}. */
+  constructor(
+    ws: WebSocketLike,
+    mesh: WebRTCMultiplayer,
+    factory: (config: PeerConnectionConfig) => ClientPeerConnection,
+    options: JoinOptions,
+  ) {
+    super();
+    this.mesh = mesh;
+    this.#ws = ws;
+    this.#factory = factory;
+    this.#iceServers = options.iceServers ?? [];
+    this.#lifetime = options.unreliableLifetime ?? 1;
+    this.#closed = new Promise((r) => this.#resolveClosed = r);
+    ws.onmessage = (event) => this.#onFrame(event.data);
+    ws.onclose = (event) => this.#onClose(event.code, event.reason);
+    ws.onerror = () => {};
+  }
+
+  /** The lobby name (`""` until `J:` arrived). */
+  get lobby(): string {
+    return this.#lobby;
+  }
+
+  /** Our id in the lobby (1 for the host; 0 until `I:` arrived). */
+  get id(): number {
+    return this.#id;
+  }
+
+  /** Whether the host sealed the lobby. */
+  get sealed(): boolean {
+    return this.#sealed;
+  }
+
+  /** Close code and reason once the signaling connection ended, else undefined. */
+  get disconnectReason(): DisconnectDetail | undefined {
+    return this.#disconnect;
+  }
+
+  /** Settles with the close code and reason when the signaling connection ends. */
+  get closed(): Promise<DisconnectDetail> {
+    return this.#closed;
+  }
+
+  /** Seals the lobby (host only; the server closes anyone else who tries). */
+  seal(): void {
+    this.#send(formatClientMessage({ type: "seal" }));
+  }
+
+  /**
+   * Closes the signaling connection (code 1000) and the mesh. Resolves once the socket closed.
+   * Safe to call twice.
+   */
+  close(): Promise<DisconnectDetail> {
+    this.#closedByUs = true;
+    this.mesh.close();
+    this.#forgetAll();
+    if (this.#disconnect === undefined) {
+      try {
+        this.#ws.close(1000, "Client closed");
+      } catch {
+        // already closing
+      }
+    }
+    return this.#closed;
+  }
+
+  /** Typed `addEventListener`. */
+  override addEventListener<K extends keyof LobbyClientEventMap>(
+    type: K,
+    listener: (event: LobbyClientEventMap[K]) => void,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null | ((event: CustomEvent) => void),
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
+  }
+
+  #emit<K extends keyof LobbyClientEventMap>(
+    type: K,
+    detail: LobbyClientEventMap[K]["detail"],
+  ): void {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  #error(message: string, peerId?: number): void {
+    this.#emit("signaling_error", { message, peerId });
+  }
+
+  #send(text: string): void {
+    if (this.#ws.readyState !== OPEN) return;
+    try {
+      this.#ws.send(text);
+    } catch (error) {
+      this.#error(`send failed: ${error}`);
+    }
+  }
+
+  #onFrame(data: unknown): void {
+    if (typeof data !== "string") {
+      this.#error("binary frame from the server (the protocol is text only)");
+      return;
+    }
+    const parsed = parseServerMessage(data);
+    if (!parsed.ok) {
+      this.#error(`unreadable frame ${JSON.stringify(data.slice(0, 60))}: ${parsed.error}`);
+      return;
+    }
+    this.#handle(parsed.value);
+  }
+
+  #handle(msg: ServerMessage): void {
+    switch (msg.type) {
+      case "id": {
+        if (this.#id !== 0) return this.#error(`second id ${msg.id} (already ${this.#id})`);
+        this.#id = msg.id;
+        if (this.mesh.initialize(msg.id, true) !== GodotError.OK) {
+          this.#error(`initialize(${msg.id}) failed: ${this.mesh.lastError.message}`);
+        }
+        return;
+      }
+      case "joined":
+        this.#lobby = msg.lobby;
+        this.#emit("lobby_joined", msg.lobby);
+        return;
+      case "sealed":
+        this.#sealed = true;
+        this.#emit("lobby_sealed", undefined);
+        return;
+      case "peer_connected":
+        return this.#addPeer(msg.id);
+      case "peer_disconnected":
+        this.#forget(msg.id);
+        if (this.mesh.hasPeer(msg.id)) this.mesh.removePeer(msg.id);
+        return;
+      case "offer":
+      case "answer":
+        return this.#step(msg.from, async (n) => {
+          await n.pc.setRemoteDescription({ type: msg.type, sdp: msg.sdp });
+          await n.queue.ready();
+          if (msg.type === "offer") {
+            await n.pc.setLocalDescription(await n.pc.createAnswer());
+            this.#sendDescription(msg.from, n.pc);
+          }
+        });
+      case "candidate":
+        return this.#step(msg.from, (n) =>
+          n.queue.add({
+            candidate: msg.candidate,
+            sdpMid: msg.mid,
+            sdpMLineIndex: msg.index,
+          }));
+    }
+  }
+
+  #addPeer(id: number): void {
+    if (this.#id === 0) return this.#error(`N: ${id} before I:`, id);
+    if (this.#peers.has(id)) return this.#error(`peer ${id} announced twice`, id);
+    let pc: ClientPeerConnection;
+    try {
+      pc = this.#factory({ iceServers: this.#iceServers });
+    } catch (error) {
+      return this.#error(`cannot create a connection for peer ${id}: ${error}`, id);
+    }
+    if (this.mesh.addPeer(pc, id, this.#lifetime) !== GodotError.OK) {
+      try {
+        pc.close();
+      } catch {
+        // nothing to release
+      }
+      return this.#error(`addPeer(${id}) failed: ${this.mesh.lastError.message}`, id);
+    }
+    const onCandidate = (event: Event) => {
+      const c = (event as Event & { candidate?: IceCandidateLike | null }).candidate;
+      if (!c || !c.candidate) return; // end of candidates: the demo protocol has no frame for it
+      const candidate = c.candidate.startsWith("a=") ? c.candidate.slice(2) : c.candidate;
+      this.#send(formatCandidate(id, c.sdpMid || "0", c.sdpMLineIndex ?? 0, candidate));
+    };
+    pc.addEventListener("icecandidate", onCandidate);
+    const queue = new CandidateQueue((c) => pc.addIceCandidate(c));
+    const n: Negotiation = { pc, queue, onCandidate, chain: Promise.resolve() };
+    this.#peers.set(id, n);
+    if (id > this.#id) {
+      this.#step(id, async () => {
+        await pc.setLocalDescription(await pc.createOffer());
+        this.#sendDescription(id, pc);
+      });
+    }
+  }
+
+  #sendDescription(id: number, pc: ClientPeerConnection): void {
+    const desc = pc.localDescription;
+    if (!desc?.sdp) return this.#error(`no local description for peer ${id}`, id);
+    const type = desc.type === "offer" ? "O" : "A";
+    this.#send(`${type}: ${id}\n${desc.sdp}`);
+  }
+
+  /** Runs one negotiation step for a peer after its previous steps; failures become events. */
+  #step(id: number, run: (n: Negotiation) => Promise<void>): void {
+    const n = this.#peers.get(id);
+    if (!n) return this.#error(`signaling for unknown peer ${id}`, id);
+    n.chain = n.chain.then(async () => {
+      if (this.#peers.get(id) !== n) return; // removed meanwhile
+      try {
+        await run(n);
+      } catch (error) {
+        if (this.#peers.get(id) === n) this.#error(`negotiation with peer ${id}: ${error}`, id);
+      }
+    });
+  }
+
+  #forget(id: number): void {
+    const n = this.#peers.get(id);
+    if (!n) return;
+    this.#peers.delete(id);
+    n.pc.removeEventListener("icecandidate", n.onCandidate);
+  }
+
+  #forgetAll(): void {
+    for (const id of [...this.#peers.keys()]) this.#forget(id);
+  }
+
+  #onClose(code: number, reason: string): void {
+    if (this.#disconnect !== undefined) return;
+    const detail = { code, reason };
+    this.#disconnect = detail;
+    if (!this.#closedByUs) {
+      if (reason === Reasons.HOST_DISCONNECTED && this.mesh.hasPeer(HOST_ID)) {
+        this.#forget(HOST_ID);
+        this.mesh.removePeer(HOST_ID);
+      }
+      if (!this.#sealed) {
+        this.#forgetAll();
+        this.mesh.close();
+      }
+    }
+    this.#emit("disconnected", detail);
+    this.#resolveClosed(detail);
+  }
+}
+
+async function defaultWebSocket(): Promise<WebSocketConstructor> {
+  const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (global) return global;
+  // Node 20 has no global WebSocket. The specifier is computed so that bundlers for browsers
+  // (which always have one) do not pull `ws` in.
+  const name = ["w", "s"].join("");
+  try {
+    const mod = await import(name);
+    return (mod.WebSocket ?? mod.default) as WebSocketConstructor;
+  } catch (error) {
+    throw new TypeError(`no WebSocket in this runtime and the ws package failed to load: ${error}`);
+  }
+}
+
+async function defaultFactory(): Promise<(config: PeerConnectionConfig) => ClientPeerConnection> {
+  const Native = (globalThis as {
+    RTCPeerConnection?: new (config: PeerConnectionConfig) => ClientPeerConnection;
+  }).RTCPeerConnection;
+  if (Native) return (config) => new Native(config);
+  // Deno and Node: the node-datachannel adapter, loaded only when needed (not in browsers).
+  const url = new URL("../adapters/node_datachannel.ts", import.meta.url).href;
+  try {
+    const mod = await import(url);
+    return mod.createPeerConnection;
+  } catch (error) {
+    throw new TypeError(
+      `no RTCPeerConnection in this runtime; pass options.createPeerConnection (${error})`,
+    );
+  }
+}
+
+/**
+ * Connects to a signaling server and joins a lobby (`""`: create one and be its host, id 1).
+ * Resolves once the server confirmed the join (`J:`), with the mesh initialized and the peers
+ * already in the lobby being negotiated. Rejects if the connection fails or is closed first (for
+ * example 4000 "Lobby does not exists").
+ *
+ * @example
+ * ```ts
+ * import { joinLobby } from "./client.ts";
+ * import { serveSignalingDeno } from "./server_deno.ts";
+ * const server = await serveSignalingDeno({ port: 0 });
+ * const host = await joinLobby(server.url);
+ * console.log(host.id, host.lobby.length); // 1 16
+ * await host.close();
+ * await server.shutdown();
+ * ```
+ */
+export async function joinLobby(
+  url: string,
+  lobby = "",
+  options: JoinOptions = {},
+): Promise<LobbyClient> {
+  const WS = options.WebSocket ?? await defaultWebSocket();
+  const factory = options.createPeerConnection ?? await defaultFactory();
+  const mesh = options.mesh instanceof WebRTCMultiplayer
+    ? options.mesh
+    : new WebRTCMultiplayer(options.mesh);
+  const ws = new WS(url);
+  const client = new LobbyClient(ws, mesh, factory, options);
+  const timeoutMs = options.joinTimeoutMs ?? 10000;
+  return await new Promise<LobbyClient>((resolve, reject) => {
+    const settle = () => {
+      clearTimeout(timer);
+      client.removeEventListener("lobby_joined", onJoined);
+      client.removeEventListener("disconnected", onClosed);
+    };
+    const onJoined = () => {
+      settle();
+      resolve(client);
+    };
+    const onClosed = (event: Event) => {
+      settle();
+      const { code, reason } = (event as CustomEvent<DisconnectDetail>).detail;
+      reject(new Error(`signaling connection closed before joining: ${code} ${reason}`.trim()));
+    };
+    client.addEventListener("lobby_joined", onJoined);
+    client.addEventListener("disconnected", onClosed);
+    const timer = setTimeout(() => {
+      settle();
+      client.close().catch(() => {});
+      reject(new Error(`no answer to the join request within ${timeoutMs} ms`));
+    }, timeoutMs);
+    ws.onopen = () => {
+      try {
+        ws.send(formatClientMessage({ type: "join", lobby }));
+      } catch {
+        // the close event will reject
+      }
+    };
+  });
+}

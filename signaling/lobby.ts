@@ -1,0 +1,463 @@
+/**
+ * The signaling server's rules as a pure reducer: `(state, event, env) -> [state, effects]`.
+ *
+ * Theory of operation. Connections are named by a number the transport picks. Time comes in
+ * the events (`now`, milliseconds), randomness from `env`. The reducer never waits: timeouts are
+ * deadlines in the state ({@link nextDeadline}); the driver sends a `Tick` when one is due.
+ *
+ * - `Opened`: refused with 4000 "Too many peers connected" when `maxPeers` connections are open.
+ *   Otherwise the connection must send `J:` before `joinTimeoutMs` passes.
+ * - `Text`: frames over `maxFrameBytes`, frames beyond the rate limit (a token bucket of
+ *   `rateLimit.messages` per `rateLimit.intervalMs`), unparsable frames and every rule below
+ *   close the sender with 4000 and a reason; nobody else is affected.
+ * - `J: ` (empty): a new lobby (at most `maxLobbies`), the sender is its host with id 1.
+ *   `J: name`: the lobby must exist, not be sealed and not be full; the member gets a random id
+ *   in 2..2147483647 never used before in that lobby. The joiner gets `I: id`, then `N:` for
+ *   every member (and every member gets `N: id`), then `J: name`.
+ * - `S: `: host only; every member gets `S: `; after `sealTimeoutMs` all members are closed with
+ *   1000 "Seal complete" and the lobby is gone. Sealing again changes nothing.
+ * - `O:`/`A:`/`C: dest`: `dest` (1 = host) must be another member of the sender's lobby; it gets
+ *   the frame with the sender's id in place of `dest`, payload unchanged.
+ * - A member leaving (closed by the transport or by a rule): every remaining member gets `D: id`;
+ *   if it was the host, every member is closed with 4000 "Room host has disconnected" instead and
+ *   the lobby is deleted.
+ * - `Binary`: 4000 "Invalid transfer mode, must be text". `Shutdown`: everyone gets 1001.
+ *
+ * Effects for connections the reducer has already closed are never produced, and events about
+ * unknown connections change nothing (they are late events of a closed connection).
+ *
+ * @module
+ */
+import { MAX_PEER_ID } from "../core/constants.ts";
+import {
+  CLOSE_GOING_AWAY,
+  CLOSE_NORMAL,
+  CLOSE_PROTOCOL_ERROR,
+  formatServerMessage,
+  HOST_ID,
+  parseClientMessage,
+  type Reason,
+  Reasons,
+  type ServerMessage,
+} from "./protocol.ts";
+
+/** The server's limits. Every field has a default in {@link DEFAULT_LIMITS}. */
+export interface ServerLimits {
+  /** Open connections at once (joined or not). Demo: 4096. */
+  readonly maxPeers: number;
+  /** Lobbies at once. Demo: 1024. */
+  readonly maxLobbies: number;
+  /** Members of one lobby (ours; the demo has no such limit). */
+  readonly maxLobbyPeers: number;
+  /** Largest accepted frame in bytes (UTF-8 length of a text frame). */
+  readonly maxFrameBytes: number;
+  /** Time a connection has to send `J:`, ms. Demo: 1000. */
+  readonly joinTimeoutMs: number;
+  /** Time after a seal before the lobby is closed, ms. Demo: 10000. */
+  readonly sealTimeoutMs: number;
+  /** Per-connection token bucket: at most `messages` frames per `intervalMs` (burst `messages`). */
+  readonly rateLimit: { readonly messages: number; readonly intervalMs: number };
+}
+
+/**
+ * Default limits: the Godot demo's values where it has them; frames of 64 KiB or more are
+ * refused; 200 frames per second per connection.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_LIMITS } from "./lobby.ts";
+ * console.log(DEFAULT_LIMITS.maxFrameBytes); // 65535
+ * ```
+ */
+export const DEFAULT_LIMITS: ServerLimits = Object.freeze({
+  maxPeers: 4096,
+  maxLobbies: 1024,
+  maxLobbyPeers: 256,
+  maxFrameBytes: 65535,
+  joinTimeoutMs: 1000,
+  sealTimeoutMs: 10000,
+  rateLimit: Object.freeze({ messages: 200, intervalMs: 1000 }),
+});
+
+/** One open connection. */
+export interface Connection {
+  /** The transport's name for it. */
+  readonly key: number;
+  /** When it opened (ms). */
+  readonly openedAt: number;
+  /** The lobby it joined; `""` until then. */
+  readonly lobby: string;
+  /** Its id in the lobby (1 for the host); 0 until it joined. */
+  readonly id: number;
+  /** Rate-limit tokens left, and when they were last refilled. */
+  readonly tokens: number;
+  readonly refilledAt: number;
+}
+
+/** One lobby. */
+export interface Lobby {
+  readonly name: string;
+  /** Member connection keys in join order; the host is the first while it lives. */
+  readonly members: readonly number[];
+  /** Every id handed out in this lobby (never reused while the lobby lives). */
+  readonly usedIds: ReadonlySet<number>;
+  /** When it was sealed (ms), or undefined. */
+  readonly sealedAt: number | undefined;
+}
+
+/** The whole server. */
+export interface ServerState {
+  readonly connections: ReadonlyMap<number, Connection>;
+  readonly lobbies: ReadonlyMap<string, Lobby>;
+}
+
+/** An empty server. */
+export const emptyServer: ServerState = Object.freeze({
+  connections: new Map<number, Connection>(),
+  lobbies: new Map<string, Lobby>(),
+});
+
+/** What the reducer accepts. */
+export type ServerEvent =
+  | { readonly type: "Opened"; readonly key: number; readonly now: number }
+  | {
+    readonly type: "Text";
+    readonly key: number;
+    readonly text: string;
+    /** UTF-8 length of `text` (the transport knows it; computing it here would cost a copy). */
+    readonly bytes: number;
+    readonly now: number;
+  }
+  | { readonly type: "Binary"; readonly key: number; readonly now: number }
+  | { readonly type: "Closed"; readonly key: number; readonly now: number }
+  | { readonly type: "Tick"; readonly now: number }
+  | { readonly type: "Shutdown"; readonly now: number };
+
+/** What the driver must do. */
+export type ServerEffect =
+  | { readonly type: "Send"; readonly key: number; readonly text: string }
+  | { readonly type: "Close"; readonly key: number; readonly code: number; readonly reason: string }
+  | { readonly type: "Log"; readonly message: string };
+
+/** Randomness and configuration. */
+export interface ServerEnv {
+  readonly limits: ServerLimits;
+  /** A random integer in 2..2147483647 (duplicates are retried). */
+  readonly randomId: () => number;
+  /** A random new lobby name (duplicates are retried). */
+  readonly randomLobbyName: () => string;
+}
+
+/** What the reducer returns. */
+export type ServerStep = readonly [ServerState, readonly ServerEffect[]];
+
+const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/**
+ * A random lobby name like the Node demo's: 16 characters of `[A-Za-z0-9]`, from
+ * `crypto.getRandomValues`.
+ *
+ * @example
+ * ```ts
+ * import { randomLobbyName } from "./lobby.ts";
+ * console.log(/^[A-Za-z0-9]{16}$/.test(randomLobbyName())); // true
+ * ```
+ */
+export function randomLobbyName(): string {
+  let out = "";
+  while (out.length < 16) {
+    // Bytes >= 248 (= 4 * 62) are skipped so that every character is equally likely.
+    for (const b of crypto.getRandomValues(new Uint8Array(24))) {
+      if (b < 248 && out.length < 16) out += ALNUM[b % 62];
+    }
+  }
+  return out;
+}
+
+/**
+ * A random member id in 2..2147483647 from `crypto.getRandomValues`.
+ *
+ * @example
+ * ```ts
+ * import { randomMemberId } from "./lobby.ts";
+ * const id = randomMemberId();
+ * console.log(id >= 2 && id <= 2147483647); // true
+ * ```
+ */
+export function randomMemberId(): number {
+  const [n] = crypto.getRandomValues(new Uint32Array(1));
+  return 2 + (n % (MAX_PEER_ID - 1));
+}
+
+/**
+ * The default environment: {@link DEFAULT_LIMITS}, crypto-random ids and lobby names.
+ *
+ * @example
+ * ```ts
+ * import { defaultEnv } from "./lobby.ts";
+ * console.log(defaultEnv({ maxPeers: 8 }).limits.maxPeers); // 8
+ * ```
+ */
+export function defaultEnv(limits: Partial<ServerLimits> = {}): ServerEnv {
+  return {
+    limits: { ...DEFAULT_LIMITS, ...limits },
+    randomId: randomMemberId,
+    randomLobbyName,
+  };
+}
+
+/**
+ * The earliest time (ms) at which a `Tick` has something to do, or undefined.
+ *
+ * @example
+ * ```ts
+ * import { defaultEnv, emptyServer, nextDeadline, reduceServer } from "./lobby.ts";
+ * const env = defaultEnv();
+ * const [s] = reduceServer(emptyServer, { type: "Opened", key: 1, now: 0 }, env);
+ * console.log(nextDeadline(s, env.limits)); // 1000
+ * ```
+ */
+export function nextDeadline(state: ServerState, limits: ServerLimits): number | undefined {
+  let next: number | undefined;
+  const at = (t: number) => {
+    if (next === undefined || t < next) next = t;
+  };
+  for (const c of state.connections.values()) {
+    if (c.lobby === "") at(c.openedAt + limits.joinTimeoutMs);
+  }
+  for (const l of state.lobbies.values()) {
+    if (l.sealedAt !== undefined) at(l.sealedAt + limits.sealTimeoutMs);
+  }
+  return next;
+}
+
+/** A mutable working copy of the state for one reduction. */
+class Draft {
+  readonly connections: Map<number, Connection>;
+  readonly lobbies: Map<string, Lobby>;
+  readonly effects: ServerEffect[] = [];
+  constructor(state: ServerState) {
+    this.connections = new Map(state.connections);
+    this.lobbies = new Map(state.lobbies);
+  }
+  done(): ServerStep {
+    return [{ connections: this.connections, lobbies: this.lobbies }, this.effects];
+  }
+  send(key: number, message: ServerMessage): void {
+    this.effects.push({ type: "Send", key, text: formatServerMessage(message) });
+  }
+  log(message: string): void {
+    this.effects.push({ type: "Log", message });
+  }
+  /** Closes a connection we decided to close and applies its leaving. */
+  close(key: number, code: number, reason: Reason): void {
+    if (!this.connections.has(key)) return;
+    this.effects.push({ type: "Close", key, code, reason });
+    this.leave(key);
+  }
+  /** Forgets a connection and applies the lobby rules of its leaving. */
+  leave(key: number): void {
+    const conn = this.connections.get(key);
+    if (!conn) return;
+    this.connections.delete(key);
+    const lobby = conn.lobby === "" ? undefined : this.lobbies.get(conn.lobby);
+    if (!lobby) return;
+    const members = lobby.members.filter((k) => k !== key);
+    if (conn.id === HOST_ID) {
+      this.lobbies.delete(lobby.name);
+      this.log(`Host left lobby ${lobby.name}: closing ${members.length} member(s)`);
+      for (const k of members) {
+        this.effects.push({
+          type: "Close",
+          key: k,
+          code: CLOSE_PROTOCOL_ERROR,
+          reason: Reasons.HOST_DISCONNECTED,
+        });
+        this.connections.delete(k);
+      }
+      return;
+    }
+    this.lobbies.set(lobby.name, { ...lobby, members });
+    for (const k of members) this.send(k, { type: "peer_disconnected", id: conn.id });
+  }
+}
+
+function refill(conn: Connection, now: number, limits: ServerLimits): Connection {
+  const { messages, intervalMs } = limits.rateLimit;
+  const elapsed = Math.max(0, now - conn.refilledAt);
+  const tokens = Math.min(messages, conn.tokens + (elapsed * messages) / intervalMs);
+  return { ...conn, tokens, refilledAt: now };
+}
+
+/**
+ * The server reducer. See the module documentation for the rules.
+ *
+ * @example
+ * ```ts
+ * import { defaultEnv, emptyServer, reduceServer } from "./lobby.ts";
+ * const env = { ...defaultEnv(), randomLobbyName: () => "lobby" };
+ * let [s] = reduceServer(emptyServer, { type: "Opened", key: 7, now: 0 }, env);
+ * const [, effects] = reduceServer(s, { type: "Text", key: 7, text: "J: \n", bytes: 4, now: 1 }, env);
+ * console.log(effects.filter((e) => e.type === "Send").map((e) => e.type === "Send" && e.text));
+ * // [ "I: 1\n", "J: lobby\n" ]
+ * ```
+ */
+export function reduceServer(state: ServerState, event: ServerEvent, env: ServerEnv): ServerStep {
+  const { limits } = env;
+  const d = new Draft(state);
+  switch (event.type) {
+    case "Opened": {
+      if (d.connections.has(event.key)) break;
+      if (d.connections.size >= limits.maxPeers) {
+        d.effects.push({
+          type: "Close",
+          key: event.key,
+          code: CLOSE_PROTOCOL_ERROR,
+          reason: Reasons.TOO_MANY_PEERS,
+        });
+        break;
+      }
+      d.connections.set(event.key, {
+        key: event.key,
+        openedAt: event.now,
+        lobby: "",
+        id: 0,
+        tokens: limits.rateLimit.messages,
+        refilledAt: event.now,
+      });
+      break;
+    }
+    case "Closed":
+      d.leave(event.key);
+      break;
+    case "Binary":
+      d.close(event.key, CLOSE_PROTOCOL_ERROR, Reasons.INVALID_TRANSFER_MODE);
+      break;
+    case "Text":
+      onText(d, event.key, event.text, event.bytes, event.now, env);
+      break;
+    case "Tick": {
+      for (const c of [...d.connections.values()]) {
+        if (c.lobby === "" && event.now >= c.openedAt + limits.joinTimeoutMs) {
+          d.close(c.key, CLOSE_PROTOCOL_ERROR, Reasons.NO_LOBBY);
+        }
+      }
+      for (const l of [...d.lobbies.values()]) {
+        if (l.sealedAt === undefined || event.now < l.sealedAt + limits.sealTimeoutMs) continue;
+        d.lobbies.delete(l.name);
+        d.log(`Sealed lobby ${l.name} closed`);
+        for (const k of l.members) {
+          d.effects.push({
+            type: "Close",
+            key: k,
+            code: CLOSE_NORMAL,
+            reason: Reasons.SEAL_COMPLETE,
+          });
+          d.connections.delete(k);
+        }
+      }
+      break;
+    }
+    case "Shutdown":
+      for (const k of d.connections.keys()) {
+        d.effects.push({
+          type: "Close",
+          key: k,
+          code: CLOSE_GOING_AWAY,
+          reason: Reasons.SERVER_SHUTDOWN,
+        });
+      }
+      d.connections.clear();
+      d.lobbies.clear();
+      break;
+  }
+  return d.done();
+}
+
+function onText(
+  d: Draft,
+  key: number,
+  text: string,
+  bytes: number,
+  now: number,
+  env: ServerEnv,
+): void {
+  const { limits } = env;
+  const before = d.connections.get(key);
+  if (!before) return;
+  if (bytes > limits.maxFrameBytes) {
+    return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.MESSAGE_TOO_BIG);
+  }
+  const conn = refill(before, now, limits);
+  if (conn.tokens < 1) return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.TOO_MANY_MESSAGES);
+  d.connections.set(key, { ...conn, tokens: conn.tokens - 1 });
+  const parsed = parseClientMessage(text);
+  if (!parsed.ok) return d.close(key, CLOSE_PROTOCOL_ERROR, parsed.error as Reason);
+  const msg = parsed.value;
+  if (msg.type === "join") return join(d, key, msg.lobby, env);
+  const lobby = conn.lobby === "" ? undefined : d.lobbies.get(conn.lobby);
+  if (!lobby) return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.NEED_LOBBY);
+  if (msg.type === "seal") {
+    if (conn.id !== HOST_ID) return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.ONLY_HOST_CAN_SEAL);
+    if (lobby.sealedAt !== undefined) return;
+    d.lobbies.set(lobby.name, { ...lobby, sealedAt: now });
+    d.log(`Lobby ${lobby.name} sealed with ${lobby.members.length} member(s)`);
+    for (const k of lobby.members) d.send(k, { type: "sealed" });
+    return;
+  }
+  const destKey = lobby.members.find((k) => d.connections.get(k)?.id === msg.dest);
+  if (destKey === undefined || destKey === key) {
+    return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.INVALID_DEST);
+  }
+  const text2 = `${msg.command}: ${conn.id}\n${msg.payload}`;
+  d.effects.push({ type: "Send", key: destKey, text: text2 });
+}
+
+function join(d: Draft, key: number, name: string, env: ServerEnv): void {
+  const { limits } = env;
+  const conn = d.connections.get(key)!;
+  if (conn.lobby !== "") return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.ALREADY_IN_LOBBY);
+  let lobby: Lobby | undefined;
+  let id: number;
+  if (name === "") {
+    if (d.lobbies.size >= limits.maxLobbies) {
+      return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.TOO_MANY_LOBBIES);
+    }
+    let fresh = env.randomLobbyName();
+    for (let i = 0; d.lobbies.has(fresh) && i < 100; i++) fresh = env.randomLobbyName();
+    if (d.lobbies.has(fresh)) return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.TOO_MANY_LOBBIES);
+    lobby = { name: fresh, members: [], usedIds: new Set([HOST_ID]), sealedAt: undefined };
+    id = HOST_ID;
+    d.log(`Lobby ${fresh} created (${d.lobbies.size + 1} open)`);
+  } else {
+    lobby = d.lobbies.get(name);
+    if (!lobby) return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.LOBBY_DOES_NOT_EXISTS);
+    if (lobby.sealedAt !== undefined) {
+      return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.LOBBY_IS_SEALED);
+    }
+    if (lobby.members.length >= limits.maxLobbyPeers) {
+      return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.LOBBY_FULL);
+    }
+    id = env.randomId();
+    for (let i = 0; (lobby.usedIds.has(id) || !validMemberId(id)) && i < 1000; i++) {
+      id = env.randomId();
+    }
+    if (lobby.usedIds.has(id) || !validMemberId(id)) {
+      return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.LOBBY_FULL);
+    }
+  }
+  const usedIds = new Set(lobby.usedIds).add(id);
+  d.connections.set(key, { ...d.connections.get(key)!, lobby: lobby.name, id });
+  d.send(key, { type: "id", id });
+  for (const k of lobby.members) {
+    d.send(k, { type: "peer_connected", id });
+    d.send(key, { type: "peer_connected", id: d.connections.get(k)!.id });
+  }
+  d.lobbies.set(lobby.name, { ...lobby, members: [...lobby.members, key], usedIds });
+  d.send(key, { type: "joined", lobby: lobby.name });
+  d.log(`Peer ${id} joined lobby ${lobby.name} (${lobby.members.length + 1} member(s))`);
+}
+
+function validMemberId(id: number): boolean {
+  return Number.isInteger(id) && id >= 2 && id <= MAX_PEER_ID;
+}

@@ -1,0 +1,193 @@
+/**
+ * The transport-agnostic signaling server: feeds socket events to the pure lobby reducer
+ * (`lobby.ts`) and carries out its effects. `server_deno.ts` and `server_node.ts` plug a real
+ * WebSocket server into it.
+ *
+ * @module
+ */
+import {
+  defaultEnv,
+  emptyServer,
+  nextDeadline,
+  reduceServer,
+  type ServerEffect,
+  type ServerEnv,
+  type ServerEvent,
+  type ServerLimits,
+  type ServerState,
+} from "./lobby.ts";
+
+/** The two things the server does to a socket. */
+export interface SignalingSocket {
+  /** Sends a text frame. Must not throw (drop the frame if the socket is closing). */
+  send(text: string): void;
+  /** Closes the socket with a code and reason. Must not throw. */
+  close(code: number, reason: string): void;
+}
+
+/** What a transport reports about one socket. */
+export interface SignalingConnection {
+  /** A frame arrived: a string for text frames, bytes for binary ones. */
+  message(data: string | Uint8Array | ArrayBuffer): void;
+  /** The socket closed (for whatever reason). Safe to call more than once. */
+  closed(): void;
+}
+
+/** Options of {@link SignalingServer} and of the Deno and Node servers. */
+export interface SignalingServerOptions {
+  /** Limits; unspecified ones take {@link DEFAULT_LIMITS}. */
+  limits?: Partial<ServerLimits>;
+  /** Receives one line per notable server event (lobby created, sealed, protocol errors...). */
+  log?: (message: string) => void;
+  /** Replaces randomness (tests). */
+  randomId?: () => number;
+  /** Replaces randomness (tests). */
+  randomLobbyName?: () => string;
+  /** Clock in ms (tests). Default `performance.now`. */
+  now?: () => number;
+}
+
+const encoder = new TextEncoder();
+
+/** UTF-8 length of a string, without encoding it when the answer is clear anyway. */
+function utf8Length(text: string, limit: number): number {
+  if (text.length * 3 <= limit) return text.length; // surely within the limit
+  if (text.length > limit) return text.length; // surely over it
+  return encoder.encode(text).length;
+}
+
+/**
+ * Runs the lobby reducer over real sockets. Call {@link SignalingServer.open} for every accepted
+ * socket and report its frames and its closing on the returned handle.
+ *
+ * @example
+ * ```ts
+ * import { SignalingServer } from "./server.ts";
+ * const server = new SignalingServer({ randomLobbyName: () => "L" });
+ * const sent: string[] = [];
+ * const conn = server.open({ send: (t) => sent.push(t), close: () => {} });
+ * conn.message("J: \n");
+ * console.log(sent); // [ "I: 1\n", "J: L\n" ]
+ * server.shutdown();
+ * ```
+ */
+export class SignalingServer {
+  #state: ServerState = emptyServer;
+  #env: ServerEnv;
+  #sockets = new Map<number, SignalingSocket>();
+  #nextKey = 1;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt: number | undefined;
+  #log: (message: string) => void;
+  #now: () => number;
+  #stopped = false;
+
+  /** Creates a server with the given limits. */
+  constructor(options: SignalingServerOptions = {}) {
+    const env = defaultEnv(options.limits);
+    this.#env = {
+      limits: env.limits,
+      randomId: options.randomId ?? env.randomId,
+      randomLobbyName: options.randomLobbyName ?? env.randomLobbyName,
+    };
+    this.#log = options.log ?? (() => {});
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  /** The limits in force. */
+  get limits(): ServerLimits {
+    return this.#env.limits;
+  }
+
+  /** The reducer's current state (read-only view, for monitoring and tests). */
+  get state(): ServerState {
+    return this.#state;
+  }
+
+  /** Registers a newly opened socket. After {@link shutdown} it is closed at once with 1001. */
+  open(socket: SignalingSocket): SignalingConnection {
+    const key = this.#nextKey++;
+    if (this.#stopped) {
+      socket.close(1001, "Server shutting down");
+      return { message() {}, closed() {} };
+    }
+    this.#sockets.set(key, socket);
+    this.#dispatch({ type: "Opened", key, now: this.#now() });
+    let done = false;
+    return {
+      message: (data) => {
+        if (done) return;
+        const now = this.#now();
+        if (typeof data === "string") {
+          const bytes = utf8Length(data, this.#env.limits.maxFrameBytes);
+          this.#dispatch({ type: "Text", key, text: data, bytes, now });
+        } else {
+          this.#dispatch({ type: "Binary", key, now });
+        }
+      },
+      closed: () => {
+        if (done) return;
+        done = true;
+        this.#sockets.delete(key);
+        this.#dispatch({ type: "Closed", key, now: this.#now() });
+      },
+    };
+  }
+
+  /** Closes every socket with 1001 and stops the timer. Later sockets are refused. */
+  shutdown(): void {
+    if (this.#stopped) return;
+    this.#dispatch({ type: "Shutdown", now: this.#now() });
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #dispatch(event: ServerEvent): void {
+    let effects: readonly ServerEffect[];
+    try {
+      [this.#state, effects] = reduceServer(this.#state, event, this.#env);
+    } catch (error) {
+      // A bug in the rules must not take the server down; the event is dropped.
+      this.#log(`internal error on ${event.type}: ${error}`);
+      return;
+    }
+    for (const effect of effects) this.#apply(effect);
+    this.#schedule();
+  }
+
+  #apply(effect: ServerEffect): void {
+    switch (effect.type) {
+      case "Send":
+        this.#sockets.get(effect.key)?.send(effect.text);
+        break;
+      case "Close": {
+        const socket = this.#sockets.get(effect.key);
+        this.#sockets.delete(effect.key);
+        if (effect.code !== 1000 && effect.code !== 1001) {
+          this.#log(`closing connection ${effect.key}: ${effect.code} ${effect.reason}`);
+        }
+        socket?.close(effect.code, effect.reason);
+        break;
+      }
+      case "Log":
+        this.#log(effect.message);
+        break;
+    }
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    const at = nextDeadline(this.#state, this.#env.limits);
+    if (at === this.#timerAt) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = at;
+    if (at === undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = undefined;
+      this.#dispatch({ type: "Tick", now: Math.max(this.#now(), at) });
+    }, Math.max(0, at - this.#now()));
+  }
+}
