@@ -4,10 +4,17 @@
  * @module
  */
 import type { RTCPeerConnectionLike } from "../effects/w3c.ts";
-import type { SignalingPeerConnection } from "./loopback.ts";
-import type { PeerConnectionConfig } from "./node_datachannel.ts";
+import type { PeerConnectionConfig, SignalingPeerConnection } from "./loopback.ts";
 
-export { CandidateQueue, connectPair } from "./loopback.ts";
+export {
+  CandidateQueue,
+  connectPair,
+  type IceCandidateLike,
+  type IceServer,
+  type PeerConnectionConfig,
+  type SessionDescriptionLike,
+  type SignalingPeerConnection,
+} from "./loopback.ts";
 
 /** A browser connection: usable by the mesh and by signaling. */
 export type BrowserPeerConnection = RTCPeerConnectionLike & SignalingPeerConnection;

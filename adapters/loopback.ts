@@ -6,33 +6,62 @@
  * @module
  */
 
+/** An ICE server as `RTCConfiguration.iceServers` lists it. */
+export interface IceServer {
+  /** One or more `stun:`/`turn:` URLs. */
+  urls: string | string[];
+  /** TURN user name. */
+  username?: string;
+  /** TURN password. */
+  credential?: string;
+}
+
+/** The parts of `RTCConfiguration` the adapters pass on. */
+export interface PeerConnectionConfig {
+  /** STUN/TURN servers. Default none (host candidates only, enough on a LAN or loopback). */
+  iceServers?: IceServer[];
+}
+
 /** A session description as `RTCPeerConnection` produces and consumes it. */
 export interface SessionDescriptionLike {
+  /** `"offer"`, `"answer"`, `"pranswer"` or `"rollback"`. */
   readonly type: string;
+  /** The SDP text. */
   readonly sdp?: string;
 }
 
 /** An ICE candidate as `RTCPeerConnection` produces and consumes it. */
 export interface IceCandidateLike {
+  /** The `candidate:` attribute line. */
   readonly candidate: string;
+  /** The media stream identification tag it belongs to. */
   readonly sdpMid?: string | null;
+  /** The index of the media description it belongs to. */
   readonly sdpMLineIndex?: number | null;
 }
 
 /** The signaling half of the W3C `RTCPeerConnection` shape. */
 export interface SignalingPeerConnection {
+  /** Creates an offer (a session description). */
   // deno-lint-ignore no-explicit-any
   createOffer(): Promise<any>;
+  /** Creates an answer to the remote offer. */
   // deno-lint-ignore no-explicit-any
   createAnswer(): Promise<any>;
+  /** Sets the local description (the offer or answer just made). */
   // deno-lint-ignore no-explicit-any
   setLocalDescription(description?: any): Promise<void>;
+  /** Sets the other side's description. */
   // deno-lint-ignore no-explicit-any
   setRemoteDescription(description: any): Promise<void>;
+  /** Adds one of the other side's ICE candidates. */
   // deno-lint-ignore no-explicit-any
   addIceCandidate(candidate: any): Promise<void>;
+  /** The local description once set, else null. */
   readonly localDescription: SessionDescriptionLike | null;
+  /** Listens for `icecandidate` (and the connection's other events). */
   addEventListener(type: string, listener: (event: Event) => void): void;
+  /** Removes a listener added with `addEventListener`. */
   removeEventListener(type: string, listener: (event: Event) => void): void;
 }
 
@@ -56,7 +85,11 @@ export class CandidateQueue {
   #held: IceCandidateLike[] | undefined = [];
   #apply: (candidate: IceCandidateLike) => Promise<void>;
 
-  /** @param apply adds one candidate to the connection (usually `pc.addIceCandidate`). */
+  /**
+   * Creates an empty queue that holds candidates until {@link CandidateQueue.ready}.
+   *
+   * @param apply adds one candidate to the connection (usually `pc.addIceCandidate`).
+   */
   constructor(apply: (candidate: IceCandidateLike) => Promise<void>) {
     this.#apply = apply;
   }

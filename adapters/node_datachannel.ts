@@ -6,22 +6,17 @@
  */
 import { RTCPeerConnection } from "node-datachannel/polyfill";
 import type { RTCPeerConnectionLike } from "../effects/w3c.ts";
-import type { SignalingPeerConnection } from "./loopback.ts";
+import type { PeerConnectionConfig, SignalingPeerConnection } from "./loopback.ts";
 
-export { CandidateQueue, connectPair } from "./loopback.ts";
-
-/** An ICE server as `RTCConfiguration.iceServers` lists it. */
-export interface IceServer {
-  urls: string | string[];
-  username?: string;
-  credential?: string;
-}
-
-/** The parts of `RTCConfiguration` the adapters pass on. */
-export interface PeerConnectionConfig {
-  /** STUN/TURN servers. Default none (host candidates only, enough on a LAN or loopback). */
-  iceServers?: IceServer[];
-}
+export {
+  CandidateQueue,
+  connectPair,
+  type IceCandidateLike,
+  type IceServer,
+  type PeerConnectionConfig,
+  type SessionDescriptionLike,
+  type SignalingPeerConnection,
+} from "./loopback.ts";
 
 /** A node-datachannel connection: usable by the mesh and by signaling. */
 export type NodePeerConnection = RTCPeerConnectionLike & SignalingPeerConnection;

@@ -8,8 +8,11 @@ import type { ChannelIndex, ChannelState, PeerConnectionState } from "./state.ts
 
 /** `initialize(peerId, serverCompatibility)` was called. */
 export interface InitializeRequested {
+  /** Discriminant. */
   readonly type: "InitializeRequested";
+  /** The id passed to `initialize`. */
   readonly peerId: number;
+  /** The `serverCompatibility` flag passed to `initialize`. */
   readonly serverCompatibility: boolean;
 }
 
@@ -25,68 +28,95 @@ export interface ObservedConnection {
 
 /** `addPeer(connection, peerId, lifetime)` was called. */
 export interface AddPeerRequested {
+  /** Discriminant. */
   readonly type: "AddPeerRequested";
+  /** The id passed to `addPeer`. */
   readonly peerId: number;
+  /** The `unreliableLifetime` passed to `addPeer` (ms). */
   readonly lifetime: number;
+  /** What the passed connection looked like. */
   readonly connection: ObservedConnection;
 }
 
 /** `removePeer(peerId)` was called. */
 export interface RemovePeerRequested {
+  /** Discriminant. */
   readonly type: "RemovePeerRequested";
+  /** The id passed to `removePeer`. */
   readonly peerId: number;
 }
 
 /** `close()` was called. */
 export interface CloseRequested {
+  /** Discriminant. */
   readonly type: "CloseRequested";
 }
 
 /** `refuseNewConnections` was assigned. */
 export interface RefuseNewConnectionsSet {
+  /** Discriminant. */
   readonly type: "RefuseNewConnectionsSet";
+  /** The value assigned (validated by the reducer). */
   readonly value: unknown;
 }
 
 /** `transferMode` was assigned. */
 export interface TransferModeSet {
+  /** Discriminant. */
   readonly type: "TransferModeSet";
+  /** The value assigned (validated by the reducer). */
   readonly value: unknown;
 }
 
 /** `targetPeer` was assigned. */
 export interface TargetPeerSet {
+  /** Discriminant. */
   readonly type: "TargetPeerSet";
+  /** The value assigned (validated by the reducer). */
   readonly value: unknown;
 }
 
 /** A peer's connection reported a new `connectionState`. */
 export interface ConnectionStateChanged {
+  /** Discriminant. */
   readonly type: "ConnectionStateChanged";
+  /** The peer concerned. */
   readonly peerId: number;
+  /** The new `connectionState`. */
   readonly state: PeerConnectionState;
 }
 
 /** One of a peer's channels reported a new `readyState` (`open`/`close` events). */
 export interface ChannelStateChanged {
+  /** Discriminant. */
   readonly type: "ChannelStateChanged";
+  /** The peer concerned. */
   readonly peerId: number;
+  /** Which of the peer's channels (0 reliable, 1 ordered, 2 unreliable). */
   readonly channel: ChannelIndex;
+  /** The new `readyState`. */
   readonly state: ChannelState;
 }
 
 /** One of a peer's channels fired `error`. */
 export interface ChannelErrored {
+  /** Discriminant. */
   readonly type: "ChannelErrored";
+  /** The peer concerned. */
   readonly peerId: number;
+  /** Which of the peer's channels (0 reliable, 1 ordered, 2 unreliable). */
   readonly channel: ChannelIndex;
+  /** The error's message. */
   readonly message: string;
 }
 
 /** `createDataChannel` threw while the channels of a just-added peer were made. */
 export interface ChannelCreateFailed {
+  /** Discriminant. */
   readonly type: "ChannelCreateFailed";
+  /** The peer concerned. */
   readonly peerId: number;
+  /** What `createDataChannel` threw. */
   readonly message: string;
 }
 

@@ -9,14 +9,19 @@ import type { ChannelIndex, MeshState } from "./state.ts";
 
 /** A packet may go out: write it on `channel` of each peer in `peers`. */
 export interface Routed {
+  /** Always `OK`. */
   readonly error: GodotError.OK;
+  /** The channel index to write on. */
   readonly channel: ChannelIndex;
+  /** The peers to write to. */
   readonly peers: readonly number[];
 }
 
 /** A packet may not go out, and why. */
 export interface Refused {
+  /** Why the packet may not go out. */
   readonly error: Exclude<GodotError, GodotError.OK>;
+  /** Human-readable reason. */
   readonly message: string;
 }
 

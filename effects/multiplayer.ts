@@ -55,6 +55,7 @@ export interface PeerInfo {
 
 /** Why the last call failed, or `OK`. */
 export interface LastError {
+  /** The result of the last call. */
   readonly error: GodotError;
   /** Human-readable reason; empty for `OK`. */
   readonly message: string;
@@ -724,6 +725,7 @@ export class WebRTCMultiplayer extends EventTarget {
     listener: (event: WebRTCMultiplayerEventMap[K]) => void,
     options?: boolean | AddEventListenerOptions,
   ): void;
+  /** `addEventListener` for any other event type. */
   override addEventListener(
     type: string,
     listener: EventListenerOrEventListenerObject | null,

@@ -10,37 +10,59 @@ export type Listener = (event: Event) => void;
 
 /** `RTCDataChannelInit` as far as the mesh uses it. */
 export interface DataChannelInitLike {
+  /** Whether both sides create the channel themselves with the same `id` (no in-band announcement). */
   negotiated?: boolean;
+  /** The SCTP stream id (required when `negotiated`). */
   id?: number;
+  /** Whether messages arrive in the order they were sent. */
   ordered?: boolean;
+  /** Milliseconds a message may be retransmitted before it is given up (partial reliability). */
   maxPacketLifeTime?: number;
+  /** How many times a message may be retransmitted before it is given up (partial reliability). */
   maxRetransmits?: number;
+  /** Sub-protocol name. */
   protocol?: string;
 }
 
 /** The W3C `RTCDataChannel` shape. */
 export interface RTCDataChannelLike {
+  /** The channel's label (`"reliable"`, `"ordered"` or `"unreliable"` for the mesh's channels). */
   readonly label: string;
+  /** The SCTP stream id, or null before it is assigned. */
   readonly id: number | null;
+  /** Whether messages arrive in the order they were sent. */
   readonly ordered: boolean;
+  /** The retransmission time limit in milliseconds, or null for a reliable channel. */
   readonly maxPacketLifeTime: number | null;
+  /** `"connecting"`, `"open"`, `"closing"` or `"closed"`. */
   readonly readyState: string;
+  /** Bytes queued by `send` and not yet handed to the network. */
   readonly bufferedAmount: number;
+  /** How binary messages are delivered; the mesh sets `"arraybuffer"`. */
   binaryType: string;
+  /** Sends one message. */
   send(data: Uint8Array): void;
+  /** Closes the channel. */
   close(): void;
+  /** Listens for `open`, `close`, `error` and `message`. */
   addEventListener(type: string, listener: Listener): void;
+  /** Removes a listener added with `addEventListener`. */
   removeEventListener(type: string, listener: Listener): void;
 }
 
 /** The W3C `RTCPeerConnection` shape the mesh needs. */
 export interface RTCPeerConnectionLike {
+  /** `"new"`, `"connecting"`, `"connected"`, `"disconnected"`, `"failed"` or `"closed"`. */
   readonly connectionState: string;
   /** `RTCSctpTransport`, whose `maxMessageSize` bounds a packet; absent before negotiation. */
   readonly sctp?: { readonly maxMessageSize: number } | null;
+  /** Creates a data channel on this connection. */
   createDataChannel(label: string, init?: DataChannelInitLike): RTCDataChannelLike;
+  /** Closes the connection and its channels. */
   close(): void;
+  /** Listens for `connectionstatechange` (and the connection's other events). */
   addEventListener(type: string, listener: Listener): void;
+  /** Removes a listener added with `addEventListener`. */
   removeEventListener(type: string, listener: Listener): void;
 }
 

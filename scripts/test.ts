@@ -24,7 +24,7 @@ await Deno.mkdir(resultsDir, { recursive: true });
 /** Source roots whose JSDoc examples are run, plus the README. */
 const DOC_ROOTS = ["mod.ts", "core", "effects", "adapters", "signaling", "README.md"];
 /** Doc examples that mention these run in a process of their own. */
-const NEEDS_OWN_PROCESS = /node_datachannel|signaling|adapters\/|connectPair|joinLobby/;
+const NEEDS_OWN_PROCESS = /node_datachannel|signaling|adapters\/|connectPair|joinLobby|mesh\/node/;
 const CONCURRENCY = 2;
 
 interface Outcome {

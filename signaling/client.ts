@@ -24,9 +24,10 @@ import type { RTCPeerConnectionLike } from "../effects/w3c.ts";
 import {
   CandidateQueue,
   type IceCandidateLike,
+  type IceServer,
+  type PeerConnectionConfig,
   type SignalingPeerConnection,
 } from "../adapters/loopback.ts";
-import type { IceServer, PeerConnectionConfig } from "../adapters/node_datachannel.ts";
 import {
   formatCandidate,
   formatClientMessage,
@@ -36,17 +37,32 @@ import {
   type ServerMessage,
 } from "./protocol.ts";
 
+export type {
+  IceCandidateLike,
+  IceServer,
+  PeerConnectionConfig,
+  SessionDescriptionLike,
+  SignalingPeerConnection,
+} from "../adapters/loopback.ts";
+
 /** A peer connection the client can negotiate and the mesh can use. */
 export type ClientPeerConnection = RTCPeerConnectionLike & SignalingPeerConnection;
 
 /** The WebSocket shape the client uses (the W3C one; `ws`'s class fits too). */
 export interface WebSocketLike {
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
   readonly readyState: number;
+  /** Sends one text frame. */
   send(data: string): void;
+  /** Starts the closing handshake. */
   close(code?: number, reason?: string): void;
+  /** Called once the connection is open. */
   onopen: ((event: Event) => void) | null;
+  /** Called for every frame received (`event.data`). */
   onmessage: ((event: MessageEvent) => void) | null;
+  /** Called once the connection closed (`event.code`, `event.reason`). */
   onclose: ((event: CloseEvent) => void) | null;
+  /** Called when the connection fails. */
   onerror: ((event: Event) => void) | null;
 }
 
@@ -74,7 +90,9 @@ export interface JoinOptions {
 
 /** `detail` of the `disconnected` event. */
 export interface DisconnectDetail {
+  /** The WebSocket close code. */
   readonly code: number;
+  /** The WebSocket close reason. */
   readonly reason: string;
 }
 
@@ -201,6 +219,7 @@ export class LobbyClient extends EventTarget {
     listener: (event: LobbyClientEventMap[K]) => void,
     options?: boolean | AddEventListenerOptions,
   ): void;
+  /** `addEventListener` for any other event type. */
   override addEventListener(
     type: string,
     listener: EventListenerOrEventListenerObject | null,
@@ -377,15 +396,21 @@ export class LobbyClient extends EventTarget {
   }
 }
 
+/**
+ * The extension of this package's own modules where this file runs: `.ts` from source (Deno, JSR),
+ * `.js` once compiled (the npm package, JSR's npm layer). The lazily loaded Node-only modules below
+ * are named with it, so they resolve in both; their specifiers are not plain strings, so bundlers
+ * for browsers (which never take those paths) do not pull `ws` or node-datachannel in.
+ */
+const EXT = /\.tsx?$/.test(new URL(import.meta.url).pathname) ? ".ts" : ".js";
+
 async function defaultWebSocket(): Promise<WebSocketConstructor> {
   const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (global) return global;
-  // Node 20 has no global WebSocket. The specifier is computed so that bundlers for browsers
-  // (which always have one) do not pull `ws` in.
-  const name = ["w", "s"].join("");
+  // Node 20 has no global WebSocket: use the `ws` package.
   try {
-    const mod = await import(name);
-    return (mod.WebSocket ?? mod.default) as WebSocketConstructor;
+    const mod = await import(`./_node_websocket${EXT}`);
+    return mod.WebSocket as WebSocketConstructor;
   } catch (error) {
     throw new TypeError(`no WebSocket in this runtime and the ws package failed to load: ${error}`);
   }
@@ -397,9 +422,8 @@ async function defaultFactory(): Promise<(config: PeerConnectionConfig) => Clien
   }).RTCPeerConnection;
   if (Native) return (config) => new Native(config);
   // Deno and Node: the node-datachannel adapter, loaded only when needed (not in browsers).
-  const url = new URL("../adapters/node_datachannel.ts", import.meta.url).href;
   try {
-    const mod = await import(url);
+    const mod = await import(`../adapters/node_datachannel${EXT}`);
     return mod.createPeerConnection;
   } catch (error) {
     throw new TypeError(

@@ -89,13 +89,15 @@ export interface Connection {
   readonly lobby: string;
   /** Its id in the lobby (1 for the host); 0 until it joined. */
   readonly id: number;
-  /** Rate-limit tokens left, and when they were last refilled. */
+  /** Rate-limit tokens left. */
   readonly tokens: number;
+  /** When the tokens were last refilled (ms). */
   readonly refilledAt: number;
 }
 
 /** One lobby. */
 export interface Lobby {
+  /** The lobby's name. */
   readonly name: string;
   /** Member connection keys in join order; the host is the first while it lives. */
   readonly members: readonly number[];
@@ -107,7 +109,9 @@ export interface Lobby {
 
 /** The whole server. */
 export interface ServerState {
+  /** Open connections by key. */
   readonly connections: ReadonlyMap<number, Connection>;
+  /** Lobbies by name. */
   readonly lobbies: ReadonlyMap<string, Lobby>;
 }
 
@@ -141,6 +145,7 @@ export type ServerEffect =
 
 /** Randomness and configuration. */
 export interface ServerEnv {
+  /** The limits to enforce. */
   readonly limits: ServerLimits;
   /** A random integer in 2..2147483647 (duplicates are retried). */
   readonly randomId: () => number;

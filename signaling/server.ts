@@ -47,6 +47,35 @@ export interface SignalingServerOptions {
   now?: () => number;
 }
 
+/** Options of the WebSocket servers (`serveSignalingDeno`, `serveSignalingNode`). */
+export interface ServeOptions extends SignalingServerOptions {
+  /** Interface to bind. Default `"127.0.0.1"` (loopback only). */
+  hostname?: string;
+  /** Port; `0` picks a free one. Default 9080 (the Godot demo's). */
+  port?: number;
+}
+
+/** A running signaling server. */
+export interface RunningSignalingServer {
+  /** `ws://host:port` to give clients. */
+  readonly url: string;
+  /** The bound address. */
+  readonly hostname: string;
+  /** The bound port. */
+  readonly port: number;
+  /**
+   * `http://host:port/` when the server also serves a web page (`staticDir` of
+   * `serveSignalingDeno`), else undefined.
+   */
+  readonly httpUrl?: string;
+  /** The protocol driver (state, limits). */
+  readonly server: SignalingServer;
+  /** Closes every client with 1001 and stops listening. */
+  shutdown(): Promise<void>;
+  /** Settles when the server has stopped. */
+  readonly finished: Promise<void>;
+}
+
 const encoder = new TextEncoder();
 
 /** UTF-8 length of a string, without encoding it when the answer is clear anyway. */

@@ -3,30 +3,19 @@
  *
  * @module
  */
-import { SignalingServer, type SignalingServerOptions } from "./server.ts";
+import { type RunningSignalingServer, type ServeOptions, SignalingServer } from "./server.ts";
+import { serveStatic } from "./_static.ts";
+
+export type { RunningSignalingServer, ServeOptions } from "./server.ts";
 
 /** Options of {@link serveSignalingDeno}. */
-export interface ServeOptions extends SignalingServerOptions {
-  /** Interface to bind. Default `"127.0.0.1"` (loopback only). */
-  hostname?: string;
-  /** Port; `0` picks a free one. Default 9080 (the Godot demo's). */
-  port?: number;
-}
-
-/** A running signaling server. */
-export interface RunningSignalingServer {
-  /** `ws://host:port` to give clients. */
-  readonly url: string;
-  /** The bound address. */
-  readonly hostname: string;
-  /** The bound port. */
-  readonly port: number;
-  /** The protocol driver (state, limits). */
-  readonly server: SignalingServer;
-  /** Closes every client with 1001 and stops listening. */
-  shutdown(): Promise<void>;
-  /** Settles when the server has stopped. */
-  readonly finished: Promise<void>;
+export interface DenoServeOptions extends ServeOptions {
+  /**
+   * A folder whose files are served over plain HTTP on the same port (`GET /` gives its
+   * `index.html`), for a web page that uses this server. WebSocket upgrades still go to
+   * signaling. Default: none (plain requests get 426).
+   */
+  staticDir?: string | URL;
 }
 
 /**
@@ -40,10 +29,17 @@ export interface RunningSignalingServer {
  * await running.shutdown();
  * ```
  */
-export function serveSignalingDeno(options: ServeOptions = {}): Promise<RunningSignalingServer> {
+export function serveSignalingDeno(
+  options: DenoServeOptions = {},
+): Promise<RunningSignalingServer> {
   const server = new SignalingServer(options);
   const sockets = new Set<WebSocket>();
   const hostname = options.hostname ?? "127.0.0.1";
+  const staticDir = options.staticDir === undefined
+    ? undefined
+    : options.staticDir instanceof URL
+    ? decodeURIComponent(options.staticDir.pathname).replace(/\/$/, "")
+    : options.staticDir.replace(/\/$/, "");
   return new Promise((resolve, reject) => {
     let httpServer: Deno.HttpServer<Deno.NetAddr>;
     try {
@@ -54,6 +50,7 @@ export function serveSignalingDeno(options: ServeOptions = {}): Promise<RunningS
         onError: () => new Response("Internal error", { status: 500 }),
       }, (request) => {
         if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+          if (staticDir !== undefined) return serveStatic(request, staticDir);
           return new Response("WebRTC signaling server: connect with a WebSocket.\n", {
             status: 426,
             headers: { upgrade: "websocket" },
@@ -72,6 +69,7 @@ export function serveSignalingDeno(options: ServeOptions = {}): Promise<RunningS
     let stopping: Promise<void> | undefined;
     resolve({
       url: `ws://${host}:${addr.port}`,
+      httpUrl: staticDir === undefined ? undefined : `http://${host}:${addr.port}/`,
       hostname: addr.hostname,
       port: addr.port,
       server,

@@ -4,8 +4,7 @@
  * @module
  */
 import { WebSocketServer } from "ws";
-import { SignalingServer } from "./server.ts";
-import type { RunningSignalingServer, ServeOptions } from "./server_deno.ts";
+import { type RunningSignalingServer, type ServeOptions, SignalingServer } from "./server.ts";
 
 /** Hard cap handed to `ws` (`maxPayload`): bigger frames are refused by `ws` itself with 1009. */
 const TRANSPORT_MAX_PAYLOAD = 1024 * 1024;

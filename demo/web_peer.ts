@@ -1,0 +1,83 @@
+/**
+ * A server-side peer for the browser demo (Deno, node-datachannel): joins a lobby, greets every
+ * peer that connects on the reliable channel, moves its dot on the unreliable channel, answers
+ * and sends pings on the unreliable-ordered channel: the same {@link MeshSession} as the page.
+ *
+ * ```sh
+ * deno run -A demo/web_peer.ts --url ws://127.0.0.1:9080 --lobby NAME [--json]
+ * ```
+ *
+ * `--json` prints the session's snapshot as one JSON line every 200 ms (the browser test reads
+ * them) and quits when standard input says `quit` (or closes); otherwise it prints a line per
+ * event and quits on Ctrl-C.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { createPeerConnection } from "../adapters/node_datachannel.ts";
+import { driftPosition } from "../web/protocol.ts";
+import { MeshSession } from "../web/session.ts";
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: {
+    url: { type: "string" },
+    lobby: { type: "string", default: "" },
+    json: { type: "boolean", default: false },
+  },
+});
+if (!args.url) {
+  console.error("usage: web_peer --url ws://HOST:PORT [--lobby NAME] [--json]");
+  Deno.exit(2);
+}
+
+let id = 0;
+let session: MeshSession;
+try {
+  session = await MeshSession.join(args.url, args.lobby, {
+    createPeerConnection,
+    position: (now) => driftPosition(id, now),
+    onEvent: args.json ? undefined : (line) => console.log(line),
+    onChat: args.json ? undefined : (line) => console.log(`chat from ${line.from}: ${line.text}`),
+  });
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  if (args.json) console.log(JSON.stringify({ type: "error", message }));
+  else console.error(message);
+  Deno.exit(1);
+}
+id = session.client.id;
+const mesh = session.client.mesh;
+mesh.addEventListener("peer_connected", (e) => {
+  session.say(`hello from Deno peer ${id}`, e.detail);
+});
+
+const quit = Promise.withResolvers<void>();
+let timer: ReturnType<typeof setInterval>;
+if (args.json) {
+  const report = () => console.log(JSON.stringify({ type: "snapshot", ...session.snapshot() }));
+  report();
+  timer = setInterval(report, 200);
+  (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of Deno.stdin.readable) {
+      if (decoder.decode(chunk).includes("quit")) break;
+    }
+    quit.resolve();
+  })();
+} else {
+  timer = setInterval(() => {
+    const s = session.snapshot();
+    const rtts = s.peers.filter((p) => p.connected).map((p) => `${p.id}: ${p.rtt ?? "-"} ms`);
+    console.log(`connected ${s.connected.length}; rtt ${rtts.join(", ") || "-"}`);
+  }, 5000);
+  Deno.addSignalListener("SIGINT", () => quit.resolve());
+}
+session.client.addEventListener("disconnected", () => {
+  if (!session.client.sealed) quit.resolve();
+});
+
+await quit.promise;
+clearInterval(timer);
+await session.close();
+Deno.exit(0);

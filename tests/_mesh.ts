@@ -1,0 +1,139 @@
+/**
+ * Test helpers: real node-datachannel meshes in one process.
+ *
+ * @module
+ */
+import { connectPair, createPeerConnection } from "../adapters/node_datachannel.ts";
+import type { NodePeerConnection } from "../adapters/node_datachannel.ts";
+import { type MeshOptions, WebRTCMultiplayer } from "../effects/multiplayer.ts";
+import { GodotError } from "../core/constants.ts";
+import type { Packet } from "../effects/inbox.ts";
+
+/** Waits until `cond()` holds, polling every 5 ms; throws after `ms`. */
+export async function until(cond: () => boolean, ms = 10000, what = "condition"): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Records every signal a mesh emits, as `name(detail)` strings. */
+export function recordSignals(mesh: WebRTCMultiplayer): string[] {
+  const log: string[] = [];
+  for (
+    const name of [
+      "peer_connected",
+      "peer_disconnected",
+      "connection_succeeded",
+      "server_disconnected",
+    ]
+  ) {
+    mesh.addEventListener(name, (e) => {
+      const detail = (e as CustomEvent).detail;
+      log.push(detail === undefined ? name : `${name}(${detail})`);
+    });
+  }
+  return log;
+}
+
+/** A set of meshes plus the native connections between them. */
+export interface Cluster {
+  meshes: Map<number, WebRTCMultiplayer>;
+  /** `connections.get(a)!.get(b)` is a's connection to b. */
+  connections: Map<number, Map<number, NodePeerConnection>>;
+  signals: Map<number, string[]>;
+}
+
+/** Creates one initialized mesh per id (no connections yet). */
+export function cluster(
+  ids: number[],
+  { serverCompatibility = false, options = {} }: {
+    serverCompatibility?: boolean;
+    options?: MeshOptions;
+  } = {},
+): Cluster {
+  const c: Cluster = { meshes: new Map(), connections: new Map(), signals: new Map() };
+  for (const id of ids) {
+    const mesh = new WebRTCMultiplayer(options);
+    if (mesh.initialize(id, serverCompatibility) !== GodotError.OK) {
+      throw new Error(mesh.lastError.message);
+    }
+    c.meshes.set(id, mesh);
+    c.connections.set(id, new Map());
+    c.signals.set(id, recordSignals(mesh));
+  }
+  return c;
+}
+
+/** Adds a connection between meshes `a` and `b` on both sides and negotiates it. */
+export async function link(c: Cluster, a: number, b: number, lifetime = 1): Promise<void> {
+  const pa = createPeerConnection();
+  const pb = createPeerConnection();
+  c.connections.get(a)!.set(b, pa);
+  c.connections.get(b)!.set(a, pb);
+  const ma = c.meshes.get(a)!;
+  const mb = c.meshes.get(b)!;
+  if (ma.addPeer(pa, b, lifetime) !== GodotError.OK) throw new Error(ma.lastError.message);
+  if (mb.addPeer(pb, a, lifetime) !== GodotError.OK) throw new Error(mb.lastError.message);
+  await connectPair(pa, pb);
+}
+
+/** Links every pair of meshes and waits until every mesh sees every other one connected. */
+export async function fullMesh(c: Cluster): Promise<void> {
+  const ids = [...c.meshes.keys()];
+  const links: Promise<void>[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    for (let j = i + 1; j < ids.length; j++) links.push(link(c, ids[i], ids[j]));
+  }
+  await Promise.all(links);
+  await until(
+    () =>
+      [...c.meshes.values()].every((m) =>
+        [...m.getPeers().values()].filter((p) => p.connected).length === ids.length - 1
+      ),
+    15000,
+    "full mesh",
+  );
+}
+
+/** Closes every mesh and waits for their native channels to finish closing. */
+export async function closeAll(c: Cluster): Promise<void> {
+  for (const m of c.meshes.values()) m.close();
+  for (const peers of c.connections.values()) {
+    for (const pc of peers.values()) pc.close();
+  }
+  await Promise.all([...c.meshes.values()].map((m) => m.whenClosed()));
+}
+
+/** Waits until `mesh` has at least `n` packets queued, then drains them all with their senders. */
+export async function drain(
+  mesh: WebRTCMultiplayer,
+  n: number,
+  ms = 5000,
+): Promise<Array<{ peer: number; data: Uint8Array }>> {
+  await until(() => mesh.getAvailablePacketCount() >= n, ms, `${n} packets`);
+  const out: Array<{ peer: number; data: Uint8Array }> = [];
+  while (mesh.getAvailablePacketCount() > 0) {
+    const peer = mesh.getPacketPeer();
+    out.push({ peer, data: mesh.getPacket()! });
+  }
+  return out;
+}
+
+/** Takes the next packet from `packets()` or throws after `ms`. */
+export async function nextPacket(mesh: WebRTCMultiplayer, ms = 5000): Promise<Packet> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), ms);
+  try {
+    for await (const p of mesh.packets(abort.signal)) return p;
+  } finally {
+    clearTimeout(timer);
+  }
+  throw new Error(`no packet within ${ms} ms`);
+}
+
+/** Bytes of a string. */
+export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+/** String of bytes. */
+export const text = (b: Uint8Array): string => new TextDecoder().decode(b);
