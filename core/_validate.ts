@@ -18,16 +18,29 @@ export type Check = E.Either<Rejection, void>;
 
 /** Passes when `ok` holds, else fails with `error` and `message`. */
 export function check(ok: boolean, error: GodotError, message: () => string): Check {
-  return ok ? E.right(undefined) : E.left({ error, message: message() });
+  return ok ? PASS : E.left({ error, message: message() });
 }
 
-/** Runs checks in order, stopping at the first that fails. */
-export function firstFailure(checks: ReadonlyArray<() => Check>): E.Either<Rejection, void> {
-  for (const run of checks) {
-    const result = run();
+/** The passing check (shared: passing allocates nothing). */
+const PASS: Check = E.right(undefined);
+
+/** A check of one condition of a request `A` against the state `S`. */
+export type RequestCheck<S, A> = (state: S, request: A) => Check;
+
+/**
+ * Runs checks in order against the state and the request, stopping at the first that fails. The
+ * check lists are module constants, so a request that passes allocates nothing here.
+ */
+export function firstFailure<S, A>(
+  checks: ReadonlyArray<RequestCheck<S, A>>,
+  state: S,
+  request: A,
+): Check {
+  for (let i = 0; i < checks.length; i++) {
+    const result = checks[i](state, request);
     if (E.isLeft(result)) return result;
   }
-  return E.right(undefined);
+  return PASS;
 }
 
 /** A readable rendering of any value a JavaScript caller might pass. */

@@ -48,8 +48,22 @@ import type {
   RemovePeerRequested,
   TargetPeerSet,
 } from "./events.ts";
-import { initialState, isPeerReady, type MeshState, type PeerState } from "./state.ts";
-import { check, checkPeerId, firstFailure, isPeerId, type Rejection, show } from "./_validate.ts";
+import {
+  type ChannelState,
+  initialState,
+  isPeerReady,
+  type MeshState,
+  type PeerState,
+} from "./state.ts";
+import {
+  check,
+  checkPeerId,
+  firstFailure,
+  isPeerId,
+  type Rejection,
+  type RequestCheck,
+  show,
+} from "./_validate.ts";
 
 /** What the reducer returns: the next state and the effects to carry out, in order. */
 export type Step = readonly [MeshState, readonly Effect[]];
@@ -119,8 +133,7 @@ function announce(state: MeshState): Step {
   if (gated(state)) {
     const server = state.peers.get(1);
     const serverArrives = state.serverCompatibility && state.uniqueId !== 1 &&
-      server !== undefined &&
-      !server.announced && isPeerReady(server);
+      server !== undefined && !server.announced && isPeerReady(server);
     if (!serverArrives) return [state, effects];
     next = setPeer({ ...next, status: ConnectionStatus.CONNECTED }, { ...server, announced: true });
     effects.push(
@@ -138,6 +151,27 @@ function announce(state: MeshState): Step {
   return [next, effects];
 }
 
+/**
+ * Stores an updated peer after an observation, announcing it when rule 4 allows. While the status
+ * is `CONNECTED` every ready peer was announced when it became ready (or when the status changed),
+ * so only the updated peer can need it: one map copy, no scan. Otherwise (gated) the full rule 6
+ * check runs.
+ */
+function observe(state: MeshState, peer: PeerState): Step {
+  if (!gated(state)) {
+    if (!peer.announced && isPeerReady(peer)) {
+      return [
+        setPeer(state, { ...peer, announced: true }),
+        [{ type: "Emit", signal: "peer_connected", peerId: peer.id }],
+      ];
+    }
+    return [setPeer(state, peer), NO_EFFECTS];
+  }
+  return announce(setPeer(state, peer));
+}
+
+const NO_EFFECTS: readonly Effect[] = Object.freeze([]);
+
 /** Rule 7 without the reply: drop the peer, close it, emit what is owed. */
 function dropPeer(state: MeshState, peer: PeerState): Step {
   let next = deletePeer(state, peer.id);
@@ -152,30 +186,33 @@ function dropPeer(state: MeshState, peer: PeerState): Step {
   return [next, effects];
 }
 
+/** Rule 1's checks, in order. */
+const INITIALIZE_CHECKS: ReadonlyArray<RequestCheck<MeshState, InitializeRequested>> = [
+  (_, { peerId }) => checkPeerId(peerId, "initialize"),
+  (_, { serverCompatibility }) =>
+    check(
+      typeof serverCompatibility === "boolean",
+      GodotError.ERR_INVALID_PARAMETER,
+      () => `initialize: serverCompatibility must be a boolean, got ${show(serverCompatibility)}`,
+    ),
+  (state) =>
+    check(
+      state.uniqueId === 0,
+      GodotError.ERR_ALREADY_IN_USE,
+      () =>
+        `initialize: the mesh is already initialized as peer ${state.uniqueId}; call close() first`,
+    ),
+  (state, { peerId }) =>
+    check(
+      !state.peers.has(peerId),
+      GodotError.ERR_INVALID_PARAMETER,
+      () => `initialize: ${peerId} is already the id of a remote peer in this mesh`,
+    ),
+];
+
 function initialize(state: MeshState, event: InitializeRequested): Step {
   const { peerId, serverCompatibility } = event;
-  const verdict = firstFailure([
-    () => checkPeerId(peerId, "initialize"),
-    () =>
-      check(
-        typeof serverCompatibility === "boolean",
-        GodotError.ERR_INVALID_PARAMETER,
-        () => `initialize: serverCompatibility must be a boolean, got ${show(serverCompatibility)}`,
-      ),
-    () =>
-      check(
-        state.uniqueId === 0,
-        GodotError.ERR_ALREADY_IN_USE,
-        () =>
-          `initialize: the mesh is already initialized as peer ${state.uniqueId}; call close() first`,
-      ),
-    () =>
-      check(
-        !state.peers.has(peerId),
-        GodotError.ERR_INVALID_PARAMETER,
-        () => `initialize: ${peerId} is already the id of a remote peer in this mesh`,
-      ),
-  ]);
+  const verdict = firstFailure(INITIALIZE_CHECKS, state, event);
   if (E.isLeft(verdict)) return reject(state, verdict.left);
   const status = serverCompatibility && peerId !== 1
     ? ConnectionStatus.CONNECTING
@@ -184,55 +221,56 @@ function initialize(state: MeshState, event: InitializeRequested): Step {
   return [next, [...effects, OK_REPLY]];
 }
 
+/** Rule 2's checks, in the order SPEC gives. */
+const ADD_PEER_CHECKS: ReadonlyArray<RequestCheck<MeshState, AddPeerRequested>> = [
+  (_, { peerId }) => checkPeerId(peerId, "addPeer"),
+  (_, { lifetime }) =>
+    check(
+      typeof lifetime === "number" && Number.isInteger(lifetime) && lifetime >= 0 &&
+        lifetime <= MAX_LIFETIME,
+      GodotError.ERR_INVALID_PARAMETER,
+      () =>
+        `addPeer: unreliableLifetime must be an integer in 0..${MAX_LIFETIME} (milliseconds), got ${
+          show(lifetime)
+        }`,
+    ),
+  (state, { peerId }) =>
+    check(
+      !state.refuseNewConnections,
+      GodotError.ERR_UNAUTHORIZED,
+      () => `addPeer: refuseNewConnections is true, peer ${peerId} refused`,
+    ),
+  (_, { connection }) =>
+    check(
+      connection.w3c,
+      GodotError.ERR_INVALID_PARAMETER,
+      () =>
+        `addPeer: expected an RTCPeerConnection (connectionState, createDataChannel, addEventListener), got ${connection.description}`,
+    ),
+  (_, { connection }) =>
+    check(
+      connection.state === "new",
+      GodotError.ERR_INVALID_PARAMETER,
+      () =>
+        `addPeer: the connection must be in state "new", it is ${JSON.stringify(connection.state)}`,
+    ),
+  (state, { peerId }) =>
+    check(
+      !state.peers.has(peerId),
+      GodotError.ERR_ALREADY_EXISTS,
+      () => `addPeer: peer ${peerId} is already in the mesh; removePeer(${peerId}) first`,
+    ),
+  (state, { peerId }) =>
+    check(
+      peerId !== state.uniqueId,
+      GodotError.ERR_INVALID_PARAMETER,
+      () => `addPeer: ${peerId} is this mesh's own id`,
+    ),
+];
+
 function addPeer(state: MeshState, event: AddPeerRequested): Step {
-  const { peerId, lifetime, connection } = event;
-  const verdict = firstFailure([
-    () => checkPeerId(peerId, "addPeer"),
-    () =>
-      check(
-        typeof lifetime === "number" && Number.isInteger(lifetime) && lifetime >= 0 &&
-          lifetime <= MAX_LIFETIME,
-        GodotError.ERR_INVALID_PARAMETER,
-        () =>
-          `addPeer: unreliableLifetime must be an integer in 0..${MAX_LIFETIME} (milliseconds), got ${
-            show(lifetime)
-          }`,
-      ),
-    () =>
-      check(
-        !state.refuseNewConnections,
-        GodotError.ERR_UNAUTHORIZED,
-        () => `addPeer: refuseNewConnections is true, peer ${peerId} refused`,
-      ),
-    () =>
-      check(
-        connection.w3c,
-        GodotError.ERR_INVALID_PARAMETER,
-        () =>
-          `addPeer: expected an RTCPeerConnection (connectionState, createDataChannel, addEventListener), got ${connection.description}`,
-      ),
-    () =>
-      check(
-        connection.state === "new",
-        GodotError.ERR_INVALID_PARAMETER,
-        () =>
-          `addPeer: the connection must be in state "new", it is ${
-            JSON.stringify(connection.state)
-          }`,
-      ),
-    () =>
-      check(
-        !state.peers.has(peerId),
-        GodotError.ERR_ALREADY_EXISTS,
-        () => `addPeer: peer ${peerId} is already in the mesh; removePeer(${peerId}) first`,
-      ),
-    () =>
-      check(
-        peerId !== state.uniqueId,
-        GodotError.ERR_INVALID_PARAMETER,
-        () => `addPeer: ${peerId} is this mesh's own id`,
-      ),
-  ]);
+  const { peerId, lifetime } = event;
+  const verdict = firstFailure(ADD_PEER_CHECKS, state, event);
   if (E.isLeft(verdict)) return reject(state, verdict.left);
   const peer: PeerState = {
     id: peerId,
@@ -290,20 +328,16 @@ function connectionStateChanged(state: MeshState, event: ConnectionStateChanged)
   if (event.state === "disconnected" || event.state === "failed" || event.state === "closed") {
     return dropPeer(state, peer);
   }
-  return announce(setPeer(state, { ...peer, connectionState: event.state }));
+  return observe(state, { ...peer, connectionState: event.state });
 }
 
 function channelStateChanged(state: MeshState, event: ChannelStateChanged): Step {
   const peer = state.peers.get(event.peerId);
   if (peer === undefined || peer.channels[event.channel] === event.state) return [state, []];
   if (event.state === "closing" || event.state === "closed") return dropPeer(state, peer);
-  const channels = [...peer.channels] as [
-    PeerState["channels"][number],
-    PeerState["channels"][number],
-    PeerState["channels"][number],
-  ];
+  const channels = [...peer.channels] as [ChannelState, ChannelState, ChannelState];
   channels[event.channel] = event.state;
-  return announce(setPeer(state, { ...peer, channels }));
+  return observe(state, { ...peer, channels });
 }
 
 function channelErrored(state: MeshState, event: ChannelErrored): Step {
