@@ -13,7 +13,11 @@
  *
  * ```sh
  * deno task demo [--peers 4] [--duration 3]
+ * deno task demo --web [--peers 2] [--port 9080] [--host 127.0.0.1]
  * ```
+ *
+ * `--web` runs the browser demo instead (see `demo/_web.ts`): it serves the demo page, starts
+ * `--peers` server-side peers (default 2) in a lobby and prints the address to open.
  *
  * @module
  */
@@ -25,12 +29,24 @@ import { renderSummary, renderTable } from "./_table.ts";
 const { values: args } = parseArgs({
   args: Deno.args,
   options: {
-    peers: { type: "string", default: "4" },
+    peers: { type: "string" },
     duration: { type: "string", default: "3" },
     verbose: { type: "boolean", default: false },
+    web: { type: "boolean", default: false },
+    port: { type: "string", default: "9080" },
+    host: { type: "string", default: "127.0.0.1" },
   },
 });
-const peers = Number(args.peers);
+if (args.web) {
+  const webPeers = Number(args.peers ?? "2");
+  if (!Number.isInteger(webPeers) || webPeers < 0 || webPeers > 16) {
+    console.error("--peers must be an integer in 0..16 with --web");
+    Deno.exit(2);
+  }
+  const { runWebDemo } = await import("./_web.ts");
+  Deno.exit(await runWebDemo({ peers: webPeers, hostname: args.host, port: Number(args.port) }));
+}
+const peers = Number(args.peers ?? "4");
 const duration = Number(args.duration);
 if (!Number.isInteger(peers) || peers < 2 || peers > 32) {
   console.error("--peers must be an integer in 2..32");

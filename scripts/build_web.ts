@@ -50,6 +50,7 @@ export async function buildWeb(options: { minify?: boolean } = {}): Promise<WebB
       minify: options.minify ?? false,
       sourcemap: true,
       metafile: true,
+      write: false,
       logLevel: "silent",
       // Keep them out even if something imports them statically by mistake: the check below
       // then fails the build with a readable message instead of a broken bundle.
@@ -62,7 +63,9 @@ export async function buildWeb(options: { minify?: boolean } = {}): Promise<WebB
     const leaked = [...inputs, ...imports].filter((path) =>
       NODE_ONLY.some((name) => path === name || path.includes(`node_modules/${name}/`))
     );
-    const text = await Deno.readTextFile(outfile);
+    const js = result.outputFiles.find((f) => f.path === outfile);
+    if (!js) throw new Error(`esbuild made no ${outfile}`);
+    const text = js.text;
     // A module specifier naming a Node-only package (in an import, export or require).
     const named = NODE_ONLY.filter((name) =>
       new RegExp(`(?:from|import|require)\\s*\\(?\\s*["'\`]${name}(?:/[^"'\`]*)?["'\`]`).test(text)
@@ -72,7 +75,15 @@ export async function buildWeb(options: { minify?: boolean } = {}): Promise<WebB
         `the browser bundle references Node-only code: ${[...leaked, ...named].join(", ")}`,
       );
     }
-    return { outfile, bytes: new TextEncoder().encode(text).length, inputs };
+    // Written only once checked, each file atomically (a rename): concurrent builds (two test
+    // files) and a server reading the bundle meanwhile never see half a file.
+    await Deno.mkdir(`${root}web/dist`, { recursive: true });
+    for (const file of result.outputFiles) {
+      const temp = `${file.path}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
+      await Deno.writeFile(temp, file.contents);
+      await Deno.rename(temp, file.path);
+    }
+    return { outfile, bytes: js.contents.byteLength, inputs };
   } finally {
     await esbuild.stop();
   }

@@ -7,23 +7,20 @@
  * `?lobby=NAME` in the address joins that lobby at once; `?create` creates one at once;
  * `?server=ws://…` picks another signaling server (default: the one that served the page).
  *
- * Test hooks on `window`: `meshState()` (a {@link MeshSnapshot}, or null before joining),
+ * Test hooks on `window` ({@link PageHooks}): `meshState()` (a {@link MeshSnapshot}, or null before joining),
  * `meshJoin(lobby)`, `meshSay(text)`, `meshLeave()`.
  *
  * @module
  */
 import { createPeerConnection } from "../adapters/browser.ts";
 import { driftPosition, peerColor } from "./protocol.ts";
-import { type ChatLine, MeshSession, type MeshSnapshot, type PeerSnapshot } from "./session.ts";
-
-declare global {
-  interface Window {
-    meshState(): MeshSnapshot | null;
-    meshJoin(lobby: string): Promise<MeshSnapshot>;
-    meshSay(text: string): number;
-    meshLeave(): Promise<void>;
-  }
-}
+import {
+  type ChatLine,
+  MeshSession,
+  type MeshSnapshot,
+  type PageHooks,
+  type PeerSnapshot,
+} from "./session.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -93,6 +90,13 @@ async function join(lobby: string): Promise<MeshSnapshot> {
     } finally {
       joining = undefined;
     }
+    const joined = session;
+    joined.client.addEventListener("disconnected", (e) => {
+      // An unsealed lobby ends with its signaling connection (the host left, the server stopped).
+      if (!joined.client.sealed && session === joined) {
+        leave(`The lobby closed: ${e.detail.reason || `code ${e.detail.code}`}.`);
+      }
+    });
     const s = session.snapshot();
     const invite = new URL(location.href);
     invite.search = "";
@@ -113,7 +117,7 @@ async function join(lobby: string): Promise<MeshSnapshot> {
   return await joining;
 }
 
-async function leave(): Promise<void> {
+async function leave(why = "Left the lobby."): Promise<void> {
   const s = session;
   if (!s) return;
   session = undefined;
@@ -123,7 +127,10 @@ async function leave(): Promise<void> {
   ui.chatInput.disabled = true;
   ui.chatSend.disabled = true;
   ui.joinButton.disabled = false;
-  ui.joinStatus.textContent = "Left the lobby.";
+  ui.joinStatus.textContent = why;
+  ui.lobbyName.value = "";
+  updateJoinButton();
+  history.replaceState(null, "", location.pathname);
   render();
 }
 
@@ -189,13 +196,17 @@ function renderTable(s: MeshSnapshot | null): void {
     const sw = el("span", "swatch");
     sw.style.background = peerColor(s.id);
     who.append(sw, `${s.id} (you${s.id === 1 ? ", host" : ""})`);
+    const sent = s.peers.reduce((n, p) => n + p.out[0] + p.out[1] + p.out[2], 0);
+    const got = s.peers.reduce((n, p) => n + p.in[0] + p.in[1] + p.in[2], 0);
+    const signaling = el("td");
+    signaling.append(el("span", "state", s.signaling));
     self.append(
       who,
-      el("td", "", ""),
-      el("td", "muted", s.signaling),
-      el("td"),
-      el("td"),
-      el("td"),
+      signaling,
+      el("td", "muted", "signaling"),
+      el("td", "muted", "–"),
+      el("td", "muted", `${got} total`),
+      el("td", "muted", `${sent} total`),
     );
     rows.push(self);
     for (const p of s.peers) {
@@ -225,9 +236,9 @@ function renderTable(s: MeshSnapshot | null): void {
       rows.push(tr);
     }
   }
-  if (rows.length <= 1 && !s) {
+  if (rows.length <= 1) {
     const tr = el("tr", "empty");
-    const td = el("td", "", "No peers yet.");
+    const td = el("td", "", s ? "Waiting for peers: share the invite link." : "No peers yet.");
     td.colSpan = 6;
     tr.append(td);
     rows.push(tr);
@@ -339,10 +350,13 @@ render();
 // ---------------------------------------------------------------------------------------------
 // Test hooks
 
-window.meshState = () => session?.snapshot() ?? null;
-window.meshJoin = (lobby: string) => join(lobby);
-window.meshSay = (text: string) => session?.say(text) ?? 0;
-window.meshLeave = () => leave();
+const hooks: PageHooks = {
+  meshState: () => session?.snapshot() ?? null,
+  meshJoin: (lobby: string) => join(lobby),
+  meshSay: (text: string) => session?.say(text) ?? 0,
+  meshLeave: () => leave(),
+};
+Object.assign(window, hooks);
 
 if (params.has("lobby") && params.get("lobby") !== "") join(params.get("lobby")!).catch(() => {});
 else if (params.has("create")) join("").catch(() => {});

@@ -111,8 +111,18 @@ function clamp01(v: number): number {
  * ```
  */
 export function peerColor(id: number): string {
-  const hue = Math.round(((id * 2654435761) >>> 0) / 4294967296 * 360);
-  return `hsl(${hue} 70% 50%)`;
+  const h = mix(id);
+  const hue = Math.round((h & 0xffff) / 65536 * 360);
+  const lightness = 48 + ((h >>> 16) % 3) * 6;
+  return `hsl(${hue} 72% ${lightness}%)`;
+}
+
+/** A 32-bit integer hash (MurmurHash3's finalizer): spreads nearby and random ids alike. */
+function mix(id: number): number {
+  let h = id >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /**
@@ -127,10 +137,13 @@ export function peerColor(id: number): string {
  * ```
  */
 export function driftPosition(id: number, t: number): { x: number; y: number } {
-  const phase = ((id * 40503) % 1000) / 1000 * Math.PI * 2;
+  const h = mix(id);
+  const px = (h & 0xffff) / 65536 * Math.PI * 2;
+  const py = (h >>> 16) / 65536 * Math.PI * 2;
+  const speed = 0.7 + (h % 7) / 10;
   const s = t / 1000;
   return {
-    x: 0.5 + 0.38 * Math.sin(s * 0.9 + phase),
-    y: 0.5 + 0.38 * Math.sin(s * 1.3 + phase * 1.7),
+    x: 0.5 + 0.4 * Math.sin(s * speed + px),
+    y: 0.5 + 0.4 * Math.sin(s * speed * 1.37 + py),
   };
 }

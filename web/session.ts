@@ -66,6 +66,18 @@ export interface MeshSnapshot {
   readonly dot: { readonly x: number; readonly y: number };
 }
 
+/** The test hooks the demo page puts on `window` (see `web/app.ts`). */
+export interface PageHooks {
+  /** The page's session as JSON, or null before joining. */
+  meshState(): MeshSnapshot | null;
+  /** Joins a lobby (`""` creates one); resolves with the first snapshot. */
+  meshJoin(lobby: string): Promise<MeshSnapshot>;
+  /** Says something in the chat; returns to how many peers it went. */
+  meshSay(text: string): number;
+  /** Leaves the lobby. */
+  meshLeave(): Promise<void>;
+}
+
 /** Options of {@link MeshSession.join}. */
 export interface SessionOptions extends JoinOptions {
   /** Dot updates per second on the unreliable channel. Default 20. */
