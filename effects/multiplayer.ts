@@ -24,6 +24,8 @@ import { Inbox, type Packet } from "./inbox.ts";
 import {
   isPeerConnectionLike,
   type Listener,
+  type ListenerOptions,
+  type ListenerOrObject,
   type RTCDataChannelLike,
   type RTCPeerConnectionLike,
 } from "./w3c.ts";
@@ -723,13 +725,13 @@ export class WebRTCMultiplayer extends EventTarget {
   override addEventListener<K extends keyof WebRTCMultiplayerEventMap>(
     type: K,
     listener: (event: WebRTCMultiplayerEventMap[K]) => void,
-    options?: boolean | AddEventListenerOptions,
+    options?: boolean | ListenerOptions,
   ): void;
   /** `addEventListener` for any other event type. */
   override addEventListener(
     type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
+    listener: ListenerOrObject | null,
+    options?: boolean | ListenerOptions,
   ): void;
   override addEventListener(
     type: string,

@@ -8,6 +8,24 @@
 /** A listener as `addEventListener` takes it. */
 export type Listener = (event: Event) => void;
 
+/**
+ * A listener function or object: the DOM's `EventListenerOrEventListenerObject`, spelled out so
+ * that projects without the DOM library (Node) can use the mesh's types.
+ */
+export type ListenerOrObject = Listener | { handleEvent(event: Event): void };
+
+/** The options of `addEventListener`: the DOM's `AddEventListenerOptions`, spelled out. */
+export interface ListenerOptions {
+  /** Listen in the capture phase (no effect on the mesh's events). */
+  capture?: boolean;
+  /** Remove the listener after its first call. */
+  once?: boolean;
+  /** The listener will not call `preventDefault()`. */
+  passive?: boolean;
+  /** Remove the listener when this signal aborts. */
+  signal?: AbortSignal;
+}
+
 /** `RTCDataChannelInit` as far as the mesh uses it. */
 export interface DataChannelInitLike {
   /** Whether both sides create the channel themselves with the same `id` (no in-band announcement). */

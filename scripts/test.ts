@@ -253,6 +253,17 @@ if (only === undefined) {
   });
 }
 
+if (only === undefined) {
+  await step(
+    "JSR: publish dry-run, slow types, doc lint",
+    () => command([deno, "run", "-A", "scripts/check_publish.ts"]),
+  );
+  await step(
+    "npm: build, pack, install in a Node project, node --test, tsc",
+    () => command([deno, "run", "-A", "scripts/npm_test.ts"]),
+  );
+}
+
 if (failures.length > 0) {
   console.log("\nFailed:");
   for (const f of failures) console.log(`  - ${f}`);

@@ -20,7 +20,7 @@
 import { GodotError } from "../core/constants.ts";
 import { WebRTCMultiplayer } from "../effects/multiplayer.ts";
 import type { MeshOptions } from "../effects/multiplayer.ts";
-import type { RTCPeerConnectionLike } from "../effects/w3c.ts";
+import type { ListenerOptions, ListenerOrObject, RTCPeerConnectionLike } from "../effects/w3c.ts";
 import {
   CandidateQueue,
   type IceCandidateLike,
@@ -61,9 +61,19 @@ export interface WebSocketLike {
   /** Called for every frame received (`event.data`). */
   onmessage: ((event: MessageEvent) => void) | null;
   /** Called once the connection closed (`event.code`, `event.reason`). */
-  onclose: ((event: CloseEvent) => void) | null;
+  onclose: ((event: CloseEventLike) => void) | null;
   /** Called when the connection fails. */
   onerror: ((event: Event) => void) | null;
+}
+
+/** The event of a WebSocket's `onclose`: the DOM's `CloseEvent`, spelled out. */
+export interface CloseEventLike extends Event {
+  /** The close code. */
+  readonly code: number;
+  /** The close reason. */
+  readonly reason: string;
+  /** Whether the closing handshake completed. */
+  readonly wasClean: boolean;
 }
 
 /** A WebSocket constructor. */
@@ -217,13 +227,13 @@ export class LobbyClient extends EventTarget {
   override addEventListener<K extends keyof LobbyClientEventMap>(
     type: K,
     listener: (event: LobbyClientEventMap[K]) => void,
-    options?: boolean | AddEventListenerOptions,
+    options?: boolean | ListenerOptions,
   ): void;
   /** `addEventListener` for any other event type. */
   override addEventListener(
     type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
+    listener: ListenerOrObject | null,
+    options?: boolean | ListenerOptions,
   ): void;
   override addEventListener(
     type: string,
@@ -398,19 +408,27 @@ export class LobbyClient extends EventTarget {
 
 /**
  * The extension of this package's own modules where this file runs: `.ts` from source (Deno, JSR),
- * `.js` once compiled (the npm package, JSR's npm layer). The lazily loaded Node-only modules below
- * are named with it, so they resolve in both; their specifiers are not plain strings, so bundlers
- * for browsers (which never take those paths) do not pull `ws` or node-datachannel in.
+ * `.js` once compiled (the npm package, JSR's npm layer).
  */
 const EXT = /\.tsx?$/.test(new URL(import.meta.url).pathname) ? ".ts" : ".js";
+
+/**
+ * Loads a module only Deno and Node need (`ws`, the node-datachannel adapter). The specifier is
+ * deliberately not a literal: bundlers for browsers, which always have the globals and never take
+ * this path, must not follow it and pull `ws` or node-datachannel in. Relative specifiers resolve
+ * against this file.
+ */
+function importRuntimeOnly(specifier: string): Promise<Record<string, unknown>> {
+  return import(specifier);
+}
 
 async function defaultWebSocket(): Promise<WebSocketConstructor> {
   const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (global) return global;
   // Node 20 has no global WebSocket: use the `ws` package.
   try {
-    const mod = await import(`./_node_websocket${EXT}`);
-    return mod.WebSocket as WebSocketConstructor;
+    const mod = await importRuntimeOnly("ws");
+    return (mod.WebSocket ?? mod.default) as WebSocketConstructor;
   } catch (error) {
     throw new TypeError(`no WebSocket in this runtime and the ws package failed to load: ${error}`);
   }
@@ -423,8 +441,8 @@ async function defaultFactory(): Promise<(config: PeerConnectionConfig) => Clien
   if (Native) return (config) => new Native(config);
   // Deno and Node: the node-datachannel adapter, loaded only when needed (not in browsers).
   try {
-    const mod = await import(`../adapters/node_datachannel${EXT}`);
-    return mod.createPeerConnection;
+    const mod = await importRuntimeOnly(`../adapters/node_datachannel${EXT}`);
+    return mod.createPeerConnection as (config: PeerConnectionConfig) => ClientPeerConnection;
   } catch (error) {
     throw new TypeError(
       `no RTCPeerConnection in this runtime; pass options.createPeerConnection (${error})`,

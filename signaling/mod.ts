@@ -1,18 +1,26 @@
 /**
  * Signaling compatible with Godot's `networking/webrtc_signaling` demo (Godot 3): the text
- * protocol, the lobby rules, a server for Deno and Node, and a client that wires a
+ * protocol, the lobby rules, the transport-agnostic server, and a client that wires a
  * `WebRTCMultiplayer` to a lobby. See `PROTOCOL.md`.
  *
- * The Node server (`server_node.ts`, needs the `ws` package) is a separate entry point so that
- * this module stays usable in browsers.
+ * This module runs everywhere (browsers included). The WebSocket servers are separate entry
+ * points: `./signaling/node` (the `ws` package; Node, and Deno through its Node compatibility) and
+ * `./signaling/deno` (`Deno.serve`). In Deno and Node, `joinLobby` uses node-datachannel and (on
+ * Node 20) `ws` unless you pass your own; in browsers it uses the browser's classes.
  *
- * @example
+ * @example Create a lobby and join it
  * ```ts
- * import { joinLobby, serveSignalingDeno } from "./mod.ts";
- * const server = await serveSignalingDeno({ port: 0 });
- * const host = await joinLobby(server.url);
- * console.log(host.mesh.getUniqueId()); // 1
- * await host.close();
+ * import { joinLobby } from "./mod.ts";
+ * import { serveSignalingNode } from "./server_node.ts";
+ * const server = await serveSignalingNode({ port: 0 });
+ * const host = await joinLobby(server.url); // "" creates a lobby; its creator is peer 1
+ * const guest = await joinLobby(server.url, host.lobby);
+ * await new Promise((r) => guest.mesh.addEventListener("connection_succeeded", r, { once: true }));
+ * console.log(host.mesh.getUniqueId(), guest.mesh.getUniqueId() > 1); // 1 true
+ * for (const client of [guest, host]) {
+ *   await client.close();
+ *   await client.mesh.whenClosed();
+ * }
  * await server.shutdown();
  * ```
  *
@@ -21,5 +29,4 @@
 export * from "./protocol.ts";
 export * from "./lobby.ts";
 export * from "./server.ts";
-export * from "./server_deno.ts";
 export * from "./client.ts";

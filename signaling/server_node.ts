@@ -6,6 +6,8 @@
 import { WebSocketServer } from "ws";
 import { type RunningSignalingServer, type ServeOptions, SignalingServer } from "./server.ts";
 
+export type { RunningSignalingServer, ServeOptions } from "./server.ts";
+
 /** Hard cap handed to `ws` (`maxPayload`): bigger frames are refused by `ws` itself with 1009. */
 const TRANSPORT_MAX_PAYLOAD = 1024 * 1024;
 

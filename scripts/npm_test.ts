@@ -1,0 +1,473 @@
+/**
+ * Proves the npm package works for a plain Node project:
+ *
+ * 1. builds it (`scripts/build_npm.ts`) and checks what `npm pack` would ship: no tests, no
+ *    snapshots, no source maps pointing outside the package, every `exports` target present;
+ * 2. packs it and installs the tarball into a fresh temporary Node project (dependencies come from
+ *    npm's cache when it has them);
+ * 3. runs `node --test` there, with no Deno on `PATH`: the test imports the package by name, forms a
+ *    full mesh of three `WebRTCMultiplayer`s over node-datachannel through the packaged signaling
+ *    server and client, exchanges packets on all three transfer modes and checks the signals;
+ * 4. type-checks a TypeScript consumer of the public types with `tsc --noEmit` (declarations
+ *    included, `skipLibCheck` off), twice: with the default libraries, and as a Node-only project
+ *    (`lib: ["ES2022"]` and `@types/node`, no DOM).
+ *
+ * Prints one line per step and exits non-zero on the first failure.
+ *
+ * ```sh
+ * deno run -A scripts/npm_test.ts [--keep]     # or: deno task test:npm
+ * ```
+ *
+ * `--keep` leaves the temporary project in place (its path is printed).
+ *
+ * @module
+ */
+import { buildNpm, ENTRY_POINTS, NPM_NAME } from "./build_npm.ts";
+
+const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const keep = Deno.args.includes("--keep");
+
+/** A failed step: its name and the output that explains it. */
+class StepFailed extends Error {}
+
+async function run(
+  cmd: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; clearEnv?: boolean },
+): Promise<string> {
+  const out = await new Deno.Command(cmd, {
+    args,
+    cwd: options.cwd,
+    env: options.env,
+    clearEnv: options.clearEnv,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  if (!out.success) {
+    throw new StepFailed(
+      `${cmd} ${args.join(" ")} (in ${options.cwd}) exited ${out.code}:\n${text}`,
+    );
+  }
+  return text;
+}
+
+async function step<T>(name: string, body: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    const result = await body();
+    console.log(`ok   ${name} (${((performance.now() - started) / 1000).toFixed(1)}s)`);
+    return result;
+  } catch (error) {
+    console.log(`FAIL ${name}`);
+    throw error;
+  }
+}
+
+/** `PATH` without any folder that holds a `deno` executable. */
+async function pathWithoutDeno(): Promise<string> {
+  const dirs: string[] = [];
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (dir === "") continue;
+    const hasDeno = await Deno.stat(`${dir}/deno`).then(() => true, () => false);
+    if (!hasDeno) dirs.push(dir);
+  }
+  return dirs.join(":");
+}
+
+interface PackedFile {
+  path: string;
+}
+
+/** Checks the file list of `npm pack --dry-run --json` and the source maps in it. */
+async function checkPackContents(packageDir: string): Promise<string[]> {
+  const json = await run("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
+    cwd: packageDir,
+  });
+  const files = (JSON.parse(json.slice(json.indexOf("["))) as { files: PackedFile[] }[])[0].files
+    .map((f) => f.path).sort();
+  const problems: string[] = [];
+  for (const file of files) {
+    if (/(^|\/)tests?\//.test(file) || /_test\.|\.test\./.test(file)) {
+      problems.push(`${file}: a test`);
+    }
+    if (/__snapshots__|\.snap$/.test(file)) problems.push(`${file}: a snapshot`);
+    if (/\.ts$/.test(file) && !file.endsWith(".d.ts")) problems.push(`${file}: TypeScript source`);
+    if (file.endsWith(".map")) {
+      const map = JSON.parse(await Deno.readTextFile(`${packageDir}/${file}`));
+      const base = new URL(`file:///pkg/${file}`);
+      for (const source of map.sources ?? []) {
+        const resolved = new URL(`${map.sourceRoot ?? ""}${source}`, base);
+        if (resolved.protocol !== "file:" || !resolved.pathname.startsWith("/pkg/")) {
+          problems.push(`${file}: source ${source} points outside the package`);
+        } else if (!files.includes(resolved.pathname.slice("/pkg/".length))) {
+          problems.push(`${file}: source ${source} is not in the package`);
+        }
+      }
+    }
+  }
+  for (const file of Object.values(ENTRY_POINTS)) {
+    for (const ext of [".js", ".d.ts"]) {
+      const out = file.replace(/\.ts$/, ext);
+      if (!files.includes(out)) problems.push(`${out}: exported but not packed`);
+    }
+  }
+  for (const file of ["package.json", "README.md", "LICENSE"]) {
+    if (!files.includes(file)) problems.push(`${file}: missing`);
+  }
+  if (problems.length > 0) {
+    throw new StepFailed(`bad package contents:\n  ${problems.join("\n  ")}`);
+  }
+  return files;
+}
+
+/** The Node test run inside the temporary project. */
+const CONSUMER_TEST = `
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  ConnectionStatus,
+  GodotError,
+  TransferMode,
+  WebRTCMultiplayer,
+} from "${NPM_NAME}";
+import { joinLobby } from "${NPM_NAME}/signaling";
+import { serveSignalingNode } from "${NPM_NAME}/signaling/node";
+import { connectPair, createPeerConnection } from "${NPM_NAME}/node";
+
+const MODES = [TransferMode.RELIABLE, TransferMode.UNRELIABLE_ORDERED, TransferMode.UNRELIABLE];
+
+/** Set by a test: describes the state when a wait times out. */
+let diagnose = () => "";
+
+async function until(condition, what, ms = 30000) {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error("timed out waiting for " + what + "; " + diagnose());
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A mesh whose signals are recorded as "name" or "name:id". */
+function recordedMesh() {
+  const mesh = new WebRTCMultiplayer();
+  const signals = [];
+  for (const name of ["peer_connected", "peer_disconnected", "connection_succeeded", "server_disconnected"]) {
+    mesh.addEventListener(name, (event) => {
+      signals.push(event.detail === undefined || event.detail === null ? name : name + ":" + event.detail);
+    });
+  }
+  return { mesh, signals };
+}
+
+test("runs under Node, not Deno", () => {
+  assert.equal(typeof globalThis.Deno, "undefined");
+  assert.match(process.version, /^v\\d+/);
+});
+
+test("the main entry point works without a WebRTC stack", () => {
+  const mesh = new WebRTCMultiplayer();
+  assert.equal(mesh.getConnectionStatus(), ConnectionStatus.DISCONNECTED);
+  assert.equal(mesh.putPacket(new Uint8Array([1])), GodotError.ERR_UNCONFIGURED);
+  assert.match(mesh.lastError.message, /initialize/);
+  assert.equal(mesh.initialize(0), GodotError.ERR_INVALID_PARAMETER);
+  assert.equal(mesh.initialize(7), GodotError.OK);
+  assert.equal(mesh.getUniqueId(), 7);
+  mesh.close();
+});
+
+test("three meshes over node-datachannel: full mesh via the packaged signaling, all transfer modes, signals", async () => {
+  const server = await serveSignalingNode({ port: 0 });
+  const clients = [];
+  const recorded = [recordedMesh(), recordedMesh(), recordedMesh()];
+  try {
+    // Default WebSocket (ws on Node 20) and default peer connections (node-datachannel).
+    clients.push(await joinLobby(server.url, "", { mesh: recorded[0].mesh }));
+    for (const r of recorded.slice(1)) {
+      clients.push(await joinLobby(server.url, clients[0].lobby, { mesh: r.mesh }));
+    }
+    const [host, b, c] = clients;
+    const errors = [];
+    for (const x of clients) {
+      x.addEventListener("signaling_error", (e) => errors.push(x.id + ": " + e.detail.message));
+    }
+    diagnose = () => JSON.stringify({
+      errors,
+      signals: recorded.map((r) => r.signals),
+      peers: clients.map((x) => [x.id, [...x.mesh.getPeers()].map(([id, p]) =>
+        [id, p.connection.connectionState, p.channels.map((ch) => ch.readyState)])]),
+    });
+    assert.equal(host.id, 1);
+    assert.equal(new Set(clients.map((x) => x.id)).size, 3);
+    await until(
+      () => clients.every((x) => [...x.mesh.getPeers().values()].filter((p) => p.connected).length === 2),
+      "a full mesh",
+    );
+    await until(() => recorded.every((r) => r.signals.length >= (r === recorded[0] ? 2 : 3)), "signals");
+
+    // Signals: the host announces both members; a member hears of the host first, then
+    // connection_succeeded (server compatibility), then the other member.
+    assert.deepEqual([...recorded[0].signals].sort(), ["peer_connected:" + b.id, "peer_connected:" + c.id].sort());
+    for (const [i, other] of [[1, c], [2, b]]) {
+      assert.deepEqual(recorded[i].signals, ["peer_connected:1", "connection_succeeded", "peer_connected:" + other.id]);
+    }
+    for (const x of clients) assert.equal(x.mesh.getConnectionStatus(), ConnectionStatus.CONNECTED);
+
+    // Every mesh broadcasts one packet per transfer mode; every other mesh gets all of them.
+    for (const x of clients) {
+      for (const mode of MODES) {
+        x.mesh.transferMode = mode;
+        assert.equal(x.mesh.putPacket(new Uint8Array([x.id % 256, mode, 42])), GodotError.OK, x.mesh.lastError.message);
+      }
+    }
+    await until(() => clients.every((x) => x.mesh.getAvailablePacketCount() === 6), "6 packets each");
+    for (const x of clients) {
+      const got = [];
+      const iterator = x.mesh.packets();
+      for (let i = 0; i < 6; i++) {
+        const { value } = await iterator.next();
+        got.push(value.peerId + "/" + value.channel + "/" + [...value.data].join(","));
+      }
+      await iterator.return();
+      const want = clients.filter((o) => o !== x).flatMap((o) => MODES.map((m) => o.id + "/" + m + "/" + [o.id % 256, m, 42].join(",")));
+      assert.deepEqual(got.sort(), want.sort());
+    }
+
+    // Godot style: a unicast read back with getPacketPeer/getPacket.
+    b.mesh.transferMode = TransferMode.RELIABLE;
+    b.mesh.targetPeer = c.id;
+    assert.equal(b.mesh.putPacket(new TextEncoder().encode("only for c")), GodotError.OK);
+    await until(() => c.mesh.getAvailablePacketCount() === 1, "the unicast");
+    assert.equal(c.mesh.getPacketPeer(), b.id);
+    assert.equal(new TextDecoder().decode(c.mesh.getPacket()), "only for c");
+    assert.equal(host.mesh.getAvailablePacketCount(), 0);
+
+    // A member leaves: the others see peer_disconnected for it.
+    await c.close();
+    await c.mesh.whenClosed();
+    await until(() => recorded[0].signals.includes("peer_disconnected:" + c.id) &&
+      recorded[1].signals.includes("peer_disconnected:" + c.id), "peer_disconnected");
+
+    // The host leaves: the remaining member loses peer 1, then the server (server compatibility).
+    await host.close();
+    await host.mesh.whenClosed();
+    await until(() => recorded[1].signals.includes("server_disconnected"), "server_disconnected");
+    const tail = recorded[1].signals.slice(-2);
+    assert.deepEqual(tail, ["peer_disconnected:1", "server_disconnected"]);
+    assert.equal(b.mesh.getConnectionStatus(), ConnectionStatus.DISCONNECTED);
+    assert.deepEqual(recorded[2].signals.filter((s) => s.includes("disconnected")), []);
+  } finally {
+    for (const x of clients) {
+      await x.close();
+      await x.mesh.whenClosed();
+    }
+    await server.shutdown();
+  }
+});
+
+test("connectPair and createPeerConnection from the node entry point", async () => {
+  const a = new WebRTCMultiplayer();
+  const b = new WebRTCMultiplayer();
+  a.initialize(1);
+  b.initialize(2);
+  const pa = createPeerConnection();
+  const pb = createPeerConnection();
+  assert.equal(a.addPeer(pa, 2), GodotError.OK);
+  assert.equal(b.addPeer(pb, 1), GodotError.OK);
+  const connected = Promise.all([a, b].map((m) => new Promise((r) => m.addEventListener("peer_connected", r, { once: true }))));
+  await connectPair(pa, pb);
+  await connected;
+  a.transferMode = TransferMode.UNRELIABLE;
+  assert.equal(a.putPacket(new Uint8Array([9])), GodotError.OK);
+  for await (const packet of b.packets()) {
+    assert.deepEqual([packet.peerId, packet.channel, [...packet.data]], [1, TransferMode.UNRELIABLE, [9]]);
+    break;
+  }
+  a.close();
+  b.close();
+  await Promise.all([a.whenClosed(), b.whenClosed()]);
+});
+`;
+
+/** A TypeScript consumer of the public types; `@ts-expect-error` lines prove they are not `any`. */
+const CONSUMER_TS = `
+import {
+  ConnectionStatus,
+  GodotError,
+  type MeshOptions,
+  type MeshStats,
+  type Packet,
+  type PeerInfo,
+  type RTCPeerConnectionLike,
+  TransferMode,
+  WebRTCMultiplayer,
+} from "${NPM_NAME}";
+import { joinLobby, type JoinOptions, type LobbyClient, parseServerMessage } from "${NPM_NAME}/signaling";
+import { type RunningSignalingServer, serveSignalingNode } from "${NPM_NAME}/signaling/node";
+import { connectPair, createPeerConnection, type NodePeerConnection } from "${NPM_NAME}/node";
+import { createPeerConnection as createBrowserPeerConnection } from "${NPM_NAME}/browser";
+
+const options: MeshOptions = { autoPoll: false, maxQueuedPackets: 16 };
+const mesh: WebRTCMultiplayer = new WebRTCMultiplayer(options);
+const status: ConnectionStatus = mesh.getConnectionStatus();
+const result: GodotError = mesh.initialize(1, true);
+mesh.transferMode = TransferMode.UNRELIABLE_ORDERED;
+const seen: unknown[] = [];
+mesh.addEventListener("peer_connected", (event) => {
+  const id: number = event.detail;
+  const peer: PeerInfo | undefined = mesh.getPeer(id);
+  seen.push([id, peer?.connected, status, result]);
+});
+const stats: MeshStats = mesh.stats();
+const pc: NodePeerConnection = createPeerConnection({ iceServers: [] });
+const w3c: RTCPeerConnectionLike = pc;
+mesh.addPeer(w3c, 2);
+
+export async function use(server: RunningSignalingServer): Promise<number> {
+  const join: JoinOptions = { mesh, joinTimeoutMs: 1000 };
+  const client: LobbyClient = await joinLobby(server.url, "", join);
+  for await (const packet of client.mesh.packets()) {
+    const p: Packet = packet;
+    const bytes: Uint8Array = p.data;
+    return bytes.length + p.peerId + p.channel + stats.queued;
+  }
+  await connectPair(pc, createPeerConnection());
+  return 0;
+}
+
+export const started: Promise<RunningSignalingServer> = serveSignalingNode({ port: 0 });
+export const browserFactory: typeof createBrowserPeerConnection = createBrowserPeerConnection;
+export const parsed = parseServerMessage("I: 1\\n");
+
+// @ts-expect-error transferMode is a TransferMode, not a string
+mesh.transferMode = "reliable";
+// @ts-expect-error putPacket takes bytes
+mesh.putPacket("text");
+// @ts-expect-error peer_connected carries a number
+mesh.addEventListener("peer_connected", (event: CustomEvent<string>) => event);
+`;
+
+async function main(): Promise<void> {
+  const build = await step("build the npm package (tsc)", () => buildNpm());
+  const files = await step(
+    "npm pack --dry-run: no tests, snapshots or stray source maps",
+    () => checkPackContents(build.dir),
+  );
+  const tmp = await Deno.makeTempDir({ prefix: "webrtc_mesh_node_project_" });
+  let passed = false;
+  try {
+    const tarball = await step(`npm pack (${files.length} files)`, async () => {
+      const out = await run("npm", [
+        "pack",
+        "--json",
+        "--ignore-scripts",
+        "--pack-destination",
+        tmp,
+      ], {
+        cwd: build.dir,
+      });
+      const name = (JSON.parse(out.slice(out.indexOf("["))) as { filename: string }[])[0].filename;
+      return `${tmp}/${name}`;
+    });
+    const project = `${tmp}/project`;
+    await Deno.mkdir(project);
+    await Deno.writeTextFile(
+      `${project}/package.json`,
+      JSON.stringify({ name: "consumer", private: true, type: "module" }, null, 2),
+    );
+    const path = await pathWithoutDeno();
+    const env = { PATH: path, HOME: Deno.env.get("HOME") ?? tmp, NO_COLOR: "1" };
+    await step(
+      "npm install <tarball> into a fresh Node project",
+      () =>
+        run("npm", ["install", tarball, "--prefer-offline", "--no-audit", "--no-fund"], {
+          cwd: project,
+          env,
+          clearEnv: true,
+        }),
+    );
+    const typesNode = JSON.parse(await Deno.readTextFile(`${root}/package.json`))
+      .devDependencies["@types/node"];
+    await step(
+      `npm install -D @types/node@${typesNode} (for the Node-only TypeScript check)`,
+      () =>
+        run("npm", [
+          "install",
+          "--save-dev",
+          `@types/node@${typesNode}`,
+          "--prefer-offline",
+          "--no-audit",
+          "--no-fund",
+        ], { cwd: project, env, clearEnv: true }),
+    );
+    await Deno.writeTextFile(`${project}/consumer.test.mjs`, CONSUMER_TEST);
+    await step("no deno on the test's PATH", async () => {
+      const found = await run("sh", ["-c", "command -v deno || echo none"], {
+        cwd: project,
+        env,
+        clearEnv: true,
+      });
+      if (found.trim() !== "none") throw new StepFailed(`deno is still on PATH: ${found}`);
+    });
+    const output = await step(
+      "node --test consumer.test.mjs (3 meshes, signaling, 3 modes)",
+      () =>
+        run(
+          "node",
+          ["--test", "--test-reporter=spec", "--test-timeout=60000", "consumer.test.mjs"],
+          {
+            cwd: project,
+            env,
+            clearEnv: true,
+          },
+        ),
+    );
+    const summary = output.split("\n").filter((l) => /^\s*ℹ (tests|pass|fail)/.test(l));
+    console.log(summary.map((l) => `     ${l.trim()}`).join("\n"));
+    await Deno.writeTextFile(`${project}/consumer.ts`, CONSUMER_TS);
+    const tsc = `${root}/node_modules/typescript/bin/tsc`;
+    const compilerOptions = {
+      strict: true,
+      module: "NodeNext",
+      moduleResolution: "NodeNext",
+      target: "ES2022",
+      noEmit: true,
+      skipLibCheck: false,
+    };
+    const tsconfigs = {
+      "tsconfig.json": { compilerOptions, files: ["consumer.ts"] },
+      // A Node-only project: Node's types and no DOM library. The package's declarations must
+      // type-check there too (they spell out the few DOM event types they use).
+      "tsconfig.node.json": {
+        compilerOptions: { ...compilerOptions, lib: ["ES2022"], types: ["node"] },
+        files: ["consumer.ts"],
+      },
+    };
+    for (const [name, config] of Object.entries(tsconfigs)) {
+      await Deno.writeTextFile(`${project}/${name}`, JSON.stringify(config, null, 2));
+    }
+    await step(
+      "tsc --noEmit consumer.ts (default libraries, declarations checked)",
+      () => run("node", [tsc, "-p", "tsconfig.json"], { cwd: project, env, clearEnv: true }),
+    );
+    await step(
+      "tsc --noEmit consumer.ts (Node-only project: lib ES2022 + @types/node, no DOM)",
+      () => run("node", [tsc, "-p", "tsconfig.node.json"], { cwd: project, env, clearEnv: true }),
+    );
+    passed = true;
+  } finally {
+    if (keep || !passed) console.log(`temporary project kept in ${tmp}`);
+    else await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+    console.log("npm package test: passed");
+  } catch (error) {
+    console.log(error instanceof Error ? error.message : String(error));
+    console.log("npm package test: FAILED");
+    Deno.exit(1);
+  }
+}
