@@ -696,9 +696,10 @@ export class WebRTCMultiplayer extends EventTarget {
   }
 
   /**
-   * Resolves once every channel the mesh has closed so far reports `close` (or after `timeoutMs`).
-   * Closing is asynchronous in every WebRTC stack; await this before a process or test ends to let
-   * the native handles finish.
+   * Resolves once every channel the mesh has closed so far reports `close` and the connections
+   * behind them are closed (or after `timeoutMs`). Closing is asynchronous in every WebRTC stack:
+   * `close()` and `removePeer()` close channels at once and a connection right after its open
+   * channels; await this before a process or test ends to let the native handles finish.
    *
    * @example
    * ```ts
@@ -715,7 +716,10 @@ export class WebRTCMultiplayer extends EventTarget {
       timer = setTimeout(resolve, timeoutMs);
     });
     try {
-      await Promise.race([Promise.all([...this.#closing]), timeout]);
+      const settled = (async () => {
+        while (this.#closing.size > 0) await Promise.all([...this.#closing]);
+      })();
+      await Promise.race([settled, timeout]);
     } finally {
       clearTimeout(timer);
     }
@@ -915,7 +919,8 @@ export class WebRTCMultiplayer extends EventTarget {
     if (waiter !== undefined) waiter.resolve({ done: false, value: this.#inbox.shift()! });
   }
 
-  #trackClose(channel: RTCDataChannelLike): void {
+  /** Resolves when `channel` reports `close`; tracked by `whenClosed()`. */
+  #trackClose(channel: RTCDataChannelLike): Promise<void> {
     const closed = new Promise<void>((resolve) => {
       const done = () => {
         channel.removeEventListener("close", done);
@@ -925,8 +930,16 @@ export class WebRTCMultiplayer extends EventTarget {
       channel.addEventListener("close", done);
     });
     this.#closing.add(closed);
+    return closed;
   }
 
+  /**
+   * Closes a peer's channels, then (for `ClosePeer`) its connection. Open channels are closed first
+   * and the connection once they report `close` (at most {@link CONNECTION_CLOSE_GRACE_MS} later):
+   * closing the connection at the same moment can swallow a channel's `close` notification in
+   * node-datachannel, leaving a native callback pending. Channels that never opened are closed
+   * with the connection at once.
+   */
   #closeLink(peerId: number, closeConnection: boolean): void {
     const link = this.#links.get(peerId);
     if (link === undefined) return;
@@ -934,22 +947,45 @@ export class WebRTCMultiplayer extends EventTarget {
     for (const [target, type, listener] of link.listeners) {
       target.removeEventListener(type, listener);
     }
+    const open: Promise<void>[] = [];
     for (const channel of link.channels) {
-      if (channel.readyState !== "closed") this.#trackClose(channel);
+      const wasOpen = channel.readyState === "open";
+      const closed = channel.readyState !== "closed" ? this.#trackClose(channel) : undefined;
       try {
         channel.close();
       } catch {
         // Already closed or broken: nothing left to free.
       }
+      // A channel that closed synchronously (some stacks, test fakes) has nothing left to report.
+      const stillClosing = (channel.readyState as string) !== "closed";
+      if (wasOpen && closed !== undefined && stillClosing) open.push(closed);
     }
-    if (closeConnection) {
+    if (!closeConnection) return;
+    const closeConnectionNow = () => {
       try {
         link.connection.close();
       } catch {
         // Already closed: nothing left to free.
       }
+    };
+    if (open.length === 0) {
+      closeConnectionNow();
+      return;
     }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CONNECTION_CLOSE_GRACE_MS);
+    });
+    const done: Promise<void> = Promise.race([Promise.all(open), grace]).then(() => {
+      clearTimeout(timer);
+      closeConnectionNow();
+      this.#closing.delete(done);
+    });
+    this.#closing.add(done);
   }
 }
+
+/** The longest a closing peer's connection waits for its open channels to report `close`. */
+export const CONNECTION_CLOSE_GRACE_MS = 250;
 
 export { ConnectionStatus, GodotError, TransferMode };
