@@ -262,6 +262,11 @@ if (only === undefined) {
     "npm: build, pack, install in a Node project, node --test, tsc",
     () => command([deno, "run", "-A", "scripts/npm_test.ts"]),
   );
+  // Benchmarks are not tests: this only proves they still run (figures: BENCHMARKS.md).
+  await step(
+    "bench --quick (runs, no targets checked)",
+    () => command([deno, "run", "-A", "bench/main.ts", "--quick"]),
+  );
 }
 
 if (failures.length > 0) {
