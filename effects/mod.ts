@@ -14,3 +14,4 @@ export {
 } from "./multiplayer.ts";
 export { type Packet } from "./inbox.ts";
 export * from "./w3c.ts";
+export { TypedEventTarget } from "./typed_event_target.ts";

@@ -21,11 +21,10 @@ import {
 } from "../core/state.ts";
 import { show } from "../core/_validate.ts";
 import { Inbox, type Packet } from "./inbox.ts";
+import { TypedEventTarget } from "./typed_event_target.ts";
 import {
   isPeerConnectionLike,
   type Listener,
-  type ListenerOptions,
-  type ListenerOrObject,
   type RTCDataChannelLike,
   type RTCPeerConnectionLike,
 } from "./w3c.ts";
@@ -194,7 +193,7 @@ function toBytes(data: unknown): Uint8Array | undefined {
  * await Promise.all([a.whenClosed(), b.whenClosed()]);
  * ```
  */
-export class WebRTCMultiplayer extends EventTarget {
+export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMap> {
   #state: MeshState = initialState;
   #links = new Map<number, Link>();
   #inbox: Inbox;
@@ -723,26 +722,6 @@ export class WebRTCMultiplayer extends EventTarget {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  /** Typed `addEventListener` for the mesh's signals. */
-  override addEventListener<K extends keyof WebRTCMultiplayerEventMap>(
-    type: K,
-    listener: (event: WebRTCMultiplayerEventMap[K]) => void,
-    options?: boolean | ListenerOptions,
-  ): void;
-  /** `addEventListener` for any other event type. */
-  override addEventListener(
-    type: string,
-    listener: ListenerOrObject | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null | ((event: CustomEvent) => void),
-    options?: boolean | AddEventListenerOptions,
-  ): void {
-    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
   }
 
   // ---- the interpreter ----

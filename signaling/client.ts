@@ -20,7 +20,8 @@
 import { GodotError } from "../core/constants.ts";
 import { WebRTCMultiplayer } from "../effects/multiplayer.ts";
 import type { MeshOptions } from "../effects/multiplayer.ts";
-import type { ListenerOptions, ListenerOrObject, RTCPeerConnectionLike } from "../effects/w3c.ts";
+import type { RTCPeerConnectionLike } from "../effects/w3c.ts";
+import { TypedEventTarget } from "../effects/typed_event_target.ts";
 import {
   CandidateQueue,
   type IceCandidateLike,
@@ -140,7 +141,7 @@ const OPEN = 1;
  * A joined lobby: the mesh it drives, and the signaling connection's state and events.
  * Made by {@link joinLobby}.
  */
-export class LobbyClient extends EventTarget {
+export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
   /** The mesh wired to the lobby (server compatibility; the host is peer 1). */
   readonly mesh: WebRTCMultiplayer;
   #ws: WebSocketLike;
@@ -221,26 +222,6 @@ export class LobbyClient extends EventTarget {
       }
     }
     return this.#closed;
-  }
-
-  /** Typed `addEventListener`. */
-  override addEventListener<K extends keyof LobbyClientEventMap>(
-    type: K,
-    listener: (event: LobbyClientEventMap[K]) => void,
-    options?: boolean | ListenerOptions,
-  ): void;
-  /** `addEventListener` for any other event type. */
-  override addEventListener(
-    type: string,
-    listener: ListenerOrObject | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null | ((event: CustomEvent) => void),
-    options?: boolean | AddEventListenerOptions,
-  ): void {
-    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
   }
 
   #emit<K extends keyof LobbyClientEventMap>(
