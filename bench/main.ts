@@ -315,5 +315,28 @@ ${markdownTable(rows)}
 - Reducer: the pure core on the event stream of an 8-peer session (\`bench/_reducer.ts\`).
 
 ![formation time vs N](bench/results/formation.svg)
+
+## The one-second pair setup (formation)
+
+Formation is dominated, for raw node-datachannel and the mesh alike, by pairs that take about one
+second instead of a few milliseconds. On this loopback about a third of all pairs are hit, so with
+6 pairs (N = 4) or more nearly every run contains one; the mesh/raw formation ratio then depends on
+which side drew the slow pairs, and the "no 1 s runs at N = 16" target cannot be met on this stack.
+
+- Cause: DTLS, not ICE. The answerer is the DTLS client (\`a=setup:active\`) and sends its
+  ClientHello as soon as its own ICE check succeeds. That packet often reaches the offerer before
+  the offerer's ICE agent reports connected; libdatachannel has no DTLS transport to hand it to,
+  drops it, and the handshake waits for OpenSSL's first retransmission, fixed at 1 s
+  (libdatachannel \`dtlstransport.cpp\`, no option). The 50 ms and 500 ms steps are libjuice's check
+  pacing and STUN retransmission.
+- Tried without success: binding to 127.0.0.1; holding back the offer's candidates until the
+  offerer had the answer (or was connected); rewriting the answer to \`a=setup:passive\` (hangs).
+- Tried with partial success: offering \`a=setup:active\` so that the offerer is the DTLS client
+  (the answerer answers \`passive\`). Slow pairs fell from about 35% to about 10% (3 x 60 pairs
+  each way), but 2 of about 420 pairs then failed outright in libdatachannel ("Got a remote
+  candidate without ICE transport" on the offerer), so it is not used: a rare hard failure is worse
+  than a one-second delay.
+- The fix belongs in libdatachannel: buffer early DTLS records until the transport exists, or allow
+  a shorter initial DTLS retransmission timer.
 `;
 }
