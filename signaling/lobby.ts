@@ -309,6 +309,13 @@ function refill(conn: Connection, now: number, limits: ServerLimits): Connection
  */
 export function reduceServer(state: ServerState, event: ServerEvent, env: ServerEnv): ServerStep {
   const { limits } = env;
+  if (
+    (event.type === "Text" || event.type === "Binary" || event.type === "Closed") &&
+    !state.connections.has(event.key)
+  ) {
+    // A late event of a connection that is gone: nothing to do, and no copy of the state.
+    return [state, []];
+  }
   const d = new Draft(state);
   switch (event.type) {
     case "Opened": {

@@ -145,7 +145,9 @@ export class SignalingServer {
     let done = false;
     return {
       message: (data) => {
-        if (done) return;
+        // Frames still arriving after the rules closed this socket (a flood) are not worth a
+        // reducer step each: the connection is gone from the state already.
+        if (done || !this.#sockets.has(key)) return;
         const now = this.#now();
         if (typeof data === "string") {
           const bytes = utf8Length(data, this.#env.limits.maxFrameBytes);

@@ -1,0 +1,176 @@
+/**
+ * Item 2 of issue 8: peer faults on real node-datachannel connections. (Already covered in
+ * tests/effects/lifecycle_test.ts: a remote closing one data channel, a connection never signaled,
+ * a remote closing its connection.)
+ */
+import { assert, assertEquals } from "@std/assert";
+import { ConnectionStatus, GodotError } from "../../core/constants.ts";
+import { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
+import { recordSignals, until } from "../_mesh.ts";
+import { spawnChildPeer } from "./_child.ts";
+import { createPeerConnection } from "../../adapters/node_datachannel.ts";
+import { joinLobby, type LobbyClient } from "../../signaling/client.ts";
+import { serveSignalingDeno } from "../../signaling/server_deno.ts";
+
+Deno.test("SIGKILL of peer processes mid-transfer: peer_disconnected (and server_disconnected) within the stack's timeout, connections freed", async () => {
+  // Mesh 1 talks to child 2; mesh 3 is a server-compatibility client of child 1 (its host).
+  const mesh = new WebRTCMultiplayer({ highWaterMark: 1 << 20 });
+  const client = new WebRTCMultiplayer({ highWaterMark: 1 << 20 });
+  const log = recordSignals(mesh);
+  const clientLog = recordSignals(client);
+  mesh.initialize(1);
+  client.initialize(3, true);
+  const children = [await spawnChildPeer(mesh, 1, 2), await spawnChildPeer(client, 3, 1)];
+  try {
+    await Promise.all(children.map((c) => c.connected));
+    await until(() => mesh.getPeer(2)?.connected === true, 15000, "peer 2 connected");
+    await until(() => client.getPeer(1)?.connected === true, 15000, "host connected");
+    assertEquals(client.getConnectionStatus(), ConnectionStatus.CONNECTED);
+    // Mid-transfer: packets flow both ways.
+    await until(() => mesh.getAvailablePacketCount() > 50, 10000, "packets from child 2");
+    await until(() => client.getAvailablePacketCount() > 50, 10000, "packets from the host");
+    const payload = new Uint8Array(4096);
+    for (let i = 0; i < 100; i++) {
+      assertEquals(mesh.putPacket(payload), GodotError.OK);
+      assertEquals(client.putPacket(payload), GodotError.OK);
+    }
+    const connections = [mesh.getPeer(2)!.connection, client.getPeer(1)!.connection];
+    const channels = [...mesh.getPeer(2)!.channels, ...client.getPeer(1)!.channels];
+    const at = (m: WebRTCMultiplayer, signal: string) =>
+      new Promise<number>((resolve) =>
+        m.addEventListener(signal, () => resolve(performance.now()))
+      );
+    const gone = [at(mesh, "peer_disconnected"), at(client, "server_disconnected")];
+    const killedAt = performance.now();
+    for (const c of children) c.process.kill("SIGKILL");
+    for (const c of children) assertEquals((await c.process.status).signal, "SIGKILL");
+    // Keep sending while we wait, as a game would (errors are fine once the peer is gone).
+    let sending = true;
+    const sender = (async () => {
+      while (sending) {
+        mesh.putPacket(payload);
+        client.putPacket(payload);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const detected = await Promise.all(gone);
+    sending = false;
+    await sender;
+    const seconds = detected.map((t) => (t - killedAt) / 1000);
+    console.log(
+      `SIGKILL detected after ${seconds[0].toFixed(2)} s (peer) and ${
+        seconds[1].toFixed(2)
+      } s (host)`,
+    );
+    for (const s of seconds) assert(s < 60, `detected after ${s} s`);
+    assertEquals(log, ["peer_connected(2)", "peer_disconnected(2)"]);
+    assertEquals(clientLog, [
+      "peer_connected(1)",
+      "connection_succeeded",
+      "peer_disconnected(1)",
+      "server_disconnected",
+    ]);
+    assertEquals(mesh.hasPeer(2), false);
+    assertEquals(client.hasPeer(1), false);
+    assertEquals(client.getConnectionStatus(), ConnectionStatus.DISCONNECTED);
+    assertEquals(client.putPacket(payload), GodotError.ERR_UNCONFIGURED);
+    assert(client.lastError.message.length > 0);
+    for (const c of connections) assertEquals(c.connectionState, "closed", "connection freed");
+    await Promise.all([mesh.whenClosed(), client.whenClosed()]);
+    assertEquals(channels.map((c) => c.readyState), Array(6).fill("closed"));
+    // The queued packets of the dead peers are still readable.
+    assert(mesh.getAvailablePacketCount() > 0);
+    while (mesh.getPacket() !== undefined);
+    assertEquals(mesh.getAvailablePacketCount(), 0);
+  } finally {
+    for (const c of children) {
+      try {
+        c.process.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+      await c.process.status;
+      await c.closeInput();
+      await c.stderr;
+    }
+    mesh.close();
+    client.close();
+    await Promise.all([mesh.whenClosed(), client.whenClosed()]);
+  }
+});
+
+Deno.test("close() during connection setup: no native handle or timer left, the process exits on its own", async () => {
+  const script = new URL("./_close_during_setup.ts", import.meta.url).pathname;
+  const runs = ["added", "offer", "described", "connecting"].map(async (stage) => {
+    const started = performance.now();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", script, stage],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const killer = setTimeout(() => child.kill("SIGKILL"), 10000);
+    const out = await child.output();
+    clearTimeout(killer);
+    const seconds = (performance.now() - started) / 1000;
+    const stdout = new TextDecoder().decode(out.stdout);
+    const stderr = new TextDecoder().decode(out.stderr);
+    return { stage, code: out.code, signal: out.signal, seconds, stdout, stderr };
+  });
+  for (const r of await Promise.all(runs)) {
+    assertEquals(r.signal, null, `${r.stage}: killed after 10 s, so it did not exit on its own`);
+    assertEquals(r.code, 0, `${r.stage}: ${r.stderr}`);
+    assert(!/panic|Handle hosted by disposed/i.test(r.stderr), `${r.stage}: ${r.stderr}`);
+    assert(r.seconds < 8, `${r.stage}: took ${r.seconds} s`);
+    assertEquals(
+      r.stdout.trim(),
+      `closed at stage ${r.stage}: closed,closed,closed,closed`,
+    );
+  }
+});
+
+Deno.test("ICE candidates that arrive before the remote description are held and applied (real signaling)", async () => {
+  const server = await serveSignalingDeno({ port: 0 });
+  const sent: string[] = [];
+  /** A WebSocket that delays descriptions by 300 ms, so the candidates overtake them. */
+  class DelayDescriptions extends WebSocket {
+    override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
+      if (typeof data === "string" && /^[OA]: /.test(data)) {
+        setTimeout(() => {
+          sent.push(data.slice(0, 1));
+          if (this.readyState === WebSocket.OPEN) super.send(data);
+        }, 300);
+        return;
+      }
+      if (typeof data === "string") sent.push(data.slice(0, 1));
+      super.send(data);
+    }
+  }
+  const clients: LobbyClient[] = [];
+  const options = { createPeerConnection, WebSocket: DelayDescriptions };
+  try {
+    clients.push(await joinLobby(server.url, "", options));
+    clients.push(await joinLobby(server.url, clients[0].lobby, options));
+    const errors: string[] = [];
+    for (const c of clients) {
+      c.addEventListener("signaling_error", (e) => errors.push(e.detail.message));
+    }
+    await until(
+      () => clients.every((c) => [...c.mesh.getPeers().values()].some((p) => p.connected)),
+      15000,
+      "both connected",
+    );
+    const firstDescription = sent.findIndex((f) => f === "O" || f === "A");
+    assert(
+      sent.slice(0, firstDescription).includes("C"),
+      `a candidate went out before the first description: ${sent.join("")}`,
+    );
+    assertEquals(errors, []);
+    clients[1].mesh.putPacket(new Uint8Array([42]));
+    await until(() => clients[0].mesh.getAvailablePacketCount() === 1, 5000, "packet");
+    assertEquals([...clients[0].mesh.getPacket()!], [42]);
+  } finally {
+    for (const c of clients) await c.close();
+    await Promise.all(clients.map((c) => c.mesh.whenClosed()));
+    await server.shutdown();
+  }
+});
