@@ -262,6 +262,10 @@ if (only === undefined) {
     "npm: build, pack, install in a Node project, node --test, tsc",
     () => command([deno, "run", "-A", "scripts/npm_test.ts"]),
   );
+  await step(
+    "soak, 1 minute (joins and leaves; RSS and fds back within bounds)",
+    () => command([deno, "run", "-A", "--v8-flags=--expose-gc", "soak/main.ts", "--minutes", "1"]),
+  );
   // Benchmarks are not tests: this only proves they still run (figures: BENCHMARKS.md).
   await step(
     "bench --quick (runs, no targets checked)",
