@@ -85,6 +85,16 @@ async function denoTest(label: string, args: string[]): Promise<Outcome> {
   return { passed: c.passed, failed: bad, failures: names, output: r.text };
 }
 
+/** Adds up outcomes; keeps the output of the failed ones only. */
+function total(outcomes: Outcome[]): Outcome {
+  return outcomes.reduce((a, o) => ({
+    passed: a.passed + o.passed,
+    failed: a.failed + o.failed,
+    failures: [...a.failures, ...o.failures],
+    output: a.output + (o.failed > 0 ? o.output : ""),
+  }), { passed: 0, failed: 0, failures: [], output: "" });
+}
+
 async function inParallel<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> {
   const results: T[] = new Array(jobs.length);
   let next = 0;
@@ -199,12 +209,7 @@ await step(`deno test (${testFiles.length} files, one process each)`, async () =
     testFiles.map((file) => () => denoTest(file, [file])),
     CONCURRENCY,
   );
-  return outcomes.reduce((a, o) => ({
-    passed: a.passed + o.passed,
-    failed: a.failed + o.failed,
-    failures: [...a.failures, ...o.failures],
-    output: a.output + (o.failed > 0 ? o.output : ""),
-  }), { passed: 0, failed: 0, failures: [], output: "" });
+  return total(outcomes);
 });
 
 if (only === undefined) {
@@ -244,12 +249,7 @@ if (only === undefined) {
     const isolated = own.map((name) => () => runExtracted(name));
     // The shared run first: the extracted examples are written into the source folders.
     const outcomes = [await shared(), ...await inParallel(isolated, CONCURRENCY)];
-    return outcomes.reduce((a, o) => ({
-      passed: a.passed + o.passed,
-      failed: a.failed + o.failed,
-      failures: [...a.failures, ...o.failures],
-      output: a.output + (o.failed > 0 ? o.output : ""),
-    }), { passed: 0, failed: 0, failures: [], output: "" });
+    return total(outcomes);
   });
 }
 

@@ -4,26 +4,7 @@ import { TransferMode } from "../../core/constants.ts";
 import { joinLobby, type LobbyClient } from "../../signaling/client.ts";
 import { Reasons } from "../../signaling/protocol.ts";
 import { serveSignalingDeno } from "../../signaling/server_deno.ts";
-
-/** A raw protocol client: records every frame and the close code/reason. */
-function raw(url: string) {
-  const ws = new WebSocket(url);
-  const frames: string[] = [];
-  const opened = new Promise<void>((r) => ws.onopen = () => r());
-  const closed = new Promise<{ code: number; reason: string }>((r) =>
-    ws.onclose = (e) => r({ code: e.code, reason: e.reason })
-  );
-  ws.onmessage = (e) => frames.push(e.data);
-  return { ws, frames, opened, closed };
-}
-
-async function until(cond: () => boolean, ms = 5000, what = "condition"): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { raw, until } from "./_raw.ts";
 
 Deno.test("e2e: 4 clients form a full mesh through the server and exchange packets", async () => {
   const server = await serveSignalingDeno({ port: 0 });

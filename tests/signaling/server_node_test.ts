@@ -3,27 +3,9 @@ import { createPeerConnection } from "../../adapters/node_datachannel.ts";
 import { joinLobby, type LobbyClient } from "../../signaling/client.ts";
 import { Reasons } from "../../signaling/protocol.ts";
 import { serveSignalingNode } from "../../signaling/server_node.ts";
+import { raw, until } from "./_raw.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
-
-function raw(url: string) {
-  const ws = new WebSocket(url);
-  const frames: string[] = [];
-  const opened = new Promise<void>((r) => ws.onopen = () => r());
-  const closed = new Promise<{ code: number; reason: string }>((r) =>
-    ws.onclose = (e) => r({ code: e.code, reason: e.reason })
-  );
-  ws.onmessage = (e) => frames.push(e.data);
-  return { ws, frames, opened, closed };
-}
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** The protocol checks both `ws` runs share: join, relay, errors, host leaving. */
 async function exercise(url: string): Promise<void> {
