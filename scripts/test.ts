@@ -54,15 +54,26 @@ function countJunit(xml: string): { passed: number; failed: number; names: strin
   return { passed: ok, failed: bad, names };
 }
 
+/** No single process may take longer than this; a hung one is killed and counts as failed. */
+const PROCESS_TIMEOUT_MS = 240_000;
+
 async function exec(cmd: string[], env?: Record<string, string>) {
-  const out = await new Deno.Command(cmd[0], {
+  const child = new Deno.Command(cmd[0], {
     args: cmd.slice(1),
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  return { success: out.success, code: out.code, text };
+  }).spawn();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, PROCESS_TIMEOUT_MS);
+  const out = await child.output();
+  clearTimeout(timer);
+  let text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  if (timedOut) text += `\nkilled: still running after ${PROCESS_TIMEOUT_MS / 1000} s\n`;
+  return { success: out.success && !timedOut, code: out.code, text };
 }
 
 /** Runs `deno test` with a JUnit report and counts its test cases. */
