@@ -8,6 +8,7 @@
  */
 import { buildWeb } from "../scripts/build_web.ts";
 import { serveSignalingDeno } from "../signaling/server_deno.ts";
+import { lines } from "./_lines.ts";
 
 /** Options of {@link runWebDemo}. */
 export interface WebDemoOptions {
@@ -44,21 +45,15 @@ export async function runWebDemo(options: WebDemoOptions): Promise<number> {
   };
   /** Reads the first snapshot line of a peer (its id and lobby), then drains the rest. */
   const firstSnapshot = async (child: Deno.ChildProcess) => {
-    const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = "";
-    while (true) {
-      const { value, done } = await lines.read();
-      if (done) throw new Error("a server-side peer exited before joining");
-      buffer += value;
-      const nl = buffer.indexOf("\n");
-      if (nl < 0) continue;
-      const msg = JSON.parse(buffer.slice(0, nl));
-      (async () => {
-        while (!(await lines.read()).done) { /* drain */ }
-      })();
-      if (msg.type !== "snapshot") throw new Error(`a server-side peer failed: ${msg.message}`);
-      return msg as { id: number; lobby: string };
-    }
+    const output = lines(child.stdout);
+    const first = await output.next();
+    if (first.done) throw new Error("a server-side peer exited before joining");
+    (async () => {
+      for await (const _ of output) { /* drain */ }
+    })();
+    const msg = JSON.parse(first.value);
+    if (msg.type !== "snapshot") throw new Error(`a server-side peer failed: ${msg.message}`);
+    return msg as { id: number; lobby: string };
   };
 
   let code = 0;

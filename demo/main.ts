@@ -25,6 +25,7 @@ import { parseArgs } from "node:util";
 import { serveSignalingDeno } from "../signaling/server_deno.ts";
 import type { PeerResult, PeerStatus } from "./peer.ts";
 import { renderSummary, renderTable } from "./_table.ts";
+import { lines } from "./_lines.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -109,16 +110,7 @@ function spawn(index: number, lobbyName: string): Proc {
   }).spawn();
   const proc: Proc = { index, child, stdin: child.stdin.getWriter(), id: 0, logs: [], stderr: "" };
   (async () => {
-    let buffer = "";
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-      buffer += chunk;
-      let nl;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        onLine(proc, line);
-      }
-    }
+    for await (const line of lines(child.stdout)) onLine(proc, line);
   })();
   (async () => {
     for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {

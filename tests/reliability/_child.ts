@@ -8,6 +8,7 @@ import { CandidateQueue, createPeerConnection } from "../../adapters/node_datach
 import type { NodePeerConnection } from "../../adapters/node_datachannel.ts";
 import { GodotError } from "../../core/constants.ts";
 import type { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
+import { lines } from "../../demo/_lines.ts";
 
 /** A running child peer. */
 export interface ChildPeer {
@@ -56,24 +57,17 @@ export async function spawnChildPeer(
   const stderr = new Response(process.stderr).text();
   // Read the child's lines.
   (async () => {
-    let buffered = "";
-    const decoder = new TextDecoder();
-    for await (const chunk of process.stdout) {
-      buffered += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buffered.indexOf("\n")) >= 0) {
-        const msg = JSON.parse(buffered.slice(0, nl));
-        buffered = buffered.slice(nl + 1);
-        try {
-          if (msg.type === "answer") {
-            await pc.setRemoteDescription({ type: "answer", sdp: msg.sdp });
-            await queue.ready();
-          } else if (msg.type === "candidate") {
-            await queue.add({ candidate: msg.candidate, sdpMid: msg.sdpMid });
-          } else if (msg.type === "connected") onConnected();
-        } catch {
-          // Our side was closed meanwhile.
-        }
+    for await (const line of lines(process.stdout)) {
+      const msg = JSON.parse(line);
+      try {
+        if (msg.type === "answer") {
+          await pc.setRemoteDescription({ type: "answer", sdp: msg.sdp });
+          await queue.ready();
+        } else if (msg.type === "candidate") {
+          await queue.add({ candidate: msg.candidate, sdpMid: msg.sdpMid });
+        } else if (msg.type === "connected") onConnected();
+      } catch {
+        // Our side was closed meanwhile.
       }
     }
   })();

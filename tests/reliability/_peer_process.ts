@@ -15,6 +15,7 @@
 import { CandidateQueue, createPeerConnection } from "../../adapters/node_datachannel.ts";
 import { GodotError } from "../../core/constants.ts";
 import { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
+import { lines } from "../../demo/_lines.ts";
 
 const [ownId, remoteId] = Deno.args.map(Number);
 const encoder = new TextEncoder();
@@ -39,22 +40,15 @@ mesh.addEventListener("peer_connected", async () => {
   }
 });
 
-let buffered = "";
-const decoder = new TextDecoder();
-for await (const chunk of Deno.stdin.readable) {
-  buffered += decoder.decode(chunk, { stream: true });
-  let nl: number;
-  while ((nl = buffered.indexOf("\n")) >= 0) {
-    const msg = JSON.parse(buffered.slice(0, nl));
-    buffered = buffered.slice(nl + 1);
-    if (msg.type === "offer") {
-      await pc.setRemoteDescription({ type: "offer", sdp: msg.sdp });
-      await queue.ready();
-      await pc.setLocalDescription(await pc.createAnswer());
-      say({ type: "answer", sdp: pc.localDescription!.sdp });
-    } else if (msg.type === "candidate") {
-      await queue.add({ candidate: msg.candidate, sdpMid: msg.sdpMid });
-    }
+for await (const line of lines(Deno.stdin.readable)) {
+  const msg = JSON.parse(line);
+  if (msg.type === "offer") {
+    await pc.setRemoteDescription({ type: "offer", sdp: msg.sdp });
+    await queue.ready();
+    await pc.setLocalDescription(await pc.createAnswer());
+    say({ type: "answer", sdp: pc.localDescription!.sdp });
+  } else if (msg.type === "candidate") {
+    await queue.add({ candidate: msg.candidate, sdpMid: msg.sdpMid });
   }
 }
 running = false;

@@ -7,6 +7,7 @@
  * @module
  */
 import { serveSignalingDeno } from "../../signaling/server_deno.ts";
+import { lines } from "../../demo/_lines.ts";
 
 // A join timeout of 3 s instead of 1 s: under a handshake storm on a busy machine an honest
 // client's `J:` can take over a second, and this process is about hostility, not that limit.
@@ -16,28 +17,21 @@ const server = await serveSignalingDeno({
 });
 console.log(server.url);
 const gc = (globalThis as { gc?: () => void }).gc;
-let buffered = "";
-const decoder = new TextDecoder();
-loop: for await (const chunk of Deno.stdin.readable) {
-  buffered += decoder.decode(chunk, { stream: true });
-  let nl: number;
-  while ((nl = buffered.indexOf("\n")) >= 0) {
-    const command = buffered.slice(0, nl).trim();
-    buffered = buffered.slice(nl + 1);
-    if (command === "mem") {
-      for (let i = 0; i < 3; i++) {
-        gc?.();
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      const { heapUsed, rss } = Deno.memoryUsage();
-      const { connections, lobbies } = server.server.state;
-      console.log(JSON.stringify({
-        heapUsed,
-        rss,
-        connections: connections.size,
-        lobbies: lobbies.size,
-      }));
-    } else if (command === "quit") break loop;
-  }
+for await (const line of lines(Deno.stdin.readable)) {
+  const command = line.trim();
+  if (command === "mem") {
+    for (let i = 0; i < 3; i++) {
+      gc?.();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const { heapUsed, rss } = Deno.memoryUsage();
+    const { connections, lobbies } = server.server.state;
+    console.log(JSON.stringify({
+      heapUsed,
+      rss,
+      connections: connections.size,
+      lobbies: lobbies.size,
+    }));
+  } else if (command === "quit") break;
 }
 await server.shutdown();

@@ -7,6 +7,7 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { Reasons } from "../../signaling/protocol.ts";
+import { lines as readLines } from "../../demo/_lines.ts";
 
 interface Mem {
   heapUsed: number;
@@ -32,18 +33,10 @@ async function startServer() {
   const waiters: Array<(line: string) => void> = [];
   const stderr = new Response(child.stderr).text();
   const reading = (async () => {
-    let buffered = "";
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stdout) {
-      buffered += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        const w = waiters.shift();
-        if (w) w(line);
-        else lines.push(line);
-      }
+    for await (const line of readLines(child.stdout)) {
+      const w = waiters.shift();
+      if (w) w(line);
+      else lines.push(line);
     }
   })();
   const nextLine = () =>

@@ -17,6 +17,7 @@ import { buildNpm } from "../../scripts/build_npm.ts";
 import { buildWeb } from "../../scripts/build_web.ts";
 import { serveSignalingDeno } from "../../signaling/server_deno.ts";
 import type { MeshSnapshot, PageHooks } from "../../web/session.ts";
+import { lines } from "../../demo/_lines.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
@@ -78,20 +79,13 @@ function startPeer(name: string, greeting: string, command: string, args: string
     done: Promise.resolve(),
   };
   const out = (async () => {
-    let buffer = "";
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-      buffer += chunk;
-      let nl;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        try {
-          const msg = JSON.parse(line);
-          if (msg.type === "snapshot") peer.latest = msg;
-          else if (msg.type === "error") peer.error = msg.message;
-        } catch {
-          peer.stderr += `stdout: ${line}\n`;
-        }
+    for await (const line of lines(child.stdout)) {
+      try {
+        const msg = JSON.parse(line);
+        if (msg.type === "snapshot") peer.latest = msg;
+        else if (msg.type === "error") peer.error = msg.message;
+      } catch {
+        peer.stderr += `stdout: ${line}\n`;
       }
     }
   })();
