@@ -66,17 +66,34 @@ export function cluster(
   return c;
 }
 
-/** Adds a connection between meshes `a` and `b` on both sides and negotiates it. */
+/**
+ * Adds a connection between meshes `a` and `b` on both sides and negotiates it.
+ *
+ * libdatachannel sometimes refuses a well-formed answer with "Got a remote candidate without ICE
+ * transport" when many connections handshake at once on a busy CPU (a known race in the stack,
+ * reproduced elsewhere with two bare peers; the connection is unusable afterwards). Only that
+ * error is retried, with fresh connections; anything else fails the test.
+ */
 export async function link(c: Cluster, a: number, b: number, lifetime = 1): Promise<void> {
-  const pa = createPeerConnection();
-  const pb = createPeerConnection();
-  c.connections.get(a)!.set(b, pa);
-  c.connections.get(b)!.set(a, pb);
   const ma = c.meshes.get(a)!;
   const mb = c.meshes.get(b)!;
-  if (ma.addPeer(pa, b, lifetime) !== GodotError.OK) throw new Error(ma.lastError.message);
-  if (mb.addPeer(pb, a, lifetime) !== GodotError.OK) throw new Error(mb.lastError.message);
-  await connectPair(pa, pb);
+  for (let attempt = 1;; attempt++) {
+    const pa = createPeerConnection();
+    const pb = createPeerConnection();
+    c.connections.get(a)!.set(b, pa);
+    c.connections.get(b)!.set(a, pb);
+    if (ma.addPeer(pa, b, lifetime) !== GodotError.OK) throw new Error(ma.lastError.message);
+    if (mb.addPeer(pb, a, lifetime) !== GodotError.OK) throw new Error(mb.lastError.message);
+    try {
+      await connectPair(pa, pb);
+      return;
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes("without ICE transport")) throw error;
+      ma.removePeer(b);
+      mb.removePeer(a);
+      await Promise.all([ma.whenClosed(), mb.whenClosed()]);
+    }
+  }
 }
 
 /** Links every pair of meshes and waits until every mesh sees every other one connected. */
