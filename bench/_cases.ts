@@ -322,7 +322,12 @@ export async function formMesh(n: number): Promise<Formation> {
     meshes[i - 1].addPeer(pcs[k][0], j);
     meshes[j - 1].addPeer(pcs[k][1], i);
   });
-  await Promise.all(pairs.map((_, k) => connectPair(pcs[k][0], pcs[k][1])));
+  try {
+    await Promise.all(pairs.map((_, k) => connectPair(pcs[k][0], pcs[k][1])));
+  } catch (error) {
+    await closeMeshes(meshes);
+    throw error;
+  }
   const ends = await done;
   const ms = Math.max(...ends) - t0;
   const grown = rss() - rss0;
@@ -341,7 +346,12 @@ export async function formRaw(n: number): Promise<Formation> {
   const ready = Promise.all(
     pcs.flatMap(([a, b], k) => [rawReady(a, chans[k][0]), rawReady(b, chans[k][1])]),
   );
-  await Promise.all(pcs.map(([a, b]) => connectPair(a, b)));
+  try {
+    await Promise.all(pcs.map(([a, b]) => connectPair(a, b)));
+  } catch (error) {
+    await closeRaw(pcs.flat(), chans.flatMap(([x, y]) => [...x, ...y]));
+    throw error;
+  }
   await ready;
   const ms = performance.now() - t0;
   const grown = rss() - rss0;

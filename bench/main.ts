@@ -155,6 +155,23 @@ log(`broadcast: 1 -> ${FANOUT}, ${SIZE} B, ${cfg.seconds} s x ${cfg.rounds} roun
 }
 
 // 4. Formation
+/**
+ * Runs one formation again when libdatachannel refuses an answer with "Got a remote candidate
+ * without ICE transport", a race of the stack under load that hits raw and mesh alike (see
+ * BENCHMARKS.md); counted in the output. Any other error ends the benchmark.
+ */
+let redone = 0;
+async function redoOnStackRace(run: () => Promise<Formation>): Promise<Formation> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes("without ICE transport")) throw error;
+      redone++;
+      log(`formation run redone (libdatachannel refused an answer: ${error})`);
+    }
+  }
+}
 const series: FormationSeries[] = [];
 {
   const formation: Record<number, { raw: Formation[]; mesh: Formation[] }> = {};
@@ -164,11 +181,11 @@ const series: FormationSeries[] = [];
     const mesh: Formation[] = [];
     for (let r = 0; r < cfg.runs; r++) {
       if (r % 2 === 0) {
-        raw.push(await formRaw(n));
-        mesh.push(await formMesh(n));
+        raw.push(await redoOnStackRace(() => formRaw(n)));
+        mesh.push(await redoOnStackRace(() => formMesh(n)));
       } else {
-        mesh.push(await formMesh(n));
-        raw.push(await formRaw(n));
+        mesh.push(await redoOnStackRace(() => formMesh(n)));
+        raw.push(await redoOnStackRace(() => formRaw(n)));
       }
     }
     formation[n] = { raw, mesh };
@@ -193,6 +210,7 @@ const series: FormationSeries[] = [];
     });
   }
   json.formation = formation;
+  json.formationRunsRedone = redone;
   const n = cfg.ns[cfg.ns.length - 1];
   const perConn = (fs: Formation[]) => median(fs.map((f) => f.rssPerConnection));
   const rawRss = perConn(formation[n].raw);
