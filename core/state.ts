@@ -14,8 +14,21 @@ export type PeerConnectionState =
   | "failed"
   | "closed";
 
+/** Every `PeerConnectionState`, in lifecycle order. */
+export const PEER_CONNECTION_STATES: readonly PeerConnectionState[] = [
+  "new",
+  "connecting",
+  "connected",
+  "disconnected",
+  "failed",
+  "closed",
+];
+
 /** W3C `RTCDataChannel.readyState` values. */
 export type ChannelState = "connecting" | "open" | "closing" | "closed";
+
+/** Every `ChannelState`, in lifecycle order. */
+export const CHANNEL_STATES: readonly ChannelState[] = ["connecting", "open", "closing", "closed"];
 
 /** Index of a peer's channel: 0 reliable, 1 ordered, 2 unreliable. */
 export type ChannelIndex = 0 | 1 | 2;

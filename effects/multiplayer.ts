@@ -17,6 +17,7 @@ import {
   initialState,
   isPeerReady,
   type MeshState,
+  PEER_CONNECTION_STATES,
   type PeerConnectionState,
 } from "../core/state.ts";
 import { show } from "../core/_validate.ts";
@@ -114,14 +115,7 @@ interface Waiter {
   resolve(result: IteratorResult<Packet>): void;
 }
 
-const CONNECTION_STATES: ReadonlySet<string> = new Set<PeerConnectionState>([
-  "new",
-  "connecting",
-  "connected",
-  "disconnected",
-  "failed",
-  "closed",
-]);
+const CONNECTION_STATES: ReadonlySet<string> = new Set(PEER_CONNECTION_STATES);
 const OK: LastError = { error: GodotError.OK, message: "" };
 const DEFAULT_HIGH_WATER_MARK = 16 * 1024 * 1024;
 const DEFAULT_MAX_QUEUED = 65536;

@@ -254,6 +254,13 @@ class Draft {
   log(message: string): void {
     this.effects.push({ type: "Log", message });
   }
+  /** Closes connections whose lobby is gone, without the leaving rules (nobody is left to tell). */
+  dismiss(keys: Iterable<number>, code: number, reason: Reason): void {
+    for (const key of keys) {
+      this.effects.push({ type: "Close", key, code, reason });
+      this.connections.delete(key);
+    }
+  }
   /** Closes a connection we decided to close and applies its leaving. */
   close(key: number, code: number, reason: Reason): void {
     if (!this.connections.has(key)) return;
@@ -271,15 +278,7 @@ class Draft {
     if (conn.id === HOST_ID) {
       this.lobbies.delete(lobby.name);
       this.log(`Host left lobby ${lobby.name}: closing ${members.length} member(s)`);
-      for (const k of members) {
-        this.effects.push({
-          type: "Close",
-          key: k,
-          code: CLOSE_PROTOCOL_ERROR,
-          reason: Reasons.HOST_DISCONNECTED,
-        });
-        this.connections.delete(k);
-      }
+      this.dismiss(members, CLOSE_PROTOCOL_ERROR, Reasons.HOST_DISCONNECTED);
       return;
     }
     this.lobbies.set(lobby.name, { ...lobby, members });
@@ -358,28 +357,12 @@ export function reduceServer(state: ServerState, event: ServerEvent, env: Server
         if (l.sealedAt === undefined || event.now < l.sealedAt + limits.sealTimeoutMs) continue;
         d.lobbies.delete(l.name);
         d.log(`Sealed lobby ${l.name} closed`);
-        for (const k of l.members) {
-          d.effects.push({
-            type: "Close",
-            key: k,
-            code: CLOSE_NORMAL,
-            reason: Reasons.SEAL_COMPLETE,
-          });
-          d.connections.delete(k);
-        }
+        d.dismiss(l.members, CLOSE_NORMAL, Reasons.SEAL_COMPLETE);
       }
       break;
     }
     case "Shutdown":
-      for (const k of d.connections.keys()) {
-        d.effects.push({
-          type: "Close",
-          key: k,
-          code: CLOSE_GOING_AWAY,
-          reason: Reasons.SERVER_SHUTDOWN,
-        });
-      }
-      d.connections.clear();
+      d.dismiss([...d.connections.keys()], CLOSE_GOING_AWAY, Reasons.SERVER_SHUTDOWN);
       d.lobbies.clear();
       break;
   }

@@ -5,6 +5,7 @@
 import fc from "fast-check";
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
 import {
+  CHANNEL_STATES,
   type ChannelIndex,
   type ChannelState,
   ConnectionStatus,
@@ -14,6 +15,7 @@ import {
   initialState,
   isPeerReady,
   type MeshState,
+  PEER_CONNECTION_STATES,
   type PeerConnectionState,
   type PeerState,
   reduce,
@@ -22,15 +24,6 @@ import { renderEffect, renderEvent } from "./_scenario.ts";
 
 const RUNS = { numRuns: 1000 };
 
-const CONNECTION_STATES: PeerConnectionState[] = [
-  "new",
-  "connecting",
-  "connected",
-  "disconnected",
-  "failed",
-  "closed",
-];
-const CHANNEL_STATES: ChannelState[] = ["connecting", "open", "closing", "closed"];
 const TERMINAL_CONNECTION = new Set<string>(["disconnected", "failed", "closed"]);
 
 // ---------------------------------------------------------------------------------------------
@@ -78,7 +71,7 @@ const connection = fc.oneof(
       w3c: fc.constant(true),
       state: fc.oneof(
         { arbitrary: fc.constant("new"), weight: 10 },
-        { arbitrary: fc.constantFrom(...CONNECTION_STATES, "bogus"), weight: 1 },
+        { arbitrary: fc.constantFrom(...PEER_CONNECTION_STATES, "bogus"), weight: 1 },
       ),
       description: fc.constant("RTCPeerConnection"),
     }),
@@ -137,7 +130,7 @@ const observation = fc.oneof(
       peerId: obsId,
       state: fc.oneof(
         { arbitrary: fc.constant<PeerConnectionState>("connected"), weight: 4 },
-        { arbitrary: fc.constantFrom(...CONNECTION_STATES), weight: 3 },
+        { arbitrary: fc.constantFrom(...PEER_CONNECTION_STATES), weight: 3 },
       ),
     }),
     weight: 4,
