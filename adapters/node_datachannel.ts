@@ -2,11 +2,27 @@
  * The node-datachannel adapter: W3C `RTCPeerConnection`s backed by libdatachannel, for Deno and
  * Node.
  *
+ * The connections are node-datachannel's W3C polyfill over a native connection made with
+ * libdatachannel's automatic negotiation turned off. With it on (the polyfill's default) the first
+ * `createDataChannel` makes an offer at once, so the side that is to answer starts as an offerer
+ * too: its ICE agent takes the controlling role and its description is rolled back when the real
+ * offer arrives. That usually recovers through ICE role-conflict resolution, but a share of
+ * loopback pairs then stalls for about a second in the DTLS handshake, and about one in a
+ * thousand fails outright ("certificate verify failed", then "Got a remote candidate without ICE
+ * transport"). The mesh creates its channels before any signaling, so it hits exactly that case;
+ * here descriptions are made only when the application asks, as W3C says.
+ *
  * @module
  */
+import { PeerConnection } from "node-datachannel";
 import { RTCPeerConnection } from "node-datachannel/polyfill";
 import type { RTCPeerConnectionLike } from "../effects/w3c.ts";
-import type { PeerConnectionConfig, SignalingPeerConnection } from "./loopback.ts";
+import type {
+  IceServer,
+  PeerConnectionConfig,
+  SessionDescriptionLike,
+  SignalingPeerConnection,
+} from "./loopback.ts";
 
 export {
   CandidateQueue,
@@ -21,6 +37,76 @@ export {
 /** A node-datachannel connection: usable by the mesh and by signaling. */
 export type NodePeerConnection = RTCPeerConnectionLike & SignalingPeerConnection;
 
+/** libdatachannel's form of an ICE server: `stun:host:port` or `turn:user:password@host:port`. */
+function nativeIceServers(servers: readonly IceServer[] = []): string[] {
+  return servers.flatMap((server) => {
+    const urls = Array.isArray(server.urls) ? server.urls : [server.urls];
+    return urls.map((url) => {
+      if (server.username === undefined || server.credential === undefined) return url;
+      const colon = url.indexOf(":");
+      return `${url.slice(0, colon)}:${encodeURIComponent(server.username)}:${
+        encodeURIComponent(server.credential)
+      }@${url.slice(colon + 1)}`;
+    });
+  });
+}
+
+let connectionCount = 0;
+
+/**
+ * The polyfill with W3C offer/answer semantics on a connection without automatic negotiation:
+ * `createOffer`/`createAnswer` ask libdatachannel for the description, which libdatachannel applies
+ * as it makes it; the following `setLocalDescription` of that same description then has nothing
+ * left to do.
+ */
+class NodeRTCPeerConnection extends RTCPeerConnection {
+  #native: PeerConnection;
+
+  constructor(config: PeerConnectionConfig) {
+    const native = new PeerConnection(`webrtc-mesh-${++connectionCount}`, {
+      iceServers: nativeIceServers(config.iceServers),
+      disableAutoNegotiation: true,
+    });
+    // deno-lint-ignore no-explicit-any
+    super({ ...config, peerConnection: native } as any);
+    this.#native = native;
+  }
+
+  #make(type: "offer" | "answer"): SessionDescriptionLike {
+    const state = this.#native.signalingState();
+    if (type === "offer" ? state !== "have-local-offer" : state === "have-remote-offer") {
+      this.#native.setLocalDescription(type);
+    }
+    const made = this.#native.localDescription();
+    if (made?.type !== type) {
+      throw new DOMException(
+        `no ${type} in signaling state ${this.signalingState}`,
+        "InvalidStateError",
+      );
+    }
+    return { type: made.type, sdp: made.sdp };
+  }
+
+  override createOffer(): Promise<SessionDescriptionLike> {
+    return Promise.resolve().then(() => this.#make("offer"));
+  }
+
+  override createAnswer(): Promise<SessionDescriptionLike> {
+    return Promise.resolve().then(() => this.#make("answer"));
+  }
+
+  override setLocalDescription(description?: SessionDescriptionLike): Promise<void> {
+    return Promise.resolve().then(() => {
+      const type = description?.type ??
+        (this.signalingState === "have-remote-offer" ? "answer" : "offer");
+      if (type !== "offer" && type !== "answer") {
+        throw new DOMException(`unsupported local description type ${type}`, "NotSupportedError");
+      }
+      this.#make(type);
+    });
+  }
+}
+
 /**
  * Creates a W3C `RTCPeerConnection` backed by node-datachannel.
  *
@@ -33,6 +119,5 @@ export type NodePeerConnection = RTCPeerConnectionLike & SignalingPeerConnection
  * ```
  */
 export function createPeerConnection(config: PeerConnectionConfig = {}): NodePeerConnection {
-  // deno-lint-ignore no-explicit-any
-  return new RTCPeerConnection(config as any) as unknown as NodePeerConnection;
+  return new NodeRTCPeerConnection(config) as unknown as NodePeerConnection;
 }

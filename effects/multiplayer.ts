@@ -892,10 +892,14 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
     if (waiter !== undefined) waiter.resolve({ done: false, value: this.#inbox.shift()! });
   }
 
-  /** Resolves when `channel` reports `close`; tracked by `whenClosed()`. */
-  #trackClose(channel: RTCDataChannelLike): Promise<void> {
+  /**
+   * Tracks `channel` until it reports `close` (for `whenClosed()`), and returns a function that
+   * ends the tracking at once if the channel is already closed by then.
+   */
+  #trackClose(channel: RTCDataChannelLike): () => void {
+    let done = () => {};
     const closed = new Promise<void>((resolve) => {
-      const done = () => {
+      done = () => {
         channel.removeEventListener("close", done);
         this.#closing.delete(closed);
         resolve();
@@ -903,15 +907,22 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
       channel.addEventListener("close", done);
     });
     this.#closing.add(closed);
-    return closed;
+    return () => {
+      if ((channel.readyState as string) === "closed") done();
+    };
   }
 
   /**
-   * Closes a peer's channels, then (for `ClosePeer`) its connection. Open channels are closed first
-   * and the connection once they report `close` (at most {@link CONNECTION_CLOSE_GRACE_MS} later):
-   * closing the connection at the same moment can swallow a channel's `close` notification in
-   * node-datachannel, leaving a native callback pending. Channels that never opened are closed
-   * with the connection at once.
+   * Closes a peer's connection (`ClosePeer`) or, when the connection is not ours to close
+   * (`DiscardChannels`: `addPeer` failed), the channels made so far.
+   *
+   * A connection is closed as a whole and its channels close with it; the mesh never closes a
+   * channel of a live connection itself. In node-datachannel a channel closed from here while the
+   * remote closes the same stream (both ends leaving at once) can lose its `close` notification
+   * for good: libdatachannel's remote-close thread wins the race, the binding drops its reference
+   * meanwhile, and the callback that would release the native handle is never called, so the
+   * process cannot exit. Browsers close the channels of a closed connection without an event;
+   * node-datachannel reports each `close` shortly after. `whenClosed()` waits for either.
    */
   #closeLink(peerId: number, closeConnection: boolean): void {
     const link = this.#links.get(peerId);
@@ -920,45 +931,25 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
     for (const [target, type, listener] of link.listeners) {
       target.removeEventListener(type, listener);
     }
-    const open: Promise<void>[] = [];
+    const settle: Array<() => void> = [];
     for (const channel of link.channels) {
-      const wasOpen = channel.readyState === "open";
-      const closed = channel.readyState !== "closed" ? this.#trackClose(channel) : undefined;
+      if (channel.readyState !== "closed") settle.push(this.#trackClose(channel));
+      if (closeConnection) continue;
       try {
         channel.close();
       } catch {
         // Already closed or broken: nothing left to free.
       }
-      // A channel that closed synchronously (some stacks, test fakes) has nothing left to report.
-      const stillClosing = (channel.readyState as string) !== "closed";
-      if (wasOpen && closed !== undefined && stillClosing) open.push(closed);
     }
-    if (!closeConnection) return;
-    const closeConnectionNow = () => {
+    if (closeConnection) {
       try {
         link.connection.close();
       } catch {
         // Already closed: nothing left to free.
       }
-    };
-    if (open.length === 0) {
-      closeConnectionNow();
-      return;
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const grace = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, CONNECTION_CLOSE_GRACE_MS);
-    });
-    const done: Promise<void> = Promise.race([Promise.all(open), grace]).then(() => {
-      clearTimeout(timer);
-      closeConnectionNow();
-      this.#closing.delete(done);
-    });
-    this.#closing.add(done);
+    for (const f of settle) f();
   }
 }
-
-/** The longest a closing peer's connection waits for its open channels to report `close`. */
-export const CONNECTION_CLOSE_GRACE_MS = 250;
 
 export { ConnectionStatus, GodotError, TransferMode };

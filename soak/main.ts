@@ -92,9 +92,22 @@ async function join(lobby: string): Promise<LobbyClient> {
       const history = ["new"];
       histories.push(history);
       const t0 = performance.now();
+      const at = () => Math.round(performance.now() - t0);
       pc.addEventListener("connectionstatechange", () => {
-        history.push(`${pc.connectionState}@${Math.round(performance.now() - t0)}`);
+        history.push(`${pc.connectionState}@${at()}`);
       });
+      // The channels' events too: a channel closing or failing removes its peer (SPEC rule 5).
+      const create = pc.createDataChannel.bind(pc);
+      pc.createDataChannel = (label, init) => {
+        const channel = create(label, init);
+        for (const type of ["close", "error"]) {
+          channel.addEventListener(type, (event) => {
+            const why = (event as Event & { error?: { message?: string } }).error?.message;
+            history.push(`${label}:${type}${why ? `(${why})` : ""}@${at()}`);
+          });
+        }
+        return channel;
+      };
       return pc;
     },
   });
@@ -102,6 +115,9 @@ async function join(lobby: string): Promise<LobbyClient> {
   const errors: string[] = [];
   signalingErrors.set(c, errors);
   c.addEventListener("signaling_error", (e) => errors.push(e.detail.message));
+  c.addEventListener("disconnected", (e) => {
+    if (!leaving.has(c)) errors.push(`server closed us: ${e.detail.code} ${e.detail.reason}`);
+  });
   return c;
 }
 
@@ -180,7 +196,11 @@ async function meshAndExchange(joiner: LobbyClient, members: LobbyClient[], seq:
   );
 }
 
+/** Clients that are leaving on purpose (their disconnection is not an error). */
+const leaving = new WeakSet<LobbyClient>();
+
 async function leave(c: LobbyClient) {
+  leaving.add(c);
   await c.close();
   await c.mesh.whenClosed();
 }

@@ -49,9 +49,11 @@ export class FakeConnection extends EventTarget {
     this.channels.push(ch);
     return ch;
   }
+  /** As W3C says: the connection's channels become `"closed"` at once, without an event. */
   close(): void {
     this.closed = true;
     this.connectionState = "closed";
+    for (const ch of this.channels) ch.readyState = "closed";
   }
   /** Moves to `state` and fires `connectionstatechange`. */
   become(state: string): void {
