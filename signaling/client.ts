@@ -9,6 +9,11 @@
  *   remote description are held and applied after it.
  * - `D: id` removes the peer. When the server closes us because the host left, peer 1 is removed
  *   (so `server_disconnected` fires if it was connected).
+ * - A connection that fails before it ever connected is set up again, up to
+ *   {@link JoinOptions.setupAttempts} times: the offering side makes a fresh connection and a new
+ *   offer, and the answering side takes a new offer from a peer as a restart (fresh connection).
+ *   WebRTC stacks do lose a setup now and then; libdatachannel, for one, fails about one in a
+ *   thousand when the DTLS handshake overtakes the remote description on the offering side.
  * - A signaling connection that ends before the lobby was sealed closes the mesh too (as the demo
  *   does); after a seal the mesh lives on without the server.
  *
@@ -97,6 +102,11 @@ export interface JoinOptions {
   unreliableLifetime?: number;
   /** Time allowed from connecting to `J:` before `joinLobby` rejects, ms. Default 10000. */
   joinTimeoutMs?: number;
+  /**
+   * How many times a connection to one peer is set up before giving up, when it fails before it
+   * ever connected (`"failed"`, `"disconnected"` or `"closed"`). Default 3; 1 disables retries.
+   */
+  setupAttempts?: number;
 }
 
 /** `detail` of the `disconnected` event. */
@@ -131,9 +141,19 @@ interface Negotiation {
   readonly pc: ClientPeerConnection;
   readonly queue: CandidateQueue;
   readonly onCandidate: (event: Event) => void;
+  readonly onState: () => void;
+  /** 1 for the first setup of this peer's connection, 2 for the first retry, ... */
+  readonly attempt: number;
+  /** Whether a remote offer was applied (a further offer then restarts the setup). */
+  offered: boolean;
+  /** Whether the connection reached `"connected"` (it is then never set up again). */
+  connected: boolean;
   /** Serializes this peer's async steps (descriptions, candidates) in arrival order. */
   chain: Promise<void>;
 }
+
+/** Connection states that end a setup that never connected. */
+const SETUP_FAILED = new Set(["failed", "disconnected", "closed"]);
 
 const OPEN = 1;
 
@@ -148,6 +168,7 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
   #factory: (config: PeerConnectionConfig) => ClientPeerConnection;
   #iceServers: IceServer[];
   #lifetime: number;
+  #setupAttempts: number;
   #peers = new Map<number, Negotiation>();
   #lobby = "";
   #id = 0;
@@ -170,6 +191,7 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
     this.#factory = factory;
     this.#iceServers = options.iceServers ?? [];
     this.#lifetime = options.unreliableLifetime ?? 1;
+    this.#setupAttempts = Math.max(1, Math.floor(options.setupAttempts ?? 3));
     this.#closed = new Promise((r) => this.#resolveClosed = r);
     ws.onmessage = (event) => this.#onFrame(event.data);
     ws.onclose = (event) => this.#onClose(event.code, event.reason);
@@ -281,15 +303,26 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
         this.#forget(msg.id);
         if (this.mesh.hasPeer(msg.id)) this.mesh.removePeer(msg.id);
         return;
-      case "offer":
+      case "offer": {
+        // A further offer from a peer restarts the setup: the offering side gave up on the
+        // previous connection.
+        const previous = this.#peers.get(msg.from);
+        if (previous && (previous.offered || SETUP_FAILED.has(previous.pc.connectionState))) {
+          this.#restart(msg.from, previous);
+        }
+        const current = this.#peers.get(msg.from);
+        if (current) current.offered = true;
+        return this.#step(msg.from, async (n) => {
+          await n.pc.setRemoteDescription({ type: msg.type, sdp: msg.sdp });
+          await n.queue.ready();
+          await n.pc.setLocalDescription(await n.pc.createAnswer());
+          this.#sendDescription(msg.from, n.pc);
+        });
+      }
       case "answer":
         return this.#step(msg.from, async (n) => {
           await n.pc.setRemoteDescription({ type: msg.type, sdp: msg.sdp });
           await n.queue.ready();
-          if (msg.type === "offer") {
-            await n.pc.setLocalDescription(await n.pc.createAnswer());
-            this.#sendDescription(msg.from, n.pc);
-          }
         });
       case "candidate":
         return this.#step(msg.from, (n) =>
@@ -304,6 +337,11 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
   #addPeer(id: number): void {
     if (this.#id === 0) return this.#error(`N: ${id} before I:`, id);
     if (this.#peers.has(id)) return this.#error(`peer ${id} announced twice`, id);
+    this.#connect(id, 1);
+  }
+
+  /** Makes a connection for peer `id`, adds it to the mesh and, if ours to make, offers. */
+  #connect(id: number, attempt: number): void {
     let pc: ClientPeerConnection;
     try {
       pc = this.#factory({ iceServers: this.#iceServers });
@@ -325,8 +363,34 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
       this.#send(formatCandidate(id, c.sdpMid || "0", c.sdpMLineIndex ?? 0, candidate));
     };
     pc.addEventListener("icecandidate", onCandidate);
+    const onState = () => {
+      if (this.#peers.get(id) !== n) return;
+      const state = pc.connectionState;
+      if (state === "connected") n.connected = true;
+      if (n.connected || !SETUP_FAILED.has(state)) return;
+      // The setup failed. The offering side starts over; the answering side waits for its offer.
+      if (id < this.#id || this.#closedByUs || this.#ws.readyState !== OPEN) return;
+      if (attempt >= this.#setupAttempts) {
+        this.#forget(id);
+        return this.#error(`connection to peer ${id} failed ${attempt} times; giving up`, id);
+      }
+      this.#error(`connection to peer ${id} ${state} during setup; setting it up again`, id);
+      queueMicrotask(() => {
+        if (this.#peers.get(id) === n) this.#restart(id, n);
+      });
+    };
+    pc.addEventListener("connectionstatechange", onState);
     const queue = new CandidateQueue((c) => pc.addIceCandidate(c));
-    const n: Negotiation = { pc, queue, onCandidate, chain: Promise.resolve() };
+    const n: Negotiation = {
+      pc,
+      queue,
+      onCandidate,
+      onState,
+      attempt,
+      offered: false,
+      connected: false,
+      chain: Promise.resolve(),
+    };
     this.#peers.set(id, n);
     if (id > this.#id) {
       this.#step(id, async () => {
@@ -348,13 +412,29 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
     const n = this.#peers.get(id);
     if (!n) return this.#error(`signaling for unknown peer ${id}`, id);
     n.chain = n.chain.then(async () => {
-      if (this.#peers.get(id) !== n) return; // removed meanwhile
+      // Removed or replaced meanwhile, or closed (a failed setup is started over on its own).
+      const done = () => this.#peers.get(id) !== n || n.pc.connectionState === "closed";
+      if (done()) return;
       try {
         await run(n);
       } catch (error) {
-        if (this.#peers.get(id) === n) this.#error(`negotiation with peer ${id}: ${error}`, id);
+        if (!done()) this.#error(`negotiation with peer ${id}: ${error}`, id);
       }
     });
+  }
+
+  /** Replaces the connection of peer `id` (negotiation `n`) with a fresh one. */
+  #restart(id: number, n: Negotiation): void {
+    this.#forget(id);
+    if (this.mesh.hasPeer(id)) this.mesh.removePeer(id);
+    else {
+      try {
+        n.pc.close();
+      } catch {
+        // already closed
+      }
+    }
+    this.#connect(id, n.attempt + 1);
   }
 
   #forget(id: number): void {
@@ -362,6 +442,7 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
     if (!n) return;
     this.#peers.delete(id);
     n.pc.removeEventListener("icecandidate", n.onCandidate);
+    n.pc.removeEventListener("connectionstatechange", n.onState);
   }
 
   #forgetAll(): void {

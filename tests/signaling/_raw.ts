@@ -17,10 +17,16 @@ export function raw(url: string) {
 }
 
 /** Waits until `cond()` holds; throws after `ms`. */
-export async function until(cond: () => boolean, ms = 5000, what = "condition"): Promise<void> {
+export async function until(
+  cond: () => boolean,
+  ms = 5000,
+  what: string | (() => string) = "condition",
+): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) {
+      throw new Error(`timed out waiting for ${typeof what === "string" ? what : what()}`);
+    }
     await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -1,0 +1,121 @@
+/**
+ * The client sets up again a connection that fails before it ever connected (fault injection:
+ * the offering side's first connections are closed as soon as the answer is applied, as
+ * libdatachannel's own rare setup failures do).
+ */
+import { assert, assertEquals } from "@std/assert";
+import {
+  createPeerConnection,
+  type NodePeerConnection,
+  type PeerConnectionConfig,
+} from "../../adapters/node_datachannel.ts";
+import { GodotError, TransferMode } from "../../core/constants.ts";
+import { joinLobby, type LobbyClient } from "../../signaling/client.ts";
+import { serveSignalingDeno } from "../../signaling/server_deno.ts";
+import { until } from "./_raw.ts";
+
+/** A factory whose first `failing` connections die just after the remote answer is applied. */
+function sabotaged(failing: number) {
+  const made: NodePeerConnection[] = [];
+  const factory = (config: PeerConnectionConfig) => {
+    const pc = createPeerConnection(config);
+    made.push(pc);
+    if (made.length <= failing) {
+      const setRemote = pc.setRemoteDescription.bind(pc);
+      pc.setRemoteDescription = async (description) => {
+        await setRemote(description);
+        if (description.type === "answer") setTimeout(() => pc.close(), 0);
+      };
+    }
+    return pc;
+  };
+  return { made, factory };
+}
+
+function record(c: LobbyClient) {
+  const signals: string[] = [];
+  const errors: string[] = [];
+  for (const name of ["peer_connected", "peer_disconnected"] as const) {
+    c.mesh.addEventListener(name, (e) => signals.push(`${name}:${e.detail}`));
+  }
+  c.addEventListener("signaling_error", (e) => errors.push(e.detail.message));
+  return { signals, errors };
+}
+
+async function leave(clients: LobbyClient[]) {
+  for (const c of clients) {
+    await c.close();
+    await c.mesh.whenClosed();
+  }
+}
+
+Deno.test("a connection that fails during setup is set up again; the mesh forms", async () => {
+  const server = await serveSignalingDeno({ port: 0 });
+  const host = sabotaged(2); // the host (id 1) offers to everyone: its first two attempts die
+  const clients: LobbyClient[] = [];
+  try {
+    clients.push(await joinLobby(server.url, "", { createPeerConnection: host.factory }));
+    const hostLog = record(clients[0]);
+    const joined = await joinLobby(server.url, clients[0].lobby, { createPeerConnection });
+    clients.push(joined);
+    const joinerLog = record(joined);
+    await until(
+      () =>
+        clients.every((c) =>
+          c.mesh.getPeers().size === 1 &&
+          c.mesh.getPeer(c === joined ? 1 : joined.id)?.connected === true
+        ),
+      15000,
+      "the pair connected",
+    );
+    // Three connections on each side: two failed setups, then the one that works.
+    assertEquals(host.made.length, 3);
+    assertEquals(host.made.slice(0, 2).map((pc) => pc.connectionState), ["closed", "closed"]);
+    assertEquals(host.made[2].connectionState, "connected");
+    assertEquals(hostLog.errors.length, 2, hostLog.errors.join("; "));
+    assert(hostLog.errors.every((e) => e.includes("setting it up again")), hostLog.errors[0]);
+    // Failed setups were never announced: one peer_connected each, no peer_disconnected.
+    assertEquals(hostLog.signals, [`peer_connected:${joined.id}`]);
+    assertEquals(joinerLog.signals, ["peer_connected:1"]);
+    // And the link works.
+    clients[0].mesh.transferMode = TransferMode.RELIABLE;
+    assertEquals(clients[0].mesh.putPacket(new Uint8Array([7])), GodotError.OK);
+    await until(() => joined.mesh.getAvailablePacketCount() === 1, 5000, "the packet");
+    assertEquals([...joined.mesh.getPacket()!], [7]);
+  } finally {
+    await leave(clients);
+    await server.shutdown();
+  }
+});
+
+Deno.test("setupAttempts bounds the retries; then the peer is given up with a reason", async () => {
+  const server = await serveSignalingDeno({ port: 0 });
+  const host = sabotaged(Infinity);
+  const clients: LobbyClient[] = [];
+  try {
+    clients.push(
+      await joinLobby(server.url, "", { createPeerConnection: host.factory, setupAttempts: 2 }),
+    );
+    const hostLog = record(clients[0]);
+    clients.push(await joinLobby(server.url, clients[0].lobby, { createPeerConnection }));
+    await until(
+      () => hostLog.errors.some((e) => e.includes("giving up")),
+      15000,
+      () =>
+        `giving up (${hostLog.errors.join("; ")}; ${host.made.map((pc) => pc.connectionState)})`,
+    );
+    assertEquals(host.made.length, 2);
+    assertEquals(
+      hostLog.errors.at(-1),
+      `connection to peer ${clients[1].id} failed 2 times; giving up`,
+    );
+    assertEquals(clients[0].mesh.getPeers().size, 0);
+    assertEquals(hostLog.signals, []);
+    // Nothing more is tried.
+    await new Promise((r) => setTimeout(r, 300));
+    assertEquals(host.made.length, 2);
+  } finally {
+    await leave(clients);
+    await server.shutdown();
+  }
+});
