@@ -337,24 +337,31 @@ ${markdownTable(rows)}
 ## The one-second pair setup (formation)
 
 Formation is dominated, for raw node-datachannel and the mesh alike, by pairs that take about one
-second instead of a few milliseconds. On this loopback about a third of all pairs are hit, so with
-6 pairs (N = 4) or more nearly every run contains one; the mesh/raw formation ratio then depends on
-which side drew the slow pairs, and the "no 1 s runs at N = 16" target cannot be met on this stack.
+second instead of a few milliseconds. On this loopback about one pair in six is hit, so with 6
+pairs (N = 4) or more most runs contain one; the mesh/raw formation ratio then depends on which
+side drew the slow pairs, and the "no 1 s runs at N = 16" target cannot be met on this stack.
 
-- Cause: DTLS, not ICE. The answerer is the DTLS client (\`a=setup:active\`) and sends its
-  ClientHello as soon as its own ICE check succeeds. That packet often reaches the offerer before
-  the offerer's ICE agent reports connected; libdatachannel has no DTLS transport to hand it to,
-  drops it, and the handshake waits for OpenSSL's first retransmission, fixed at 1 s
-  (libdatachannel \`dtlstransport.cpp\`, no option). The 50 ms and 500 ms steps are libjuice's check
-  pacing and STUN retransmission.
+- Cause, found in libdatachannel's source (\`src/impl/dtlstransport.cpp\`, 0.24.5 and master):
+  \`DtlsTransport::start()\` calls \`registerIncoming()\` before \`changeState(Connecting)\`.
+  A ClientHello that reached the DTLS server side before its ICE agent reported connected is
+  buffered; \`registerIncoming()\` hands it over at once, \`doRecv()\` runs on another thread,
+  sees the state still \`Disconnected\` and discards it. The handshake then waits for OpenSSL's
+  first retransmission, fixed at 1 s. Swapping those two lines upstream would remove the stall.
+  The 50 ms and 500 ms steps are libjuice's check pacing and STUN retransmission.
+- Fixed here: node-datachannel's W3C polyfill leaves libdatachannel's automatic negotiation on, so
+  the mesh's \`createDataChannel\` made every connection an offerer at once and the answering side
+  rolled its own offer back (its ICE agent stayed controlling: role conflicts). That raised the
+  share of slow pairs (about 28% against 17% now, 100 pairs each) and the median pair setup (54 ms
+  against 6 ms), and about one setup in a thousand failed outright. The adapter
+  (\`adapters/node_datachannel.ts\`) now creates connections with \`disableAutoNegotiation\`.
+- Still rare, handled above the stack: the DTLS handshake can overtake the answer on the offering
+  side (libdatachannel gives ICE the remote description before the connection stores it, and the
+  certificate check then has no fingerprint: "certificate verify failed", then "Got a remote
+  candidate without ICE transport"). The signaling client sets such a connection up again
+  (\`setupAttempts\`).
 - Tried without success: binding to 127.0.0.1; holding back the offer's candidates until the
-  offerer had the answer (or was connected); rewriting the answer to \`a=setup:passive\` (hangs).
-- Tried with partial success: offering \`a=setup:active\` so that the offerer is the DTLS client
-  (the answerer answers \`passive\`). Slow pairs fell from about 35% to about 10% (3 x 60 pairs
-  each way), but 2 of about 420 pairs then failed outright in libdatachannel ("Got a remote
-  candidate without ICE transport" on the offerer), so it is not used: a rare hard failure is worse
-  than a one-second delay.
-- The fix belongs in libdatachannel: buffer early DTLS records until the transport exists, or allow
-  a shorter initial DTLS retransmission timer.
+  offerer had the answer; rewriting the answer to \`a=setup:passive\` (hangs). Offering
+  \`a=setup:active\` made the offerer the DTLS client and cut slow pairs to about 10%, but that
+  rewrites SDP the stack did not make; it is not used.
 `;
 }

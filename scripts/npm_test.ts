@@ -277,10 +277,10 @@ test("connectPair and createPeerConnection from the node entry point", async () 
   const connected = Promise.all([a, b].map((m) => new Promise((r) => m.addEventListener("peer_connected", r, { once: true }))));
   await connectPair(pa, pb);
   await connected;
-  a.transferMode = TransferMode.UNRELIABLE;
+  a.transferMode = TransferMode.RELIABLE;
   assert.equal(a.putPacket(new Uint8Array([9])), GodotError.OK);
   for await (const packet of b.packets()) {
-    assert.deepEqual([packet.peerId, packet.channel, [...packet.data]], [1, TransferMode.UNRELIABLE, [9]]);
+    assert.deepEqual([packet.peerId, packet.channel, [...packet.data]], [1, TransferMode.RELIABLE, [9]]);
     break;
   }
   a.close();

@@ -148,6 +148,8 @@ interface Negotiation {
   offered: boolean;
   /** Whether the connection reached `"connected"` (it is then never set up again). */
   connected: boolean;
+  /** Whether its setup was seen failing (handled once). */
+  failed: boolean;
   /** Serializes this peer's async steps (descriptions, candidates) in arrival order. */
   chain: Promise<void>;
 }
@@ -170,6 +172,8 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
   #lifetime: number;
   #setupAttempts: number;
   #peers = new Map<number, Negotiation>();
+  /** Peers given up after `setupAttempts` failed setups: their late signaling is ignored. */
+  #abandoned = new Set<number>();
   #lobby = "";
   #id = 0;
   #sealed = false;
@@ -301,6 +305,7 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
         return this.#addPeer(msg.id);
       case "peer_disconnected":
         this.#forget(msg.id);
+        this.#abandoned.delete(msg.id);
         if (this.mesh.hasPeer(msg.id)) this.mesh.removePeer(msg.id);
         return;
       case "offer": {
@@ -367,11 +372,13 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
       if (this.#peers.get(id) !== n) return;
       const state = pc.connectionState;
       if (state === "connected") n.connected = true;
-      if (n.connected || !SETUP_FAILED.has(state)) return;
+      if (n.connected || n.failed || !SETUP_FAILED.has(state)) return;
+      n.failed = true;
       // The setup failed. The offering side starts over; the answering side waits for its offer.
       if (id < this.#id || this.#closedByUs || this.#ws.readyState !== OPEN) return;
       if (attempt >= this.#setupAttempts) {
         this.#forget(id);
+        this.#abandoned.add(id);
         return this.#error(`connection to peer ${id} failed ${attempt} times; giving up`, id);
       }
       this.#error(`connection to peer ${id} ${state} during setup; setting it up again`, id);
@@ -389,6 +396,7 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
       attempt,
       offered: false,
       connected: false,
+      failed: false,
       chain: Promise.resolve(),
     };
     this.#peers.set(id, n);
@@ -410,7 +418,10 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
   /** Runs one negotiation step for a peer after its previous steps; failures become events. */
   #step(id: number, run: (n: Negotiation) => Promise<void>): void {
     const n = this.#peers.get(id);
-    if (!n) return this.#error(`signaling for unknown peer ${id}`, id);
+    if (!n) {
+      if (!this.#abandoned.has(id)) this.#error(`signaling for unknown peer ${id}`, id);
+      return;
+    }
     n.chain = n.chain.then(async () => {
       // Removed or replaced meanwhile, or closed (a failed setup is started over on its own).
       const done = () => this.#peers.get(id) !== n || n.pc.connectionState === "closed";

@@ -17,7 +17,9 @@
  * - `S: `: host only; every member gets `S: `; after `sealTimeoutMs` all members are closed with
  *   1000 "Seal complete" and the lobby is gone. Sealing again changes nothing.
  * - `O:`/`A:`/`C: dest`: `dest` (1 = host) must be another member of the sender's lobby; it gets
- *   the frame with the sender's id in place of `dest`, payload unchanged.
+ *   the frame with the sender's id in place of `dest`, payload unchanged. A `dest` that was a
+ *   member of the lobby and left is dropped silently (the sender had not seen its `D:` yet); any
+ *   other `dest` closes the sender.
  * - A member leaving (closed by the transport or by a rule): every remaining member gets `D: id`;
  *   if it was the host, every member is closed with 4000 "Room host has disconnected" instead and
  *   the lobby is deleted.
@@ -401,6 +403,11 @@ function onText(
     return;
   }
   const destKey = lobby.members.find((k) => d.connections.get(k)?.id === msg.dest);
+  if (destKey === undefined && msg.dest !== conn.id && lobby.usedIds.has(msg.dest)) {
+    // A member that left: the sender has not seen its `D:` yet (or a candidate was in flight).
+    // Nobody to deliver to, and no fault of the sender's: the frame is dropped.
+    return;
+  }
   if (destKey === undefined || destKey === key) {
     return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.INVALID_DEST);
   }

@@ -123,6 +123,18 @@ Deno.test("relay: unknown, self and other-lobby destinations close the sender on
   assertEquals(h.state.lobbies.has("L1"), true);
 });
 
+Deno.test("relay: to a member that left is dropped, the sender stays (it had not seen D: yet)", () => {
+  const h = lobbyOfThree(); // host key 1, members 100 (key 2) and 101 (key 3)
+  assertEquals(h.text(3, "C: 100\n0\n0\ncand"), [send(2, "C: 101\n0\n0\ncand")]);
+  assertEquals(h.closed(2), [send(1, "D: 100\n"), send(3, "D: 100\n")]);
+  // 101's candidate and answer for 100 crossed its D: on the way: dropped, nobody closed.
+  assertEquals(h.text(3, "C: 100\n0\n0\ncand"), []);
+  assertEquals(h.text(3, "A: 100\nsdp"), []);
+  assertEquals(h.state.connections.has(3), true);
+  // An id that never was in this lobby still closes the sender.
+  assertEquals(h.text(3, "O: 555\nx")[0], close(3, Reasons.INVALID_DEST));
+});
+
 Deno.test("every malformed frame closes with 4000 and its reason", () => {
   const cases: [string, string][] = [
     ["J: x", Reasons.INVALID_FORMAT],
