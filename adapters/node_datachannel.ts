@@ -54,6 +54,12 @@ function nativeIceServers(servers: readonly IceServer[] = []): string[] {
 let connectionCount = 0;
 
 /**
+ * How long after `close()` the native connection is closed, ms. Long enough for libdatachannel to
+ * finish a close it started on its own threads.
+ */
+export const NATIVE_CLOSE_DELAY_MS = 250;
+
+/**
  * The polyfill with W3C offer/answer semantics on a connection without automatic negotiation:
  * `createOffer`/`createAnswer` ask libdatachannel for the description, which libdatachannel applies
  * as it makes it; the following `setLocalDescription` of that same description then has nothing
@@ -61,6 +67,7 @@ let connectionCount = 0;
  */
 class NodeRTCPeerConnection extends RTCPeerConnection {
   #native: PeerConnection;
+  #closed = false;
 
   constructor(config: PeerConnectionConfig) {
     const native = new PeerConnection(`webrtc-mesh-${++connectionCount}`, {
@@ -93,6 +100,24 @@ class NodeRTCPeerConnection extends RTCPeerConnection {
 
   override createAnswer(): Promise<SessionDescriptionLike> {
     return Promise.resolve().then(() => this.#make("answer"));
+  }
+
+  /** `"closed"` from the moment {@link close} is called, as W3C says. */
+  override get connectionState(): RTCPeerConnection["connectionState"] {
+    return this.#closed ? "closed" : super.connectionState;
+  }
+
+  /**
+   * Closes the connection. The native close follows {@link NATIVE_CLOSE_DELAY_MS} later: when the
+   * stack is already closing the connection itself (a remote close, a failure), libdatachannel is
+   * still delivering that on its own threads, and the binding's close releases the callbacks
+   * those threads are calling (a use after free that crashes the process). The application closes
+   * exactly in that moment, reacting to the event, so the delay is always taken.
+   */
+  override close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    setTimeout(() => super.close(), NATIVE_CLOSE_DELAY_MS);
   }
 
   override setLocalDescription(description?: SessionDescriptionLike): Promise<void> {
