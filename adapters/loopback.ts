@@ -109,6 +109,29 @@ export class CandidateQueue {
 }
 
 /**
+ * The offer without its ICE candidate lines (`a=candidate:`, `a=end-of-candidates`); they travel
+ * separately (trickle ICE).
+ *
+ * Handing the answerer the offerer's candidates only once the offerer has applied the answer keeps
+ * the DTLS handshake from overtaking the answer: the answerer cannot start connectivity checks
+ * before, and the offerer's own checks need the answer. libdatachannel passes the answer to ICE
+ * before the connection stores it, so a handshake inside that window finds no fingerprint to check
+ * the peer's certificate against and fails ("certificate verify failed").
+ *
+ * @example
+ * ```ts
+ * import { withoutCandidates } from "./loopback.ts";
+ * const sdp = "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n" +
+ *   "a=candidate:1 1 UDP 1 192.0.2.1 5000 typ host\r\na=end-of-candidates\r\na=mid:0\r\n";
+ * console.log(JSON.stringify(withoutCandidates(sdp)));
+ * // "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:0\r\n"
+ * ```
+ */
+export function withoutCandidates(sdp: string): string {
+  return sdp.replace(/^a=(candidate:|end-of-candidates).*(\r?\n|$)/gm, "");
+}
+
+/**
  * Negotiates `offerer` and `answerer` with each other in-process. Resolves once both descriptions
  * are set; the connections then proceed to `"connected"` by themselves.
  *
@@ -148,9 +171,14 @@ export async function connectPair(
   offerer.addEventListener("icecandidate", forward(toAnswerer));
   answerer.addEventListener("icecandidate", forward(toOfferer));
   await offerer.setLocalDescription(await offerer.createOffer());
-  await answerer.setRemoteDescription(offerer.localDescription!);
-  await toAnswerer.ready();
+  const offer = offerer.localDescription!;
+  await answerer.setRemoteDescription({
+    type: offer.type,
+    sdp: withoutCandidates(offer.sdp ?? ""),
+  });
   await answerer.setLocalDescription(await answerer.createAnswer());
   await offerer.setRemoteDescription(answerer.localDescription!);
   await toOfferer.ready();
+  // Only now: see withoutCandidates.
+  await toAnswerer.ready();
 }

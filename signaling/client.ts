@@ -6,7 +6,9 @@
  * - Every `N: id` makes one `RTCPeerConnection` and adds it with `addPeer(connection, id)`; the
  *   side with the lower id makes the offer.
  * - Offers, answers and ICE candidates go through the server; candidates that arrive before the
- *   remote description are held and applied after it.
+ *   remote description are held and applied after it. An offer is sent without its candidates,
+ *   and the offering side sends them once it has applied the answer, so that the DTLS handshake
+ *   cannot overtake the answer.
  * - `D: id` removes the peer. When the server closes us because the host left, peer 1 is removed
  *   (so `server_disconnected` fires if it was connected).
  * - A connection that fails before it ever connected is set up again, up to
@@ -33,6 +35,7 @@ import {
   type IceServer,
   type PeerConnectionConfig,
   type SignalingPeerConnection,
+  withoutCandidates,
 } from "../adapters/loopback.ts";
 import {
   formatCandidate,
@@ -150,6 +153,11 @@ interface Negotiation {
   connected: boolean;
   /** Whether its setup was seen failing (handled once). */
   failed: boolean;
+  /**
+   * Our candidates, held while we offer until the answer is applied (then undefined): the answerer
+   * must not start connectivity checks before (see `withoutCandidates`).
+   */
+  held: string[] | undefined;
   /** Serializes this peer's async steps (descriptions, candidates) in arrival order. */
   chain: Promise<void>;
 }
@@ -328,6 +336,9 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
         return this.#step(msg.from, async (n) => {
           await n.pc.setRemoteDescription({ type: msg.type, sdp: msg.sdp });
           await n.queue.ready();
+          // Our candidates go out only now (see withoutCandidates).
+          for (const text of n.held ?? []) this.#send(text);
+          n.held = undefined;
         });
       case "candidate":
         return this.#step(msg.from, (n) =>
@@ -365,7 +376,9 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
       const c = (event as Event & { candidate?: IceCandidateLike | null }).candidate;
       if (!c || !c.candidate) return; // end of candidates: the demo protocol has no frame for it
       const candidate = c.candidate.startsWith("a=") ? c.candidate.slice(2) : c.candidate;
-      this.#send(formatCandidate(id, c.sdpMid || "0", c.sdpMLineIndex ?? 0, candidate));
+      const text = formatCandidate(id, c.sdpMid || "0", c.sdpMLineIndex ?? 0, candidate);
+      if (n.held) n.held.push(text);
+      else this.#send(text);
     };
     pc.addEventListener("icecandidate", onCandidate);
     const onState = () => {
@@ -397,6 +410,7 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
       offered: false,
       connected: false,
       failed: false,
+      held: id > this.#id ? [] : undefined,
       chain: Promise.resolve(),
     };
     this.#peers.set(id, n);
@@ -411,8 +425,9 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
   #sendDescription(id: number, pc: ClientPeerConnection): void {
     const desc = pc.localDescription;
     if (!desc?.sdp) return this.#error(`no local description for peer ${id}`, id);
-    const type = desc.type === "offer" ? "O" : "A";
-    this.#send(`${type}: ${id}\n${desc.sdp}`);
+    // An offer goes without its candidates; they follow once the answer is applied.
+    if (desc.type === "offer") this.#send(`O: ${id}\n${withoutCandidates(desc.sdp)}`);
+    else this.#send(`A: ${id}\n${desc.sdp}`);
   }
 
   /** Runs one negotiation step for a peer after its previous steps; failures become events. */
