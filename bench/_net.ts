@@ -88,16 +88,14 @@ export async function closeRaw(
   pcs: NodePeerConnection[],
   channels: RawChannel[],
 ): Promise<void> {
+  // As the mesh does: close the connections and let their channels close with them (closing a
+  // channel by itself can lose its native close; see the mesh's #closeLink), then wait for every
+  // channel's close, so that no teardown overlaps the next measurement.
   const closed = channels.filter((c) => c.readyState !== "closed").map((c) =>
     Promise.race([once(c as unknown as EventTarget, "close"), sleep(3000)])
   );
-  for (const c of channels) {
-    try {
-      c.close();
-    } catch { /* already closed */ }
-  }
-  await Promise.all(closed);
   for (const pc of pcs) pc.close();
+  await Promise.all(closed);
   await sleep(20);
 }
 

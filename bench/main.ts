@@ -27,6 +27,9 @@ import {
   textTable,
 } from "./_report.ts";
 
+/** A difference in µs with its sign: "+3.2 µs", "-1.0 µs". */
+const signedUs = (d: number) => `${d >= 0 ? "+" : ""}${fmt(d, 1)} µs`;
+
 const quick = Deno.args.includes("--quick");
 const cfg = quick
   ? { seconds: 1, rounds: 2, rtts: 1000, blocks: 2, ns: [2, 4, 8], runs: 3, cpuMs: 300 }
@@ -108,7 +111,7 @@ for (const [index, name] of [[0, "reliable"], [2, "unreliable"]] as const) {
     name: `RTT p50 µs ${name} (mesh via ${best}())`,
     raw: fmt(p50(l.raw), 1),
     mesh: fmt(p50(mesh), 1),
-    ratio: `${d >= 0 ? "+" : ""}${fmt(d, 1)} µs`,
+    ratio: signedUs(d),
     target: "<= raw + 15 µs",
     met: d <= 15,
   });
@@ -131,7 +134,7 @@ for (const [index, name] of [[0, "reliable"], [2, "unreliable"]] as const) {
     name: `RTT p50 µs ${name} (mesh via ${best === "packets" ? "drain" : "packets"}())`,
     raw: fmt(p50(l.raw), 1),
     mesh: fmt(p50(other), 1),
-    ratio: `+${fmt(p50(other) - p50(l.raw), 1)} µs`,
+    ratio: signedUs(p50(other) - p50(l.raw)),
     target: "",
   });
 }
@@ -336,32 +339,34 @@ ${markdownTable(rows)}
 
 ## The one-second pair setup (formation)
 
-Formation is dominated, for raw node-datachannel and the mesh alike, by pairs that take about one
-second instead of a few milliseconds. On this loopback about one pair in six is hit, so with 6
-pairs (N = 4) or more most runs contain one; the mesh/raw formation ratio then depends on which
-side drew the slow pairs, and the "no 1 s runs at N = 16" target cannot be met on this stack.
+Some pairs, raw node-datachannel and mesh alike, take about one second instead of a few
+milliseconds. After the two fixes below, that is about one pair in 25 on this loopback (100-pair
+samples: 3 to 6). With the N(N-1)/2 pairs of a formation run, a run of N = 4 or more can still
+draw one, and the median ratio at small N then depends on which side drew it.
 
-- Cause, found in libdatachannel's source (\`src/impl/dtlstransport.cpp\`, 0.24.5 and master):
-  \`DtlsTransport::start()\` calls \`registerIncoming()\` before \`changeState(Connecting)\`.
-  A ClientHello that reached the DTLS server side before its ICE agent reported connected is
-  buffered; \`registerIncoming()\` hands it over at once, \`doRecv()\` runs on another thread,
-  sees the state still \`Disconnected\` and discards it. The handshake then waits for OpenSSL's
-  first retransmission, fixed at 1 s. Swapping those two lines upstream would remove the stall.
-  The 50 ms and 500 ms steps are libjuice's check pacing and STUN retransmission.
-- Fixed here: node-datachannel's W3C polyfill leaves libdatachannel's automatic negotiation on, so
-  the mesh's \`createDataChannel\` made every connection an offerer at once and the answering side
-  rolled its own offer back (its ICE agent stayed controlling: role conflicts). That raised the
-  share of slow pairs (about 28% against 17% now, 100 pairs each) and the median pair setup (54 ms
-  against 6 ms), and about one setup in a thousand failed outright. The adapter
-  (\`adapters/node_datachannel.ts\`) now creates connections with \`disableAutoNegotiation\`.
-- Still rare, handled above the stack: the DTLS handshake can overtake the answer on the offering
-  side (libdatachannel gives ICE the remote description before the connection stores it, and the
-  certificate check then has no fingerprint: "certificate verify failed", then "Got a remote
-  candidate without ICE transport"). The signaling client sets such a connection up again
-  (\`setupAttempts\`).
-- Tried without success: binding to 127.0.0.1; holding back the offer's candidates until the
-  offerer had the answer; rewriting the answer to \`a=setup:passive\` (hangs). Offering
-  \`a=setup:active\` made the offerer the DTLS client and cut slow pairs to about 10%, but that
-  rewrites SDP the stack did not make; it is not used.
+- Remaining cause, found in libdatachannel's source (\`src/impl/dtlstransport.cpp\`, 0.24.5 and
+  master): \`DtlsTransport::start()\` calls \`registerIncoming()\` before
+  \`changeState(Connecting)\`. A ClientHello that reached the DTLS server side before its ICE agent
+  reported connected is buffered, handed over by \`registerIncoming()\` at once, and discarded by
+  \`doRecv()\` on another thread, which still sees the state \`Disconnected\`. The handshake then
+  waits for OpenSSL's first retransmission, fixed at 1 s. Swapping those two lines upstream would
+  remove it. The 50 ms and 500 ms steps are libjuice's check pacing and STUN retransmission.
+- Fixed here (1): node-datachannel's W3C polyfill leaves libdatachannel's automatic negotiation on.
+  The mesh's \`createDataChannel\` therefore made every connection an offerer at once, and the
+  answering side rolled its own offer back (its ICE agent stayed controlling, which caused role
+  conflicts). The adapter (\`adapters/node_datachannel.ts\`) turns it off. Over 100 pairs the
+  median pair setup fell from 54 ms to 6 ms and slow pairs from about 28% to about 17%; about one
+  setup in a thousand had failed outright.
+- Fixed here (2): offers now go without their ICE candidates, and the offerer's candidates follow
+  once it has applied the answer (\`connectPair\` and the signaling client;
+  \`withoutCandidates\` in \`adapters/loopback.ts\`). The answerer therefore no longer finishes
+  ICE, and sends its ClientHello, before the offerer is ready for it: slow pairs fell from about 17%
+  to about 4%. It also closes a rare hard failure: libdatachannel gives ICE the remote description
+  before the connection stores it, so a handshake that overtook the answer found no fingerprint
+  ("certificate verify failed", then "Got a remote candidate without ICE transport"). The signaling
+  client also sets up again any connection that fails before it connected (\`setupAttempts\`).
+- Tried without success: binding to 127.0.0.1; rewriting the answer to \`a=setup:passive\`
+  (hangs). Offering \`a=setup:active\` made the offerer the DTLS client, but it rewrites SDP the
+  stack made; it is not used.
 `;
 }
