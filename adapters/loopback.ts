@@ -143,10 +143,11 @@ export function withoutCandidates(sdp: string): string {
  * const b = createPeerConnection();
  * const ca = a.createDataChannel("x", { negotiated: true, id: 0 });
  * const cb = b.createDataChannel("x", { negotiated: true, id: 0 });
- * const opened = new Promise((r) => cb.addEventListener("open", r));
+ * const opened = Promise.all([ca, cb].map((c) => new Promise((r) => c.addEventListener("open", r))));
  * await connectPair(a, b);
  * await opened;
  * console.log(ca.label, cb.readyState); // x open
+ * // Closing one end closes the other (a channel closed before its own end is open may not be).
  * const closed = new Promise((r) => cb.addEventListener("close", r));
  * ca.close();
  * await closed;

@@ -108,16 +108,19 @@ class NodeRTCPeerConnection extends RTCPeerConnection {
   }
 
   /**
-   * Closes the connection. The native close follows {@link NATIVE_CLOSE_DELAY_MS} later: when the
-   * stack is already closing the connection itself (a remote close, a failure), libdatachannel is
-   * still delivering that on its own threads, and the binding's close releases the callbacks
-   * those threads are calling (a use after free that crashes the process). The application closes
-   * exactly in that moment, reacting to the event, so the delay is always taken.
+   * Closes the connection. Once it has left `"new"`, the native close follows
+   * {@link NATIVE_CLOSE_DELAY_MS} later: when the stack is already closing the connection itself (a
+   * remote close, a failure), libdatachannel is still delivering that on its own threads, and the
+   * binding's close releases the callbacks those threads are calling (a use after free that
+   * crashes the process). The application closes exactly in that moment, reacting to the event,
+   * and the stack's state does not yet show it, so the delay is always taken. A connection still
+   * `"new"` cannot be closing on its own and closes at once.
    */
   override close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    setTimeout(() => super.close(), NATIVE_CLOSE_DELAY_MS);
+    if (this.#native.state() === "new") super.close();
+    else setTimeout(() => super.close(), NATIVE_CLOSE_DELAY_MS);
   }
 
   override setLocalDescription(description?: SessionDescriptionLike): Promise<void> {

@@ -281,6 +281,7 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
    * console.log(mesh.addPeer(pc, 2) === GodotError.OK); // true
    * console.log(mesh.getPeer(2)?.channels.map((c) => c.label)); // [ "reliable", "ordered", "unreliable" ]
    * mesh.close();
+   * await mesh.whenClosed();
    * ```
    */
   addPeer(connection: RTCPeerConnectionLike, peerId: number, unreliableLifetime = 1): GodotError {
