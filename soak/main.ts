@@ -38,6 +38,17 @@ interface Sample {
   rssMiB: number;
   heapMiB: number;
   fds: number;
+  /** Threads of the process (libdatachannel's and usrsctp's included); -1 when not on Linux. */
+  threads: number;
+}
+
+function threadCount(): number {
+  try {
+    const status = Deno.readTextFileSync("/proc/self/status");
+    return Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? -1);
+  } catch {
+    return -1; // not Linux
+  }
 }
 
 function fdCount(): number {
@@ -63,6 +74,7 @@ async function sample(joins: number, started: number): Promise<Sample> {
     rssMiB: +(m.rss / 1048576).toFixed(1),
     heapMiB: +(m.heapUsed / 1048576).toFixed(1),
     fds: fdCount(),
+    threads: threadCount(),
   };
 }
 
@@ -298,7 +310,8 @@ else {
       `${end.rssMiB} MiB (${rssGrowth >= 0 ? "+" : ""}${
         rssGrowth.toFixed(1)
       }), fds ${start.fds} -> ` +
-      `${end.fds}, heap ${start.heapMiB} -> ${end.heapMiB} MiB`,
+      `${end.fds}, threads ${start.threads} -> ${end.threads}, heap ${start.heapMiB} -> ` +
+      `${end.heapMiB} MiB`,
   );
 }
 Deno.exit(ok ? 0 : 1);
