@@ -51,6 +51,7 @@ import type {
 import {
   type ChannelState,
   initialState,
+  isConnectionEnded,
   isPeerReady,
   type MeshState,
   type PeerState,
@@ -325,9 +326,7 @@ function close(state: MeshState): Step {
 function connectionStateChanged(state: MeshState, event: ConnectionStateChanged): Step {
   const peer = state.peers.get(event.peerId);
   if (peer === undefined || peer.connectionState === event.state) return [state, []];
-  if (event.state === "disconnected" || event.state === "failed" || event.state === "closed") {
-    return dropPeer(state, peer);
-  }
+  if (isConnectionEnded(event.state)) return dropPeer(state, peer);
   return observe(state, { ...peer, connectionState: event.state });
 }
 

@@ -24,6 +24,20 @@ export const PEER_CONNECTION_STATES: readonly PeerConnectionState[] = [
   "closed",
 ];
 
+/**
+ * Whether a connection in `state` is over: `"disconnected"`, `"failed"` or `"closed"`. The mesh
+ * removes a peer whose connection reaches one of them (SPEC rule 5).
+ *
+ * @example
+ * ```ts
+ * import { isConnectionEnded } from "./state.ts";
+ * console.log(isConnectionEnded("failed"), isConnectionEnded("connecting")); // true false
+ * ```
+ */
+export function isConnectionEnded(state: string): boolean {
+  return state === "disconnected" || state === "failed" || state === "closed";
+}
+
 /** W3C `RTCDataChannel.readyState` values. */
 export type ChannelState = "connecting" | "open" | "closing" | "closed";
 

@@ -25,6 +25,7 @@
  * @module
  */
 import { GodotError } from "../core/constants.ts";
+import { isConnectionEnded } from "../core/state.ts";
 import { WebRTCMultiplayer } from "../effects/multiplayer.ts";
 import type { MeshOptions } from "../effects/multiplayer.ts";
 import type { RTCPeerConnectionLike } from "../effects/w3c.ts";
@@ -161,9 +162,6 @@ interface Negotiation {
   /** Serializes this peer's async steps (descriptions, candidates) in arrival order. */
   chain: Promise<void>;
 }
-
-/** Connection states that end a setup that never connected. */
-const SETUP_FAILED = new Set(["failed", "disconnected", "closed"]);
 
 const OPEN = 1;
 
@@ -320,7 +318,7 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
         // A further offer from a peer restarts the setup: the offering side gave up on the
         // previous connection.
         const previous = this.#peers.get(msg.from);
-        if (previous && (previous.offered || SETUP_FAILED.has(previous.pc.connectionState))) {
+        if (previous && (previous.offered || isConnectionEnded(previous.pc.connectionState))) {
           this.#restart(msg.from, previous);
         }
         const current = this.#peers.get(msg.from);
@@ -385,7 +383,7 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
       if (this.#peers.get(id) !== n) return;
       const state = pc.connectionState;
       if (state === "connected") n.connected = true;
-      if (n.connected || n.failed || !SETUP_FAILED.has(state)) return;
+      if (n.connected || n.failed || !isConnectionEnded(state)) return;
       n.failed = true;
       // The setup failed. The offering side starts over; the answering side waits for its offer.
       if (id < this.#id || this.#closedByUs || this.#ws.readyState !== OPEN) return;
