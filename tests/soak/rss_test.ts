@@ -1,0 +1,105 @@
+/**
+ * The soak's memory verdict on synthetic series shaped like the measured ones (a rise of about
+ * 55 MiB over the first minutes, then flat), with and without a leak. The real soak proves the
+ * same on a real run (see soak/main.ts `--inject-leak-kib`).
+ */
+import { assertEquals, assertMatch } from "@std/assert";
+import { judgeRss, type RssSample, slope } from "../../soak/_rss.ts";
+
+/** A deterministic noise source in [-1, 1). */
+function noise(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return x / 1073741824 - 1;
+  };
+}
+
+/**
+ * Samples every 5 s for `minutes`, `joinsPerSecond` joins a second; RSS rises by `riseMiB` over
+ * `riseSeconds` (fast at first, like the real curve), plus `leakKiB` per join and noise.
+ */
+function series(o: {
+  minutes: number;
+  joinsPerSecond?: number;
+  riseMiB?: number;
+  riseSeconds?: number;
+  leakKiB?: number;
+  noiseMiB?: number;
+}): RssSample[] {
+  const rand = noise(7);
+  const out: RssSample[] = [];
+  const rate = o.joinsPerSecond ?? 4;
+  const riseSeconds = o.riseSeconds ?? 150;
+  for (let t = 5; t <= o.minutes * 60; t += 5) {
+    const joins = Math.round(t * rate);
+    const warm = (o.riseMiB ?? 55) * (1 - (1 - Math.min(1, t / riseSeconds)) ** 2);
+    const rssMiB = 120 + warm + (joins * (o.leakKiB ?? 0)) / 1024 +
+      (o.noiseMiB ?? 1) * rand();
+    out.push({ atMs: t * 1000, joins, rssMiB: +rssMiB.toFixed(1) });
+  }
+  return out;
+}
+
+Deno.test("rss: least-squares slope", () => {
+  assertEquals(slope([[0, 1], [1, 3], [2, 5]]), 2);
+  assertEquals(slope([[1, 1], [1, 2]]), 0);
+  assertEquals(slope([[0, 1]]), 0);
+});
+
+Deno.test("rss: warm-up then flat passes, with the baseline taken after the rise", () => {
+  const v = judgeRss(series({ minutes: 10 }), { minutes: 10 });
+  assertEquals([v.ok, v.judged], [true, true], v.reason);
+  // The rise ends at 150 s; the plateau is found near its end, not at 10 s.
+  assertEquals(v.plateau!.atMs >= 90_000 && v.plateau!.atMs <= 180_000, true, v.reason);
+  assertEquals(Math.abs(v.baselineMiB! - 175) < 2, true, v.reason);
+  assertEquals(Math.abs(v.kiBPerJoin!) < 1, true, v.reason);
+  assertMatch(v.reason, /^passed: plateau at \d+ s/);
+});
+
+Deno.test("rss: a 10 KiB per-join leak fails a 10-minute run, at 1 to 8 joins a second", () => {
+  for (const joinsPerSecond of [1, 2, 4, 8]) {
+    const v = judgeRss(series({ minutes: 10, joinsPerSecond, leakKiB: 10 }), { minutes: 10 });
+    assertEquals(v.ok, false, `${joinsPerSecond}/s: ${v.reason}`);
+    assertMatch(v.reason, /slope above 3 KiB\/join/);
+    assertEquals(Math.abs(v.kiBPerJoin! - 10) < 2, true, v.reason);
+  }
+});
+
+Deno.test("rss: the same flat series passes at 1 to 8 joins a second, with 2 MiB of noise", () => {
+  for (const joinsPerSecond of [1, 2, 4, 8]) {
+    const v = judgeRss(series({ minutes: 10, joinsPerSecond, noiseMiB: 2 }), { minutes: 10 });
+    assertEquals(v.ok && v.judged, true, `${joinsPerSecond}/s: ${v.reason}`);
+  }
+});
+
+Deno.test("rss: growth beyond the bound fails even when the slope is small", () => {
+  // A step of 12 MiB late in the run (one big allocation that stays).
+  const samples = series({ minutes: 10, noiseMiB: 0 }).map((s) =>
+    s.atMs >= 590_000 ? { ...s, rssMiB: s.rssMiB + 12 } : s
+  );
+  const v = judgeRss(samples, { minutes: 10 });
+  assertEquals(v.ok, false, v.reason);
+  assertMatch(v.reason, /growth above 8 MiB/);
+});
+
+Deno.test("rss: short runs inside the warm-up are reported as not judged", () => {
+  const ci = judgeRss(series({ minutes: 1 }), { minutes: 1 });
+  assertEquals([ci.ok, ci.judged], [true, false]);
+  assertMatch(ci.reason, /^not judged: no plateau within a 1-minute run \(the run is shorter/);
+  const v = judgeRss(series({ minutes: 2 }), { minutes: 2 });
+  assertEquals([v.ok, v.judged], [true, false]);
+  assertMatch(v.reason, /^not judged: no plateau within a 2-minute run \(RSS still rose by/);
+});
+
+Deno.test("rss: a plateau with too few joins after it is not judged", () => {
+  const v = judgeRss(series({ minutes: 3, riseSeconds: 60, joinsPerSecond: 1 }), { minutes: 3 });
+  assertEquals([v.ok, v.judged], [true, false], v.reason);
+  assertMatch(v.reason, /fewer than 300 joins after the plateau/);
+});
+
+Deno.test("rss: a long run that never flattens fails", () => {
+  const v = judgeRss(series({ minutes: 10, leakKiB: 40 }), { minutes: 10 });
+  assertEquals([v.ok, v.judged], [false, true]);
+  assertMatch(v.reason, /^FAILED: RSS never flattened \(RSS still rose by [34]\d\.\d KiB per join/);
+});
