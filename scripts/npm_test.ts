@@ -5,11 +5,12 @@
  *    snapshots, no source maps pointing outside the package, every `exports` target present;
  * 2. packs it and installs the tarball into a fresh temporary Node project (dependencies come from
  *    npm's cache when it has them);
- * 3. runs `node --test` there, with no Deno on `PATH`: the test imports the package by name, forms a
+ * 3. checks that the install ran no install scripts and needs none (npm 11 asks for approval of
+ *    each dependency's);
+ * 4. runs the package's command, `npx webrtc-mesh serve` (help, a bad flag, a lobby, SIGINT);
+ * 5. runs `node --test` there, with no Deno on `PATH`: the test imports the package by name, forms a
  *    full mesh of three `WebRTCMultiplayer`s over node-datachannel through the packaged signaling
  *    server and client, exchanges packets on all three transfer modes and checks the signals;
- * 4. checks that the install ran no install scripts and needs none (npm 11 blocks them);
- * 5. runs the package's command, `npx webrtc-mesh serve` (help, a bad flag, a lobby, SIGINT);
  * 6. type-checks a TypeScript consumer of the public types with `tsc --noEmit` (declarations
  *    included, `skipLibCheck` off), twice: with the default libraries, and as a Node-only project
  *    (`lib: ["ES2022"]` and `@types/node`, no DOM).
