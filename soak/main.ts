@@ -6,7 +6,7 @@
  * - RSS is sampled every 5 s at the same point of the cycle (a member has just left; the host and
  *   `--members - 1` members are connected). `_rss.ts` finds where the warm-up rise ends (the
  *   plateau), takes the baseline there and bounds the slope of RSS against joins after it
- *   (`--max-kib-per-join`, default 3) and the growth from the baseline to the end
+ *   (`--max-kib-per-join`, default 6) and the growth from the baseline to the end
  *   (`--max-growth-mib`, default 8). A run that ends before the plateau, or with fewer than 300
  *   joins after it, reports that RSS was not judged (the 1-minute CI soak: it checks the joins, the
  *   descriptors and the gross cap below, not leaks); a run of 5 minutes or more must reach one.
@@ -41,7 +41,7 @@ export const SOAK_COMMAND = {
     minutes: number("length of the run", { default: 1, min: 0, max: 1440, aboveMin: true }),
     members: integer("members in the lobby besides the host", { default: 4, min: 2, max: 16 }),
     "max-kib-per-join": number("RSS slope allowed after the plateau, KiB per join", {
-      default: 3,
+      default: 6,
       min: 0,
       max: 1024,
     }),
