@@ -34,11 +34,19 @@ const keep = Deno.args.includes("--keep");
 /** A failed step: its name and the output that explains it. */
 class StepFailed extends Error {}
 
-async function run(
+/** How a command ran: its exit code and what it printed. */
+interface Ran {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command to its end; never throws for a non-zero exit. */
+async function runAny(
   cmd: string,
   args: string[],
   options: { cwd: string; env?: Record<string, string>; clearEnv?: boolean },
-): Promise<string> {
+): Promise<Ran> {
   const out = await new Deno.Command(cmd, {
     args,
     cwd: options.cwd,
@@ -47,8 +55,19 @@ async function run(
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  if (!out.success) {
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+/** Runs a command; returns its output, or throws {@link StepFailed} if it exits non-zero. */
+async function run(
+  cmd: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; clearEnv?: boolean },
+): Promise<string> {
+  const out = await runAny(cmd, args, options);
+  const text = out.stdout + out.stderr;
+  if (out.code !== 0) {
     throw new StepFailed(
       `${cmd} ${args.join(" ")} (in ${options.cwd}) exited ${out.code}:\n${text}`,
     );
@@ -162,17 +181,10 @@ async function checkNoInstallScripts(
   if (/install scripts/i.test(installOutput)) {
     problems.push(`npm install mentions install scripts:\n${installOutput}`);
   }
-  const ls = await new Deno.Command("npm", {
-    args: ["install-scripts", "ls"],
-    cwd: project,
-    env,
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const lsText = new TextDecoder().decode(ls.stdout) + new TextDecoder().decode(ls.stderr);
+  const ls = await runAny("npm", ["install-scripts", "ls"], { cwd: project, env, clearEnv: true });
+  const lsText = ls.stdout + ls.stderr;
   // npm before 11 has no install-scripts command (and runs scripts anyway): the walk above decides.
-  if (ls.success && !/No packages with unreviewed install scripts/.test(lsText)) {
+  if (ls.code === 0 && !/No packages with unreviewed install scripts/.test(lsText)) {
     problems.push(`npm install-scripts ls:\n${lsText}`);
   }
   if (problems.length > 0) throw new StepFailed(`install scripts:\n  ${problems.join("\n  ")}`);
@@ -195,15 +207,12 @@ async function checkServeCommand(project: string, env: Record<string, string>): 
       throw new StepFailed(`serve --help does not list ${flag} with its default:\n${help}`);
     }
   }
-  const bad = await new Deno.Command("npx", {
-    args: ["--no", NPM_NAME, "serve", "--port", "70000"],
+  const bad = await runAny("npx", ["--no", NPM_NAME, "serve", "--port", "70000"], {
     cwd: project,
     env,
     clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const badErr = new TextDecoder().decode(bad.stderr);
+  });
+  const badErr = bad.stderr;
   const wanted = `${NPM_NAME} serve: --port 70000: must be an integer in 0..65535 (see --help)\n`;
   if (bad.code !== 2 || badErr !== wanted) {
     throw new StepFailed(`serve --port 70000: exit ${bad.code}, stderr ${JSON.stringify(badErr)}`);

@@ -113,6 +113,17 @@ async function startServer(script: string[], args: string[]) {
   return { child, out, first: first.done ? "" : first.value };
 }
 
+/** Kills a server left running by a failed test and waits for it. */
+async function stop(child: Deno.ChildProcess): Promise<void> {
+  try {
+    child.kill("SIGKILL");
+  } catch {
+    // exited
+  }
+  await child.stderr.cancel().catch(() => {});
+  await child.status;
+}
+
 /** The server commands, with the name their messages use. */
 const SERVERS: [string, string[]][] = [
   ["deno task serve", COMMANDS.serve],
@@ -150,13 +161,7 @@ for (const [name, script] of SERVERS) {
         const created = rest.some((l) => /^\[\d{4}-[^\]]+\] Lobby \w+ created/.test(l));
         assertEquals(created, wantInfo, `${flags.join(" ")}: ${rest.join(" | ")}`);
       } finally {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // exited
-        }
-        await child.stderr.cancel().catch(() => {});
-        await child.status;
+        await stop(child);
       }
     }
   });
@@ -199,12 +204,6 @@ Deno.test("cli: serve --web prints the listening URL first, and the page is ther
     for await (const _ of out) { /* drain */ }
     assertEquals((await child.status).code, 0);
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // exited
-    }
-    await child.stderr.cancel().catch(() => {});
-    await child.status;
+    await stop(child);
   }
 });
