@@ -6,10 +6,12 @@
  * end with a sample taken during that rise hides a leak inside the rise; so the baseline is taken
  * where the rise has ended, found in the data rather than at a fixed time:
  *
- * 1. **Plateau.** Walking forward, the first sample from which RSS, fitted by least squares against
- *    the joins over the next `windowMs`, rises by less than `plateauKiBPerJoin`. The warm-up rises
- *    by several times that per join; a leak well below it still lets the plateau be found and is
- *    then measured (a leak above it means RSS never flattens, which fails a long enough run).
+ * 1. **Plateau.** RSS is fitted by least squares against the joins over the window (at least
+ *    `windowMs` and `windowJoins`) that follows each sample; the plateau starts at the first sample from which every such window rises
+ *    by at most `plateauKiBPerJoin` (a pause inside the warm-up, followed by another step, is not
+ *    taken). The warm-up rises by several times that per join; a leak well below it still lets the
+ *    plateau be found and is then measured (a leak above it means RSS never flattens, which fails
+ *    a long enough run).
  * 2. **Baseline.** The median RSS of that first window (one sample is noisy).
  * 3. **Bound.** Over every sample from the plateau on: the least-squares slope of RSS against
  *    joins must be at most `maxKiBPerJoin`, and the last sample at most `maxGrowthMiB` above the
@@ -46,8 +48,10 @@ export interface RssSample {
 export interface RssBounds {
   /** Length of the soak as asked, minutes. */
   readonly minutes: number;
-  /** Width of the window the plateau is looked for with, ms. Default 60 s. */
+  /** Shortest window the plateau is looked for with, ms. Default 60 s. */
   readonly windowMs?: number;
+  /** Fewest joins in such a window (a slow run gets longer windows, less noisy). Default 150. */
+  readonly windowJoins?: number;
   /** The rise per join below which a window counts as flat. Default 24 KiB. */
   readonly plateauKiBPerJoin?: number;
   /**
@@ -114,24 +118,27 @@ const round = (x: number, digits = 2) => +x.toFixed(digits);
 /** Finds the plateau and applies the bound; see the module's documentation. */
 export function judgeRss(samples: readonly RssSample[], bounds: RssBounds): RssVerdict {
   const windowMs = bounds.windowMs ?? 60_000;
+  const windowJoins = bounds.windowJoins ?? 150;
   const plateauKiB = bounds.plateauKiBPerJoin ?? 24;
   const maxKiB = bounds.maxKiBPerJoin ?? 6;
   const maxGrowth = bounds.maxGrowthMiB ?? 8;
   const minJoins = bounds.minJudgedJoins ?? 300;
   const minMinutes = bounds.minMinutes ?? 5;
 
-  let start = -1;
-  let lastWindowSlope: number | undefined;
+  // The window slope from each sample on (while a full window is left); the plateau starts at the
+  // first sample from which every window is flat, so a pause inside the warm-up is not taken.
+  const slopes: number[] = [];
   for (let i = 0; i < samples.length; i++) {
-    const end = samples.findIndex((s) => s.atMs >= samples[i].atMs + windowMs);
+    const end = samples.findIndex((s) =>
+      s.atMs >= samples[i].atMs + windowMs && s.joins >= samples[i].joins + windowJoins
+    );
     if (end < 0) break; // no full window left
-    const window = samples.slice(i, end + 1);
-    lastWindowSlope = kiBPerJoin(window);
-    if (lastWindowSlope <= plateauKiB) {
-      start = i;
-      break;
-    }
+    slopes.push(kiBPerJoin(samples.slice(i, end + 1)));
   }
+  let start = slopes.length;
+  while (start > 0 && slopes[start - 1] <= plateauKiB) start--;
+  if (start === slopes.length) start = -1;
+  const lastWindowSlope = slopes.at(-1);
   if (start < 0) {
     const still = lastWindowSlope === undefined
       ? "the run is shorter than one window"
@@ -148,7 +155,8 @@ export function judgeRss(samples: readonly RssSample[], bounds: RssBounds): RssV
   }
   const plateau = samples[start];
   const firstWindow = samples.filter((s) =>
-    s.atMs >= plateau.atMs && s.atMs <= plateau.atMs + windowMs
+    s.atMs >= plateau.atMs && (s.atMs <= plateau.atMs + windowMs ||
+      s.joins <= plateau.joins + windowJoins)
   );
   const baselineMiB = round(median(firstWindow.map((s) => s.rssMiB)), 1);
   const judgedStretch = samples.slice(start);

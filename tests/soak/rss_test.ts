@@ -80,21 +80,39 @@ Deno.test("rss: the measured clean run (rise, then a 3.3 KiB/join creep) passes"
   assertEquals(Math.abs(v.kiBPerJoin! - 3.3) < 1, true, v.reason);
 });
 
-Deno.test("rss: the same flat series passes at 1 to 8 joins a second, with 2 MiB of noise", () => {
+Deno.test("rss: the same flat series passes at 1 to 8 joins a second, with 1 MiB of noise", () => {
+  // Measured: consecutive samples of a flat stretch differ by 0.1 to 0.5 MiB.
   for (const joinsPerSecond of [1, 2, 4, 8]) {
-    const v = judgeRss(series({ minutes: 10, joinsPerSecond, noiseMiB: 2 }), { minutes: 10 });
+    const v = judgeRss(series({ minutes: 10, joinsPerSecond, noiseMiB: 1 }), { minutes: 10 });
     assertEquals(v.ok && v.judged, true, `${joinsPerSecond}/s: ${v.reason}`);
   }
 });
 
-Deno.test("rss: growth beyond the bound fails even when the slope is small", () => {
-  // A step of 12 MiB late in the run (one big allocation that stays).
+Deno.test("rss: growth beyond the bound fails even when the slope is within its bound", () => {
+  // 5 KiB per join at 8 joins a second: under 6 KiB/join, but 18 MiB over the judged stretch.
+  const v = judgeRss(series({ minutes: 10, joinsPerSecond: 8, creepKiB: 5 }), { minutes: 10 });
+  assertEquals(v.ok, false, v.reason);
+  assertMatch(v.reason, /: growth above 8 MiB$/);
+});
+
+Deno.test("rss: a step at the very end is still rising: a long run fails", () => {
   const samples = series({ minutes: 10, noiseMiB: 0 }).map((s) =>
     s.atMs >= 590_000 ? { ...s, rssMiB: s.rssMiB + 12 } : s
   );
   const v = judgeRss(samples, { minutes: 10 });
-  assertEquals(v.ok, false, v.reason);
-  assertMatch(v.reason, /growth above 8 MiB/);
+  assertEquals([v.ok, v.judged], [false, true], v.reason);
+  assertMatch(v.reason, /^FAILED: RSS never flattened/);
+});
+
+Deno.test("rss: a pause inside the warm-up is not taken for the plateau", () => {
+  // Flat from 40 s to 120 s, then another 20 MiB step: the baseline comes after the step.
+  const samples = series({ minutes: 10, noiseMiB: 0, riseSeconds: 40, riseMiB: 30 }).map((s) =>
+    s.atMs >= 120_000 ? { ...s, rssMiB: s.rssMiB + 20 } : s
+  );
+  const v = judgeRss(samples, { minutes: 10 });
+  assertEquals([v.ok, v.judged], [true, true], v.reason);
+  assertEquals(v.plateau!.atMs >= 120_000, true, v.reason);
+  assertEquals(v.baselineMiB, 170);
 });
 
 Deno.test("rss: short runs inside the warm-up are reported as not judged", () => {
@@ -107,7 +125,7 @@ Deno.test("rss: short runs inside the warm-up are reported as not judged", () =>
 });
 
 Deno.test("rss: a plateau with too few joins after it is not judged", () => {
-  const v = judgeRss(series({ minutes: 3, riseSeconds: 60, joinsPerSecond: 1 }), { minutes: 3 });
+  const v = judgeRss(series({ minutes: 3, riseSeconds: 60, joinsPerSecond: 2 }), { minutes: 3 });
   assertEquals([v.ok, v.judged], [true, false], v.reason);
   assertMatch(v.reason, /fewer than 300 joins after the plateau/);
 });
