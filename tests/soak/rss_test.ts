@@ -135,3 +135,22 @@ Deno.test("rss: a long run that never flattens fails", () => {
   assertEquals([v.ok, v.judged], [false, true]);
   assertMatch(v.reason, /^FAILED: RSS never flattened \(RSS still rose by [34]\d\.\d KiB per join/);
 });
+
+Deno.test("rss: the two measured 10-minute runs: clean passes, the injected 10 KiB leak fails", async () => {
+  // Samples of real soaks (tests/soak/measured_rss.json): [ms, joins, RSS MiB] every 5 s.
+  const runs = JSON.parse(
+    await Deno.readTextFile(new URL("./measured_rss.json", import.meta.url)),
+  ) as Record<string, { samples: [number, number, number][] }>;
+  const judge = (name: string) =>
+    judgeRss(
+      runs[name].samples.map(([atMs, joins, rssMiB]) => ({ atMs, joins, rssMiB })),
+      { minutes: 10 },
+    );
+  const clean = judge("clean10");
+  assertEquals([clean.ok, clean.judged], [true, true], clean.reason);
+  assertEquals(clean.kiBPerJoin! < 4.5 && clean.growthMiB! < 4, true, clean.reason);
+  const leak = judge("leak10");
+  assertEquals([leak.ok, leak.judged], [false, true], leak.reason);
+  assertMatch(leak.reason, /slope above 6 KiB\/join, growth above 8 MiB$/);
+  assertEquals(leak.kiBPerJoin! > 10, true, leak.reason);
+});
