@@ -297,7 +297,9 @@ if (only === undefined) {
     () => command([deno, "run", "-A", "scripts/npm_test.ts"]),
   );
   await step(
-    "soak, 1 minute (joins and leaves; RSS and fds back within bounds)",
+    // One minute ends inside the RSS warm-up: the leak bound needs a plateau (5+ minutes, see
+    // soak/_rss.ts); this run checks the joins, the descriptors and the gross RSS cap.
+    "soak, 1 minute (every join meshes; fds back; RSS gross cap, leak bound not judged)",
     () => command([deno, "run", "-A", "--v8-flags=--expose-gc", "soak/main.ts", "--minutes", "1"]),
   );
   // Benchmarks are not tests: this only proves they still run (figures: BENCHMARKS.md).
