@@ -290,13 +290,13 @@ export class Lab {
 
   /** Cuts a LAN off the wan: its router drops everything it would forward. */
   async partition(lan: LanName): Promise<void> {
-    await this.#faults(lan, ["drop"]);
+    await this.#faults(lan, [""]);
   }
 
   /** Drops `percent` % of the packets its router forwards, at random, both directions. */
   async loss(lan: LanName, percent: number): Promise<void> {
     if (!(percent >= 0 && percent <= 100)) throw new RangeError(`loss ${percent} % is not 0..100`);
-    await this.#faults(lan, [`numgen random mod 100 < ${Math.round(percent)} drop`]);
+    await this.#faults(lan, [`numgen random mod 100 < ${Math.round(percent)}`]);
   }
 
   /** Removes every fault of a LAN's link. */
@@ -310,10 +310,11 @@ export class Lab {
     return [...text.matchAll(/packets (\d+)/g)].reduce((s, m) => s + Number(m[1]), 0);
   }
 
+  /** Replaces the fault rules of a LAN's router: each match (empty: every packet) drops. */
   async #faults(lan: LanName, rules: string[]): Promise<void> {
     const script = [
       "flush chain ip lab_filter faults",
-      ...rules.map((r) => `add rule ip lab_filter faults counter ${r}`),
+      ...rules.map((match) => `add rule ip lab_filter faults ${match} counter drop`),
     ].join("\n") + "\n";
     await this.sh(ROUTER[lan], ["nft", "-f", "-"], script);
   }

@@ -66,8 +66,11 @@ Deno.test("network lab: NATs, isolation, faults and teardown", async () => {
     await lab.loss("lanB", 25);
     const replies = await probe(lab, "lanB", Array(30).fill(7001), 200);
     const lost = replies.filter((r) => r === "timeout").length;
-    console.log(`25 % loss: ${lost} of 30 round trips lost, ${await lab.dropped("lanB")} drops`);
+    const drops = await lab.dropped("lanB");
+    console.log(`25 % loss: ${lost} of 30 round trips lost, ${drops} packets dropped`);
     assert.ok(lost > 0 && lost < 30, `lost ${lost} of 30`);
+    // A lost round trip is exactly one drop: the probe or its reply (no reply to a lost probe).
+    assert.equal(drops, lost, "the fault counters count exactly the dropped packets");
     await lab.restore("lanB");
 
     // Teardown stops the processes and removes every namespace of this run.
