@@ -30,6 +30,7 @@
  *
  * @module
  */
+import { lines } from "../../demo/_lines.ts";
 
 /** The LANs behind the NAT routers: two cone NATs and one symmetric. */
 export type LanName = "lanA" | "lanB" | "lanS";
@@ -176,19 +177,6 @@ export async function sweepStaleLabs(): Promise<number> {
   return removed;
 }
 
-async function* readLines(stream: ReadableStream<Uint8Array>): AsyncIterableIterator<string> {
-  let buffer = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      yield buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-    }
-  }
-  if (buffer) yield buffer;
-}
-
 /** nftables rules of a NAT router; `symmetric` picks a new mapping per destination. */
 function natRules(symmetric: boolean): string {
   return `
@@ -244,8 +232,9 @@ export class Lab {
     }).spawn();
     let errText = "";
     (async () => {
-      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-        errText += chunk;
+      const decoder = new TextDecoder();
+      for await (const chunk of child.stderr) {
+        errText += decoder.decode(chunk, { stream: true });
         if (errText.length > 200_000) errText = errText.slice(-100_000);
       }
     })().catch(() => {});
@@ -255,7 +244,7 @@ export class Lab {
     const proc: LabProcess = {
       node,
       child,
-      lines: readLines(child.stdout),
+      lines: lines(child.stdout),
       stderr: () => errText,
       write: async (line) => {
         await writer.write(encoder.encode(line + "\n")).catch(() => {});
