@@ -13,8 +13,10 @@
  *   lanA 198.19.1.2        lanB 198.19.2.2         lanS 198.19.3.2
  * ```
  *
- * Nothing is linked to the host's namespace: there is no route out, and the host cannot reach in
- * (the test process talks to lab processes through their pipes only). Addresses are from the
+ * Nothing is linked to the host's namespace: there is no way out, and the host cannot reach in
+ * (the test process talks to lab processes through their pipes only). The wan's default route
+ * points at a gateway address whose MAC no interface has: packets to unknown addresses leave and
+ * vanish, as they would on the Internet (see {@link Lab.wanDefaultRoute}). Addresses are from the
  * benchmarking range 198.18.0.0/15. Every namespace name starts with `wmlab-<pid>-<random>-`, so
  * two runs never collide; {@link sweepStaleLabs} removes the namespaces of runs whose process died
  * without tearing down (a runner timeout's SIGKILL).
@@ -59,6 +61,9 @@ const ROUTER: Record<LanName, "natA" | "natB" | "natS"> = {
 const LAN_NET: Record<LanName, number> = { lanA: 1, lanB: 2, lanS: 3 };
 
 const PREFIX = "wmlab-";
+/** The wan's default gateway: an address and MAC nobody has, so packets to elsewhere vanish. */
+const VOID_IP = "198.18.0.254";
+const VOID_MAC = "02:00:5e:00:00:fe";
 
 /** A process running inside a lab namespace. */
 export interface LabProcess {
@@ -277,6 +282,21 @@ export class Lab {
     return proc;
   }
 
+  /**
+   * Whether the wan has a default route. With it (the default, like a server on the Internet),
+   * packets to addresses nobody in the wan has (a peer's private LAN address) leave towards a
+   * gateway that does not exist and vanish. Without it, sending there fails at once with
+   * ENETUNREACH: coturn then closes the allocation that relayed the packet (see README, "Behind
+   * NAT"), which is how a TURN server without a route to its peers' private addresses behaves.
+   */
+  async wanDefaultRoute(on: boolean): Promise<void> {
+    const has = (await this.sh("wan", ["ip", "route", "show", "default"])).trim() !== "";
+    if (on && !has) {
+      await this.sh("wan", ["ip", "route", "add", "default", "via", VOID_IP, "dev", "br0"]);
+    }
+    if (!on && has) await this.sh("wan", ["ip", "route", "del", "default"]);
+  }
+
   /** Cuts a LAN off the wan: its router drops everything it would forward. */
   async partition(lan: LanName): Promise<void> {
     await this.#faults(lan, [""]);
@@ -328,6 +348,19 @@ export class Lab {
     await this.sh("wan", ["ip", "link", "add", "br0", "type", "bridge"]);
     await this.sh("wan", ["ip", "addr", "add", `${WAN_IP}/24`, "dev", "br0"]);
     await this.sh("wan", ["ip", "link", "set", "br0", "up"]);
+    await this.sh("wan", [
+      "ip",
+      "neigh",
+      "add",
+      VOID_IP,
+      "lladdr",
+      VOID_MAC,
+      "dev",
+      "br0",
+      "nud",
+      "permanent",
+    ]);
+    await this.wanDefaultRoute(true);
     for (const lan of ["lanA", "lanB", "lanS"] as const) {
       const router = ROUTER[lan];
       const net = LAN_NET[lan];
