@@ -223,3 +223,40 @@ export async function fetchIceServers(url: string): Promise<IceServer[]> {
   }
   return body.iceServers as IceServer[];
 }
+
+/** ICE servers and policy as flags (`--stun`, `--turn`, `--relay-only`) or query parameters give them. */
+export interface IceFlags {
+  /** `stun:host[:port]` urls. */
+  stun?: readonly string[];
+  /** `turn:user:credential@host[:port]` urls. */
+  turn?: readonly string[];
+  /** Relayed candidates only. */
+  relayOnly?: boolean;
+}
+
+/**
+ * Turns flags into `joinLobby` options (`iceServers`, `iceTransportPolicy`); throws an
+ * {@link IceConfigError} for a malformed server or `relayOnly` without a TURN server.
+ *
+ * @example
+ * ```ts
+ * import { iceOptionsFromFlags } from "./ice.ts";
+ * const o = iceOptionsFromFlags({ turn: ["turn:u:p@198.18.0.1"], relayOnly: true });
+ * console.log(o.iceTransportPolicy, o.iceServers[0].username); // relay u
+ * ```
+ */
+export function iceOptionsFromFlags(
+  flags: IceFlags,
+): { iceServers: IceServer[]; iceTransportPolicy: IceTransportPolicy } {
+  const iceServers = [...(flags.stun ?? []), ...(flags.turn ?? [])].map(parseIceServer);
+  for (const s of flags.stun ?? []) {
+    if (!/^stuns?:/.test(s)) throw new IceConfigError(`--stun takes a stun: url, not ${s}`);
+  }
+  for (const s of flags.turn ?? []) {
+    if (!/^turns?:/.test(s)) throw new IceConfigError(`--turn takes a turn: url, not ${s}`);
+  }
+  const iceTransportPolicy: IceTransportPolicy = flags.relayOnly ? "relay" : "all";
+  const problem = checkIceConfig(iceServers, iceTransportPolicy);
+  if (problem) throw new IceConfigError(problem);
+  return { iceServers, iceTransportPolicy };
+}

@@ -10,7 +10,7 @@
  *
  * Commands, one JSON object per line on stdin: `{"cmd":"send","count","mode":0|2}` sends `count`
  * numbered data packets to every peer (reliable: waits out `ERR_BUSY`) followed by a reliable
- * `fin`; `{"cmd":"tally"}` reports what arrived from each peer, judged by the demo's rules once its
+ * `fin` with the totals of every send so far (one send per mode); `{"cmd":"tally"}` reports what arrived from each peer, judged by the demo's rules once its
  * `fin` arrived; `{"cmd":"quit"}` closes everything and exits.
  *
  * Usage: `_lab_peer.ts '<JSON {url, lobby?, options}>'` (options as `joinLobby` takes them).
@@ -84,6 +84,8 @@ const reading = (async () => {
 
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
+const totals: [number, number, number] = [0, 0, 0];
+
 async function send(count: number, mode: number): Promise<void> {
   const t0 = performance.now();
   let busy = 0;
@@ -97,10 +99,10 @@ async function send(count: number, mode: number): Promise<void> {
     }
     if (seq % 200 === 199) await sleep(mode === TransferMode.UNRELIABLE ? 5 : 0);
   }
-  const sent: [number, number, number] = [0, 0, 0];
-  sent[mode] = count;
+  // Sequence numbers restart with each send; the fin carries the totals (one send per mode).
+  totals[mode] = count;
   mesh.transferMode = TransferMode.RELIABLE;
-  mesh.putPacket(encode({ kind: "fin", sent }));
+  mesh.putPacket(encode({ kind: "fin", sent: [...totals] }));
   out({ type: "sent", count, mode, busy, ms: Math.round(performance.now() - t0) });
 }
 
