@@ -260,3 +260,29 @@ export function iceOptionsFromFlags(
   if (problem) throw new IceConfigError(problem);
   return { iceServers, iceTransportPolicy };
 }
+
+/**
+ * ICE options from a page's query parameters: `stun=URL` and `turn=turn:USER:PASSWORD@HOST:PORT`
+ * (each may repeat), `relay=1` for relayed candidates only, or `ice=server` to fetch time-limited
+ * servers from the signaling server (`GET /ice-servers`, no password in the page). Empty when none
+ * is given.
+ */
+export async function iceOptionsFromQuery(
+  params: URLSearchParams,
+  serverUrl: string,
+): Promise<{ iceServers?: IceServer[]; iceTransportPolicy?: IceTransportPolicy }> {
+  const relayOnly = params.get("relay") === "1";
+  if (params.get("ice") === "server") {
+    const iceServers = await fetchIceServers(serverUrl);
+    const iceTransportPolicy: IceTransportPolicy = relayOnly ? "relay" : "all";
+    const problem = checkIceConfig(iceServers, iceTransportPolicy);
+    if (problem) throw new IceConfigError(problem);
+    return { iceServers, iceTransportPolicy };
+  }
+  if (!params.has("stun") && !params.has("turn") && !relayOnly) return {};
+  return iceOptionsFromFlags({
+    stun: params.getAll("stun"),
+    turn: params.getAll("turn"),
+    relayOnly,
+  });
+}

@@ -13,12 +13,14 @@
  * `fin` with the totals of every send so far (one send per mode); `{"cmd":"tally"}` reports what arrived from each peer, judged by the demo's rules once its
  * `fin` arrived; `{"cmd":"quit"}` closes everything and exits.
  *
- * Usage: `_lab_peer.ts '<JSON {url, lobby?, options}>'` (options as `joinLobby` takes them).
+ * Usage: `_lab_peer.ts '<JSON {url, lobby?, options, iceFromServer?}>'` (options as `joinLobby`
+ * takes them; `iceFromServer` fetches `iceServers` from the signaling server's `/ice-servers`).
  *
  * @module
  */
 import { GodotError, TransferMode } from "../../core/constants.ts";
 import { joinLobby, type JoinOptions } from "../../signaling/client.ts";
+import { fetchIceServers } from "../../signaling/ice.ts";
 import { createPeerConnection } from "../../adapters/node_datachannel.ts";
 import { type ChannelTally, decode, encode, judge, newTally, record } from "../../demo/_wire.ts";
 import { lines } from "../../demo/_lines.ts";
@@ -33,7 +35,16 @@ if (logLevel) {
   );
 }
 
-const config = JSON.parse(Deno.args[0]) as { url: string; lobby?: string; options?: JoinOptions };
+const config = JSON.parse(Deno.args[0]) as {
+  url: string;
+  lobby?: string;
+  options?: JoinOptions;
+  /** Ask the signaling server for ICE servers (time-limited TURN credentials) first. */
+  iceFromServer?: boolean;
+};
+if (config.iceFromServer) {
+  config.options = { ...config.options, iceServers: await fetchIceServers(config.url) };
+}
 const out = (value: unknown) => console.log(JSON.stringify(value));
 const started = performance.now();
 const ms = () => Math.round(performance.now() - started);

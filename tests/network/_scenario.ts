@@ -150,13 +150,14 @@ export function startPeer(
   lobby: string,
   options: JoinOptions,
   name: string = node,
+  iceFromServer = false,
 ): LabPeer {
   const proc = lab.exec(node, [
     deno,
     "run",
     "-A",
     PEER,
-    JSON.stringify({ url, lobby, options }),
+    JSON.stringify({ url, lobby, options, iceFromServer }),
   ], { cwd: ROOT });
   return new LabPeer(proc, name);
 }
