@@ -16,6 +16,8 @@
  * @module
  */
 
+import { readRows, renderTable } from "../tests/network/_scenario.ts";
+
 const deno = Deno.execPath();
 const resultsDir = ".test-results";
 await Deno.remove(resultsDir, { recursive: true }).catch(() => {});
@@ -222,6 +224,10 @@ await step(`deno test (${testFiles.length} files, one process each)`, async () =
   );
   return total(outcomes);
 });
+
+// The network lab's scenario table (tests/network/, `deno task lab` prints the same).
+const labRows = await readRows();
+if (labRows.length > 0) console.log(`\nNetwork lab:\n${renderTable(labRows)}\n`);
 
 if (only === undefined) {
   const roots: string[] = [];

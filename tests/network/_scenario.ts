@@ -190,3 +190,33 @@ export function median(values: number[]): number {
   if (s.length === 0) return NaN;
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
+
+/** Reads the rows written so far (none if the file is missing). */
+export async function readRows(file = TABLE_FILE): Promise<Row[]> {
+  const text = await Deno.readTextFile(file).catch(() => "");
+  return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Row);
+}
+
+/**
+ * The lab table as Markdown: one line per scenario (rows of repeated runs merged: candidate types
+ * seen, median setup time over all runs, the last run's packets, every verdict seen).
+ */
+export function renderTable(rows: readonly Row[]): string {
+  const byScenario = new Map<string, Row[]>();
+  for (const row of rows) {
+    byScenario.set(row.scenario, [...(byScenario.get(row.scenario) ?? []), row]);
+  }
+  const out = [
+    "| scenario | candidate types | setup ms (median, runs) | packets | verdict |",
+    "|---|---|---|---|---|",
+  ];
+  for (const [scenario, list] of byScenario) {
+    const times = list.flatMap((r) => r.setupMs);
+    out.push(
+      `| ${scenario} | ${[...new Set(list.map((r) => r.candidates))].join("; ")} | ` +
+        `${Math.round(median(times))} (${list.length}) | ${list.at(-1)!.packets} | ` +
+        `${[...new Set(list.map((r) => r.verdict))].join("; ")} |`,
+    );
+  }
+  return out.join("\n");
+}
