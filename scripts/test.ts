@@ -245,10 +245,14 @@ if (only === undefined) {
         const lines = (await Deno.readTextFile(file)).split("\n");
         for (let i = 0; i < lines.length; i++) {
           if (!/^\s*(\*\s*)?```(ts|typescript|js|javascript|tsx|jsx)\b/.test(lines[i])) continue;
+          // `ts ignore` blocks are sketches (deno test --doc skips them too).
+          const ignored = /^\s*(\*\s*)?```\w+\s+ignore\b/.test(lines[i]);
           let j = i + 1;
           while (j < lines.length && !/^\s*(\*\s*)?```\s*$/.test(lines[j])) j++;
           const name = `${file}#${i + 1}-`;
-          (NEEDS_OWN_PROCESS.test(lines.slice(i, j).join("\n")) ? own : common).push(name);
+          if (!ignored) {
+            (NEEDS_OWN_PROCESS.test(lines.slice(i, j).join("\n")) ? own : common).push(name);
+          }
           i = j;
         }
       }
