@@ -419,9 +419,10 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
         clearTimeout(n.timer);
       }
       if (n.connected || n.failed || !isConnectionEnded(state)) return;
-      setupFailed(state);
+      setupFailed(`${state} during setup`);
     };
-    const setupFailed = (state: string) => {
+    /** `reason`: what happened, e.g. "failed during setup". */
+    const setupFailed = (reason: string) => {
       n.failed = true;
       clearTimeout(n.timer);
       // The setup failed. The offering side starts over; the answering side waits for its offer.
@@ -432,12 +433,12 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
         this.#abandoned.add(id);
         if (this.mesh.hasPeer(id)) this.mesh.removePeer(id);
         return this.#error(
-          `connection to peer ${id} failed ${attempt} times (last: ${state}); giving up`,
+          `connection to peer ${id} failed ${attempt} times (last: ${reason}); giving up`,
           id,
         );
       }
       if (id < this.#id) return;
-      this.#error(`connection to peer ${id} ${state} during setup; setting it up again`, id);
+      this.#error(`connection to peer ${id} ${reason}; setting it up again`, id);
       queueMicrotask(() => {
         if (this.#peers.get(id) === n) this.#restart(id, n);
       });
@@ -445,7 +446,7 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
     pc.addEventListener("connectionstatechange", onState);
     const onTimeout = () => {
       if (this.#peers.get(id) !== n || n.connected || n.failed) return;
-      setupFailed(`not connected after ${this.#setupTimeoutMs} ms`);
+      setupFailed(`not connected ${this.#setupTimeoutMs} ms into its setup`);
     };
     const queue = new CandidateQueue((c) => pc.addIceCandidate(c));
     const n: Negotiation = {

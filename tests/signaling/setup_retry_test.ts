@@ -121,7 +121,9 @@ Deno.test("setupAttempts bounds the retries; then the peer is given up with a re
     assertMatch(
       hostLog.errors.at(-1) ?? "",
       new RegExp(
-        `^connection to peer ${clients[1].id} failed 2 times \\(last: \\w+\\); giving up$`,
+        `^connection to peer ${
+          clients[1].id
+        } failed 2 times \\(last: \\w+ during setup\\); giving up$`,
       ),
     );
     assertEquals(clients[0].mesh.getPeers().size, 0);
