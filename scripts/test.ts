@@ -17,6 +17,7 @@
  */
 
 import { readRows, renderTable } from "../tests/network/_scenario.ts";
+import { sweepStaleLabs } from "../tests/network/_lab.ts";
 
 const deno = Deno.execPath();
 const resultsDir = ".test-results";
@@ -225,8 +226,11 @@ await step(`deno test (${testFiles.length} files, one process each)`, async () =
   return total(outcomes);
 });
 
-// The network lab's scenario table (tests/network/, `deno task lab` prints the same).
+// The network lab's scenario table (tests/network/, `deno task lab` prints the same), and the
+// namespaces of lab runs that died without tearing down (a test process killed on timeout).
 const labRows = await readRows();
+const stale = await sweepStaleLabs().catch(() => 0);
+if (stale > 0) console.log(`removed ${stale} network namespaces left by killed lab runs`);
 if (labRows.length > 0) console.log(`\nNetwork lab:\n${renderTable(labRows)}\n`);
 
 if (only === undefined) {
