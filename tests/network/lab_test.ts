@@ -4,7 +4,7 @@
  * scenarios (`scenarios_test.ts`) and the liveness tests build on it.
  */
 import assert from "node:assert/strict";
-import { createLab, type Lab, type LanName, NAT_WAN_IP, WAN_IP } from "./_lab.ts";
+import { createLab, type Lab, type LanName, NAT_WAN_IP, sweepStaleLabs, WAN_IP } from "./_lab.ts";
 
 const deno = Deno.execPath();
 const UDP = new URL("./_udp.ts", import.meta.url).pathname;
@@ -95,4 +95,32 @@ Deno.test("network lab: NATs, isolation, faults and teardown", async () => {
   } finally {
     if (!torn) await lab.teardown();
   }
+});
+
+Deno.test("network lab: a run killed before its teardown is swept by the next one", async () => {
+  const lab = new URL("./_lab.ts", import.meta.url).href;
+  const child = new Deno.Command(deno, {
+    args: [
+      "eval",
+      `import { createLab } from "${lab}"; const l = await createLab();` +
+      `l.exec("wan", ["sleep", "60"]); console.log(l.id); await new Promise(() => {});`,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  const { value } = await reader.read();
+  const id = new TextDecoder().decode(value).trim();
+  assert.match(id, /^wmlab-\d+-/);
+  child.kill("SIGKILL");
+  await child.status;
+  reader.releaseLock();
+  await child.stdout.cancel();
+  const list = async () =>
+    new TextDecoder().decode(
+      (await new Deno.Command("ip", { args: ["netns", "list"], stdout: "piped" }).output()).stdout,
+    );
+  assert.match(await list(), new RegExp(id), "the killed run left its namespaces");
+  assert.ok(await sweepStaleLabs() >= 7);
+  assert.doesNotMatch(await list(), new RegExp(id), "swept");
 });
