@@ -215,16 +215,24 @@ if (only === undefined) {
   await step("deno check", () => command([deno, "check", "."]));
 }
 
-// Test files: one process each.
-const testFiles = (await walk("tests", (p) => p.endsWith("_test.ts")))
+// Test files: one process each. The network lab's files (tests/network/: NATs, coturn, Chromium,
+// many processes) run in a step of their own, so that their load does not overlap the timing
+// bounds of the reliability tests.
+const LAB_DIR = "tests/network/";
+const allTestFiles = (await walk("tests", (p) => p.endsWith("_test.ts")))
   .filter((p) => only === undefined || p.includes(only));
-await step(`deno test (${testFiles.length} files, one process each)`, async () => {
-  const outcomes = await inParallel(
-    testFiles.map((file) => () => denoTest(file, [file])),
-    CONCURRENCY,
-  );
-  return total(outcomes);
-});
+const testFiles = allTestFiles.filter((p) => !p.startsWith(LAB_DIR));
+const labFiles = allTestFiles.filter((p) => p.startsWith(LAB_DIR));
+for (const [name, files] of [["deno test", testFiles], ["network lab", labFiles]] as const) {
+  if (files.length === 0) continue;
+  await step(`${name} (${files.length} files, one process each)`, async () => {
+    const outcomes = await inParallel(
+      files.map((file) => () => denoTest(file, [file])),
+      CONCURRENCY,
+    );
+    return total(outcomes);
+  });
+}
 
 // The network lab's scenario table (tests/network/, `deno task lab` prints the same), and the
 // namespaces of lab runs that died without tearing down (a test process killed on timeout).
