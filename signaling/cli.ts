@@ -6,6 +6,7 @@
  * ```sh
  * deno task serve [--host 127.0.0.1] [--port 9080] [--log-level info|warn|error|silent] [--quiet]
  *                 [--max-peers N] [--max-lobbies N] [--node] [--web]
+ *                 [--redis redis://HOST:PORT] [--metrics] [--log text|json]
  *                 [--turn-secret SECRET --turn turn:HOST:PORT [--stun stun:HOST:PORT] [--turn-ttl S]]
  * ```
  *
@@ -70,9 +71,6 @@ export const SERVE_COMMAND = {
     if (values.node && values.web) return "--web needs the Deno server: drop --node";
     if ((values.turn.length > 0) !== (values["turn-secret"] !== undefined)) {
       return "--turn and --turn-secret go together (time-limited TURN credentials)";
-    }
-    if (values.node && values["turn-secret"] !== undefined) {
-      return "--turn-secret needs the Deno server: drop --node";
     }
     return checkServeFlags(values, given);
   },

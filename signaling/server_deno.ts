@@ -3,10 +3,9 @@
  *
  * @module
  */
-import { type RunningSignalingServer, type ServeOptions, SignalingServer } from "./server.ts";
+import type { RunningSignalingServer, ServeOptions } from "./server.ts";
 import { serveStatic } from "./_static.ts";
-import { ICE_SERVERS_PATH } from "./ice.ts";
-import type { IceServer } from "../adapters/loopback.ts";
+import { type Frontend, openFrontend } from "./_frontend.ts";
 
 export type { RunningSignalingServer, ServeOptions } from "./server.ts";
 
@@ -18,11 +17,6 @@ export interface DenoServeOptions extends ServeOptions {
    * signaling. Default: none (plain requests get 426).
    */
   staticDir?: string | URL;
-  /**
-   * Hands clients their ICE servers at `GET /ice-servers` (JSON `{ "iceServers": [...] }`), for
-   * example time-limited TURN credentials from `restIceServers`. Default: none (404).
-   */
-  iceServers?: () => Promise<IceServer[]> | IceServer[];
 }
 
 /**
@@ -36,10 +30,11 @@ export interface DenoServeOptions extends ServeOptions {
  * await running.shutdown();
  * ```
  */
-export function serveSignalingDeno(
+export async function serveSignalingDeno(
   options: DenoServeOptions = {},
 ): Promise<RunningSignalingServer> {
-  const server = new SignalingServer(options);
+  const front = await openFrontend(options);
+  const server = front.server;
   const sockets = new Set<WebSocket>();
   const hostname = options.hostname ?? "127.0.0.1";
   const staticDir = options.staticDir === undefined
@@ -57,13 +52,9 @@ export function serveSignalingDeno(
         onError: () => new Response("Internal error", { status: 500 }),
       }, (request) => {
         if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-          const ice = options.iceServers;
-          if (ice && new URL(request.url).pathname === ICE_SERVERS_PATH) {
-            return Promise.resolve(ice()).then((iceServers) =>
-              Response.json({ iceServers }, {
-                headers: { "cache-control": "no-store", "access-control-allow-origin": "*" },
-              })
-            );
+          const answer = front.http(request.method, new URL(request.url).pathname);
+          if (answer) {
+            return answer.then((a) => new Response(request.method === "HEAD" ? null : a.body, a));
           }
           if (staticDir !== undefined) return serveStatic(request, staticDir);
           return new Response("WebRTC signaling server: connect with a WebSocket.\n", {
@@ -72,10 +63,11 @@ export function serveSignalingDeno(
           });
         }
         const { socket, response } = Deno.upgradeWebSocket(request);
-        attach(server, socket, sockets);
+        attach(front, socket, sockets);
         return response;
       });
     } catch (error) {
+      void front.shutdown();
       reject(error);
       return;
     }
@@ -88,10 +80,11 @@ export function serveSignalingDeno(
       hostname: addr.hostname,
       port: addr.port,
       server,
+      instance: front.cluster?.instance,
       finished: httpServer.finished,
       shutdown: () => {
         stopping ??= (async () => {
-          server.shutdown();
+          await front.shutdown();
           // Wait (briefly) for the close handshakes so no socket outlives the server.
           const deadline = Date.now() + 2000;
           while (sockets.size > 0 && Date.now() < deadline) {
@@ -105,12 +98,12 @@ export function serveSignalingDeno(
   });
 }
 
-function attach(server: SignalingServer, socket: WebSocket, sockets: Set<WebSocket>): void {
+function attach(front: Frontend, socket: WebSocket, sockets: Set<WebSocket>): void {
   sockets.add(socket);
   socket.binaryType = "arraybuffer";
-  let conn: ReturnType<SignalingServer["open"]> | undefined;
+  let conn: ReturnType<Frontend["open"]> | undefined;
   socket.onopen = () => {
-    conn = server.open({
+    conn = front.open({
       send: (text) => {
         if (socket.readyState !== WebSocket.OPEN) return;
         try {
