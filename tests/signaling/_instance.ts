@@ -66,7 +66,7 @@ export async function startInstance(redis: string, extra: string[] = []): Promis
     const timer = setTimeout(() => reject(new Error("instance did not start in 20 s")), 20000);
     void keep(child.stdout, (line) => {
       clearTimeout(timer);
-      resolve(line.slice("signaling server listening on ".length).trim());
+      resolve(line.slice("signaling server listening on ".length).split(" ")[0]);
     }).then(() => {
       clearTimeout(timer);
       reject(new Error(`instance exited: ${JSON.stringify(log)}`));
