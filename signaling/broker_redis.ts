@@ -144,10 +144,12 @@ export async function connectRedisBroker(options: RedisBrokerOptions): Promise<B
     },
     async heartbeat(lobbies, ttlMs) {
       const expiration = { expiration: { type: "PX", value: ttlMs } };
-      await Promise.all([
-        client.set(`${PREFIX}instance:${instance}`, "1", expiration),
+      const [was] = await Promise.all([
+        // GET: the value it replaced (null when the key had expired).
+        client.set(`${PREFIX}instance:${instance}`, "1", { ...expiration, GET: true }),
         ...lobbies.map((name) => client.set(`${PREFIX}lobby:${name}`, instance, expiration)),
       ]);
+      return was !== null;
     },
     alive(instances) {
       return Promise.all(

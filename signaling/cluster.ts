@@ -35,6 +35,9 @@ import { randomLobbyName } from "./lobby.ts";
 /** Close reason of a join refused because the shared store (Redis) cannot be reached. */
 export const STORE_UNAVAILABLE = "Signaling store unavailable, try again";
 
+/** Close reason of our sockets in other instances' lobbies after this instance stalled. */
+export const LOST_CLUSTER = "Signaling server lost its cluster, join again";
+
 /** What instances tell each other. `from` is the sending instance, `key` the piping instance's. */
 export type ClusterMessage =
   /** A socket of `from` joins a lobby of the receiver: make it a connection of the reducer. */
@@ -62,8 +65,11 @@ export interface Broker {
   claimLobby(name: string): Promise<boolean>;
   /** The live instance owning a lobby, or undefined. */
   lobbyOwner(name: string): Promise<string | undefined>;
-  /** Says this instance is alive and (re)claims its lobbies, for `ttlMs`. */
-  heartbeat(lobbies: readonly string[], ttlMs: number): Promise<void>;
+  /**
+   * Says this instance is alive and (re)claims its lobbies, for `ttlMs`. Resolves with whether
+   * its heartbeat was still alive before (false: it had expired, or this is the first).
+   */
+  heartbeat(lobbies: readonly string[], ttlMs: number): Promise<boolean>;
   /** Which of these instances are alive (same order). */
   alive(instances: readonly string[]): Promise<boolean[]>;
   /** Leaves (removes this instance's heartbeat) and disconnects. */
@@ -310,8 +316,10 @@ export class Cluster {
     this.#beating = true;
     try {
       if (!this.#broker.available) return;
-      await this.#broker.heartbeat([...this.#server.state.lobbies.keys()], this.#heartbeatMs * 3);
+      const lobbies = [...this.#server.state.lobbies.keys()];
+      const wasAlive = await this.#broker.heartbeat(lobbies, this.#heartbeatMs * 3);
       if (performance.now() < this.#judgeAfter) return;
+      if (!wasAlive) this.#buriedAlive();
       const others = new Set<string>();
       for (const r of this.#remotes.values()) others.add(r.from);
       for (const p of this.#pipes.values()) others.add(p.owner);
@@ -327,6 +335,41 @@ export class Cluster {
     } finally {
       this.#beating = false;
     }
+  }
+
+  /**
+   * Our own heartbeat had expired (this process stalled longer than the TTL): the others have
+   * judged us dead and dropped our sockets from their lobbies, and closed theirs in ours. Do the
+   * same here so that nobody is left half in a lobby: drop their sockets from our lobbies, close
+   * ours that were piped to them, and tell them (in case some had not judged us yet).
+   */
+  #buriedAlive(): void {
+    let left = 0;
+    for (const [id, remote] of [...this.#remotes]) {
+      this.#remotes.delete(id);
+      remote.conn.closed();
+      const key = Number(id.slice(id.lastIndexOf("/") + 1));
+      this.#broker.publish(remote.from, {
+        t: "close",
+        key,
+        code: CLOSE_GOING_AWAY,
+        reason: LOST_CLUSTER,
+      });
+      left++;
+    }
+    let closed = 0;
+    for (const [key, pipe] of [...this.#pipes]) {
+      this.#pipes.delete(key);
+      this.#broker.publish(pipe.owner, { t: "closed", from: this.instance, key });
+      pipe.socket.close(CLOSE_GOING_AWAY, LOST_CLUSTER);
+      closed++;
+    }
+    this.#log(
+      `instance ${this.instance} missed its heartbeats (stalled past the TTL): the others have ` +
+        `dropped it; ${left} member(s) of other instances left our lobbies, ${closed} socket(s) ` +
+        `of ours in their lobbies closed`,
+      "error",
+    );
   }
 
   /** An instance died: its sockets leave our lobbies; ours piped to it lose their lobby's host. */
@@ -414,12 +457,13 @@ export class MemoryHub {
         );
       },
       heartbeat(lobbies, ttlMs) {
-        if (hub.#dead.has(instance)) return Promise.resolve();
+        if (hub.#dead.has(instance)) return Promise.resolve(false);
+        const was = live(instance);
         hub.#beats.set(instance, Date.now() + ttlMs);
         for (const name of lobbies) {
           hub.#lobbies.set(name, { owner: instance, until: Date.now() + ttlMs });
         }
-        return Promise.resolve();
+        return Promise.resolve(was);
       },
       alive(instances) {
         return Promise.resolve(instances.map(live));
@@ -430,6 +474,11 @@ export class MemoryHub {
         return Promise.resolve();
       },
     };
+  }
+
+  /** Lets an instance's heartbeat expire now, as a process stalled past the TTL would. */
+  expire(instance: string): void {
+    this.#beats.delete(instance);
   }
 
   /** Makes an instance vanish at once, as a SIGKILL would. */

@@ -4,7 +4,7 @@
  * broker gets the same story, with processes and SIGKILL, in cluster_redis_test.ts.
  */
 import { assert, assertEquals } from "@std/assert";
-import { MemoryHub } from "../../signaling/cluster.ts";
+import { LOST_CLUSTER, MemoryHub } from "../../signaling/cluster.ts";
 import { Reasons } from "../../signaling/protocol.ts";
 import type { RunningSignalingServer } from "../../signaling/server.ts";
 import { serveSignalingDeno } from "../../signaling/server_deno.ts";
@@ -12,7 +12,7 @@ import { serveSignalingNode } from "../../signaling/server_node.ts";
 import { raw, until } from "./_raw.ts";
 
 async function threeInstances(hub: MemoryHub): Promise<RunningSignalingServer[]> {
-  const options = (name: string) => ({ port: 0, broker: hub.broker(name), heartbeatMs: 100 });
+  const options = (name: string) => ({ port: 0, broker: hub.broker(name), heartbeatMs: 250 });
   return [
     await serveSignalingDeno(options("a")),
     await serveSignalingNode(options("b")),
@@ -78,6 +78,30 @@ Deno.test("memory cluster: an instance vanishing takes its members out of lobbie
     b.ws.send("O: 1\nstill here");
     await until(() => host.frames.includes(`O: ${b.id}\nstill here`));
     for (const x of [host, b, c, host2]) x.ws.close();
+  } finally {
+    for (const s of servers) await s.shutdown();
+  }
+});
+
+Deno.test("memory cluster: an instance that stalled past its heartbeat leaves the others' lobbies whole", async () => {
+  const hub = new MemoryHub();
+  const servers = await threeInstances(hub);
+  try {
+    const host = await joined(servers[0].url, "");
+    const lobby = host.frames[1].slice(3).trim();
+    const b = await joined(servers[1].url, lobby);
+    const c = await joined(servers[2].url, lobby);
+    // Past the grace period after start (4 heartbeats), instance b's heartbeat lapses (a stall): whoever notices first, b's member leaves the
+    // lobby everywhere and b closes its socket; nobody is left half in the lobby.
+    await new Promise((r) => setTimeout(r, 1100));
+    hub.expire(servers[1].instance!);
+    assertEquals(await b.closed, { code: 1001, reason: LOST_CLUSTER });
+    await until(() => host.frames.includes(`D: ${b.id}\n`) && c.frames.includes(`D: ${b.id}\n`));
+    assertEquals(servers[0].server.state.lobbies.get(lobby)?.members.length, 2);
+    // Instance b serves again: a new member joins through it.
+    const b2 = await joined(servers[1].url, lobby);
+    await until(() => host.frames.includes(`N: ${b2.id}\n`));
+    for (const x of [host, c, b2]) x.ws.close();
   } finally {
     for (const s of servers) await s.shutdown();
   }

@@ -48,12 +48,19 @@ Deno.test("redis cluster: 6 clients on 3 instances form a full WebRTC mesh; host
     }
     assertEquals(new Set(clients.map((c) => c.id)).size, 6, "ids unique across instances");
     await until(
-      () => clients.every((c) => [...c.mesh.getPeers().values()].filter((p) => p.connected).length === 5),
+      () =>
+        clients.every((c) =>
+          [...c.mesh.getPeers().values()].filter((p) => p.connected).length === 5
+        ),
       20000,
       "full mesh of 6",
     );
     for (const c of clients) assertEquals(c.mesh.putPacket(new Uint8Array([c.id % 256])), 0);
-    await until(() => clients.every((c) => c.mesh.getAvailablePacketCount() === 5), 5000, "packets");
+    await until(
+      () => clients.every((c) => c.mesh.getAvailablePacketCount() === 5),
+      5000,
+      "packets",
+    );
 
     // A raw observer on instance 1 and a hostile member on instance 2, both in the lobby.
     const observer = await joined(instances[1].url, lobby);
@@ -90,7 +97,9 @@ Deno.test("redis cluster: 6 clients on 3 instances form a full WebRTC mesh; host
     assertEquals(fromHostile, []);
     for (const id of hostileIds) assert(observer.frames.includes(`D: ${id}\n`), `D: ${id}`);
     // The mesh is untouched.
-    assert(clients.every((c) => [...c.mesh.getPeers().values()].filter((p) => p.connected).length === 5));
+    assert(
+      clients.every((c) => [...c.mesh.getPeers().values()].filter((p) => p.connected).length === 5),
+    );
     observer.ws.close();
   } finally {
     for (const c of clients) await c.close();
@@ -152,7 +161,8 @@ Deno.test("redis cluster: Redis restarted mid-lobby: joins refused while it is a
     const m1 = await joined(instances[1].url, host.lobby);
     await redis.stop();
     await until(
-      () => instances.every((i) => i.log.some((l) => String(l.message).includes("redis unreachable"))),
+      () =>
+        instances.every((i) => i.log.some((l) => String(l.message).includes("redis unreachable"))),
       5000,
       "every instance logs the outage",
     );
@@ -169,7 +179,8 @@ Deno.test("redis cluster: Redis restarted mid-lobby: joins refused while it is a
     // The lobby's members are not dropped: nobody is judged dead for the outage.
     await redis.restart();
     await until(
-      () => instances.every((i) => i.log.some((l) => String(l.message).includes("reachable again"))),
+      () =>
+        instances.every((i) => i.log.some((l) => String(l.message).includes("reachable again"))),
       8000,
       "every instance reconnects",
     );
