@@ -34,6 +34,11 @@ export interface RelayTarget {
   readonly port?: number;
   /** Whether it answers the `gc` command of `_relay_entry.ts`. */
   readonly gc: boolean;
+  /**
+   * With `--inspect=127.0.0.1:<port>` in `args`: the port, and the file the relay load's CPU
+   * profile (`.cpuprofile`, read over the inspector protocol) is written to.
+   */
+  readonly inspect?: { readonly port: number; readonly profile: string };
 }
 
 /** The load of one relay measurement. */
@@ -102,12 +107,22 @@ export async function bundleForNode(entry: string): Promise<string> {
  */
 export async function ourTargets(profileDir?: string): Promise<RelayTarget[]> {
   const prof = profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
+  const inspect = profileDir === undefined
+    ? undefined
+    : { port: 9339, profile: `${profileDir}/deno-server.cpuprofile` };
   return [
     {
       name: "Deno server",
       cmd: deno,
-      args: ["run", "-A", "--v8-flags=--expose-gc", `${root}bench/_relay_deno.ts`],
+      args: [
+        "run",
+        "-A",
+        "--v8-flags=--expose-gc",
+        ...(inspect ? [`--inspect=127.0.0.1:${inspect.port}`] : []),
+        `${root}bench/_relay_deno.ts`,
+      ],
       gc: true,
+      inspect,
     },
     {
       name: "Node server",
@@ -242,6 +257,32 @@ async function waitListening(port: number): Promise<void> {
   throw new Error(`nothing listens on port ${port}`);
 }
 
+/** A CPU profile taken over the inspector protocol (Deno has no `--cpu-prof`). */
+async function startProfile(port: number): Promise<() => Promise<unknown>> {
+  const list = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+  const ws = new WebSocket(list[0].webSocketDebuggerUrl);
+  await new Promise((r) => ws.onopen = r);
+  let id = 0;
+  const replies = new Map<number, (result: unknown) => void>();
+  ws.onmessage = (e) => {
+    const m = JSON.parse(String(e.data));
+    replies.get(m.id)?.(m.result);
+  };
+  const call = (method: string, params = {}) =>
+    new Promise<unknown>((resolve) => {
+      replies.set(++id, resolve);
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  await call("Profiler.enable");
+  await call("Profiler.setSamplingInterval", { interval: 200 });
+  await call("Profiler.start");
+  return async () => {
+    const result = await call("Profiler.stop") as { profile: unknown };
+    ws.close();
+    return result.profile;
+  };
+}
+
 /** 1-minute load average. */
 export function loadAverage(): number {
   return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
@@ -359,6 +400,7 @@ export async function relayOnce(target: RelayTarget, load: RelayLoad): Promise<R
     await warmedUp;
     for (const [host] of lobbies) host.onFrame = onFrame;
     await new Promise((r) => setTimeout(r, 200));
+    const stopProfile = target.inspect && await startProfile(target.inspect.port);
     const loadStart = loadAverage();
     const cpu0 = server.cpuNs();
     const start = performance.now();
@@ -386,6 +428,9 @@ export async function relayOnce(target: RelayTarget, load: RelayLoad): Promise<R
     const wallMs = performance.now() - start;
     const cpuMs = (server.cpuNs() - cpu0) / 1e6;
     const loadEnd = loadAverage();
+    if (stopProfile) {
+      await Deno.writeTextFile(target.inspect!.profile, JSON.stringify(await stopProfile()));
+    }
     for (const [h, g] of lobbies) {
       h.close();
       g.close();
