@@ -8,13 +8,17 @@
  * @module
  */
 
+// Every slot has its kind in `t` (0 leaf, 1 branch, 2 collision): one monomorphic check per
+// level, cheaper than testing for a property.
 interface Leaf<K, V> {
+  readonly t: 0;
   readonly hash: number;
   readonly key: K;
   readonly value: V;
 }
 
 interface Branch<K, V> {
+  readonly t: 1;
   /** Which of the 32 slots of this level are present. */
   readonly bitmap: number;
   /** The present slots in slot order: a leaf, a deeper branch, or colliding leaves. */
@@ -23,12 +27,13 @@ interface Branch<K, V> {
 
 /** Leaves whose 32-bit hashes are equal (below the last level). */
 interface Collision<K, V> {
+  readonly t: 2;
   readonly collision: readonly Leaf<K, V>[];
 }
 
 type Slot<K, V> = Leaf<K, V> | Branch<K, V> | Collision<K, V>;
 
-const EMPTY_BRANCH: Branch<never, never> = Object.freeze({ bitmap: 0, slots: [] });
+const EMPTY_BRANCH: Branch<never, never> = Object.freeze({ t: 1, bitmap: 0, slots: [] });
 const MAX_SHIFT = 30;
 
 function popcount(x: number): number {
@@ -47,22 +52,22 @@ function hashOf(key: unknown): number {
 }
 
 function isLeaf<K, V>(slot: Slot<K, V>): slot is Leaf<K, V> {
-  return "key" in slot;
+  return slot.t === 0;
 }
 
 function isBranch<K, V>(slot: Slot<K, V>): slot is Branch<K, V> {
-  return "bitmap" in slot;
+  return slot.t === 1;
 }
 
 /** Two leaves with different keys in one branch (or a collision when their hashes are equal). */
 function pairOf<K, V>(a: Leaf<K, V>, b: Leaf<K, V>, shift: number): Slot<K, V> {
-  if (shift > MAX_SHIFT || a.hash === b.hash) return { collision: [a, b] };
+  if (shift > MAX_SHIFT || a.hash === b.hash) return { t: 2, collision: [a, b] };
   const ia = (a.hash >>> shift) & 31;
   const ib = (b.hash >>> shift) & 31;
-  if (ia === ib) return { bitmap: 1 << ia, slots: [pairOf(a, b, shift + 5)] };
+  if (ia === ib) return { t: 1, bitmap: 1 << ia, slots: [pairOf(a, b, shift + 5)] };
   return ia < ib
-    ? { bitmap: (1 << ia) | (1 << ib), slots: [a, b] }
-    : { bitmap: (1 << ia) | (1 << ib), slots: [b, a] };
+    ? { t: 1, bitmap: (1 << ia) | (1 << ib), slots: [a, b] }
+    : { t: 1, bitmap: (1 << ia) | (1 << ib), slots: [b, a] };
 }
 
 /** Sets a leaf; `added` tells whether the key was new. */
@@ -81,6 +86,7 @@ function put<K, V>(
     const i = slot.collision.findIndex((l) => l.key === leaf.key);
     if (i < 0) added.value = true;
     return {
+      t: 2,
       collision: i < 0 ? [...slot.collision, leaf] : slot.collision.with(i, leaf),
     };
   }
@@ -90,10 +96,10 @@ function put<K, V>(
     added.value = true;
     const slots = slot.slots.slice();
     slots.splice(index, 0, leaf);
-    return { bitmap: slot.bitmap | bit, slots };
+    return { t: 1, bitmap: slot.bitmap | bit, slots };
   }
   const child = put(slot.slots[index], leaf, shift + 5, added);
-  return { bitmap: slot.bitmap, slots: slot.slots.with(index, child) };
+  return { t: 1, bitmap: slot.bitmap, slots: slot.slots.with(index, child) };
 }
 
 /** Removes a key; returns the same slot when absent, undefined when nothing is left. */
@@ -107,7 +113,7 @@ function remove<K, V>(
   if (!isBranch(slot)) {
     const rest = slot.collision.filter((l) => l.key !== key);
     if (rest.length === slot.collision.length) return slot;
-    return rest.length === 1 ? rest[0] : { collision: rest };
+    return rest.length === 1 ? rest[0] : { t: 2, collision: rest };
   }
   const bit = 1 << ((hash >>> shift) & 31);
   if ((slot.bitmap & bit) === 0) return slot;
@@ -121,10 +127,10 @@ function remove<K, V>(
     slots.splice(index, 1);
     // A branch left with a single leaf collapses into it (keeps the trie shallow).
     if (slots.length === 1 && !isBranch(slots[0]) && shift > 0) return slots[0];
-    return { bitmap: slot.bitmap & ~bit, slots };
+    return { t: 1, bitmap: slot.bitmap & ~bit, slots };
   }
   if (slot.slots.length === 1 && !isBranch(next) && shift > 0) return next;
-  return { bitmap: slot.bitmap, slots: slot.slots.with(index, next) };
+  return { t: 1, bitmap: slot.bitmap, slots: slot.slots.with(index, next) };
 }
 
 function* leaves<K, V>(slot: Slot<K, V>): Generator<Leaf<K, V>> {
@@ -195,7 +201,7 @@ export class PersistentMap<K, V> implements ReadonlyMap<K, V> {
   /** A map with `key` set to `value`. */
   with(key: K, value: V): PersistentMap<K, V> {
     const added = { value: false };
-    const root = put(this.#root, { hash: hashOf(key), key, value }, 0, added) as Branch<K, V>;
+    const root = put(this.#root, { t: 0, hash: hashOf(key), key, value }, 0, added) as Branch<K, V>;
     return new PersistentMap(root, this.size + (added.value ? 1 : 0));
   }
 
