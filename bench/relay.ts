@@ -1,15 +1,18 @@
 /**
- * `deno task bench:relay [--quick] [--godot DIR] [--out FILE]`: the signaling servers' cost per
+ * `deno task bench:relay [--quick] [--godot DIR] [--out FILE] [--only NAME] [--no-idle]
+ * [--cpu-prof DIR]`: the signaling servers' cost per
  * relayed frame and per idle socket, Deno server, Node server and a bare `ws` relay in one run
  * (`bench/_relay.ts`). `--godot DIR` adds a Godot 3 server started as `node server.js` in DIR,
  * listening on 127.0.0.1 at the port in env `PORT` (Godot's own demo server, patched only to
- * read that port and bind loopback; it never lives in this repo). Prints a table; writes the raw
- * results to `--out` (default `bench/results/relay.json`).
+ * read that port and bind loopback; it never lives in this repo). Writes the raw results to `--out`
+ * (default `bench/results/relay.json`); a full run with the default output also rewrites the
+ * "Signaling relay" section of BENCHMARKS.md (before = `bench/results/relay_before.json`).
  *
  * @module
  */
 import { idleSockets, loadAverage, ourTargets, relayOnce, type RelayTarget } from "./_relay.ts";
 import { fmt } from "./_report.ts";
+import { readRelayRun, relaySection, withRelaySection } from "./_relay_report.ts";
 
 const args = Deno.args;
 const flag = (name: string) => {
@@ -24,7 +27,9 @@ const load = quick
   : { lobbies: 100, rate: 100, seconds: 10 };
 const idle = quick ? 1000 : 10000;
 
-const targets: RelayTarget[] = await ourTargets(flag("--cpu-prof"));
+const only = flag("--only");
+const targets: RelayTarget[] = (await ourTargets(flag("--cpu-prof")))
+  .filter((t) => only === undefined || t.name.toLowerCase().includes(only.toLowerCase()));
 if (godot !== undefined) {
   targets.push({
     name: "Godot demo server.js (ws 7)",
@@ -62,3 +67,11 @@ if (!args.includes("--no-idle")) {
 const result = { at: new Date().toISOString(), loadavg: loadAverage(), load, relay, idle: idles };
 await Deno.writeTextFile(out, JSON.stringify(result, null, 2) + "\n");
 log(`wrote ${out}`);
+if (flag("--out") === undefined && !quick && only === undefined) {
+  // A full run with the default output is the page's relay section.
+  const page = new URL("../BENCHMARKS.md", import.meta.url);
+  const section = relaySection(result, await readRelayRun("relay_before.json"));
+  await Deno.writeTextFile(page, withRelaySection(await Deno.readTextFile(page), section));
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", "-q", page.pathname, out] }).output();
+  log(`updated ${page.pathname}`);
+}
