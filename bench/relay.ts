@@ -56,7 +56,8 @@ const idles = [];
 if (!args.includes("--no-idle")) {
   for (const t of targets.filter((t) => t.gc)) {
     log(`${t.name}: ${idle} idle sockets`);
-    const r = await idleSockets(t, idle, quick ? 2 : 5);
+    // 35 s: long enough to take in the keep-alive pings (Node: every 10 s; Deno: 30 s idle).
+    const r = await idleSockets(t, idle, quick ? 2 : 35);
     log(
       `  ${fmt(r.bytesPerSocket)} B/socket, opened in ${fmt(r.openMs)} ms, idle CPU ` +
         `${fmt(r.idleCpuMsPerSec, 2)} ms/s, ${r.stillOpen} still open`,

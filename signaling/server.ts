@@ -183,6 +183,7 @@ export class SignalingServer {
 
   #dispatch(event: ServerEvent): void {
     let effects: readonly ServerEffect[];
+    const before = this.#state;
     try {
       [this.#state, effects] = reduceServer(this.#state, event, this.#env);
     } catch (error) {
@@ -191,7 +192,14 @@ export class SignalingServer {
       return;
     }
     for (const effect of effects) this.#apply(effect);
-    this.#schedule();
+    // The next deadline is the front of the state's deadline queues: unchanged queues (a relay),
+    // unchanged timer.
+    const after = this.#state;
+    if (
+      event.type === "Tick" || after.waiting !== before.waiting || after.sealing !== before.sealing
+    ) {
+      this.#schedule();
+    }
   }
 
   #apply(effect: ServerEffect): void {
