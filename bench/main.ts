@@ -17,6 +17,7 @@ import {
 } from "./_cases.ts";
 import { reducerRate, routeCost } from "./_reducer.ts";
 import { starMesh, starRaw, type StarRun, TICK_HZ } from "./_star.ts";
+import { readRelayRun, relaySection, withRelaySection } from "./_relay_report.ts";
 import {
   fmt,
   type FormationSeries,
@@ -330,7 +331,15 @@ await Deno.writeTextFile(
 if (!quick) {
   await Deno.writeTextFile(new URL("formation.svg", results), formationSvg(series));
   const md = new URL("BENCHMARKS.md", root);
-  await Deno.writeTextFile(md, markdown(rows, json));
+  // The relay section comes from `deno task bench:relay`'s last full run (its own harness).
+  const relay = await readRelayRun("relay.json");
+  const page = markdown(rows, json);
+  await Deno.writeTextFile(
+    md,
+    relay
+      ? withRelaySection(page, relaySection(relay, await readRelayRun("relay_before.json")))
+      : page,
+  );
   // Keep the generated page in the repository's format (`deno fmt --check` is part of the tests).
   const outputs = [md, new URL("formation.svg", results), new URL("latest.json", results)];
   await new Deno.Command(Deno.execPath(), {

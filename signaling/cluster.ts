@@ -27,7 +27,7 @@
  *
  * @module
  */
-import { parseClientMessage } from "./protocol.ts";
+import { decodeClient, detectProtocol } from "./codec.ts";
 import { CLOSE_GOING_AWAY, CLOSE_PROTOCOL_ERROR, Reasons } from "./protocol.ts";
 import type { LogLevel, SignalingConnection, SignalingServer, SignalingSocket } from "./server.ts";
 import { randomLobbyName } from "./lobby.ts";
@@ -398,10 +398,10 @@ export class Cluster {
 
 /**
  * The lobby a first frame asks to join (`""`: create one), or undefined if it is no join (the
- * reducer then refuses it as usual).
+ * reducer then refuses it as usual). Either protocol (Godot 3's `J: `, Godot 4's JOIN).
  */
 export function joinTarget(text: string): string | undefined {
-  const parsed = parseClientMessage(text);
+  const parsed = decodeClient(detectProtocol(text), text);
   return parsed.ok && parsed.value.type === "join" ? parsed.value.lobby : undefined;
 }
 

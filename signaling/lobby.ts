@@ -41,6 +41,14 @@
  * Effects for connections the reducer has already closed are never produced, and events about
  * unknown connections change nothing (they are late events of a closed connection).
  *
+ * Cost. A relayed frame is the common case, and its step touches only what it must: the state's
+ * maps are persistent (`_pmap.ts`), so the sender's rate-limit tokens change in O(log n) without a
+ * copy of the other connections, and the lobby is read, not copied. Deadlines are kept in two
+ * queues in the order they were set (connections waiting for `J:`, sealed lobbies), so
+ * {@link nextDeadline} reads the front of each instead of scanning every connection; entries that
+ * no longer apply (the connection joined or left) are dropped from the front after each step.
+ * Time in events never goes backwards (a driver reads a monotonic clock).
+ *
  * @module
  */
 import { MAX_PEER_ID } from "../core/constants.ts";
@@ -51,7 +59,9 @@ import {
   HOST_ID,
   type Reason,
   Reasons,
+  type RelayCommand,
 } from "./protocol.ts";
+import { PersistentMap, PersistentQueue } from "./_pmap.ts";
 import {
   decodeClient,
   detectProtocol,
@@ -122,6 +132,8 @@ export interface Lobby {
   readonly name: string;
   /** Member connection keys in join order; the host is the first while it lives. */
   readonly members: readonly number[];
+  /** Member connection keys by their id in the lobby. */
+  readonly keyById: ReadonlyMap<number, number>;
   /**
    * A mesh lobby (every member connects to every member) or a client/server one (Godot 4 only:
    * members connect to the host alone, and only host and newcomer are announced to each other).
@@ -133,18 +145,43 @@ export interface Lobby {
   readonly sealedAt: number | undefined;
 }
 
+/** A deadline set at `at` for a connection (its `J:`) or a lobby (its seal). */
+export interface Pending<T> {
+  /** The connection key or the lobby name. */
+  readonly of: T;
+  /** When it was set (`openedAt`, `sealedAt`), ms. */
+  readonly at: number;
+}
+
+/** A first-in first-out queue, read from the front. */
+export interface DeadlineQueue<T> extends Iterable<Pending<T>> {
+  /** The oldest entry, or undefined. */
+  first(): Pending<T> | undefined;
+  /** Number of entries. */
+  readonly size: number;
+}
+
 /** The whole server. */
 export interface ServerState {
   /** Open connections by key. */
   readonly connections: ReadonlyMap<number, Connection>;
   /** Lobbies by name. */
   readonly lobbies: ReadonlyMap<string, Lobby>;
+  /**
+   * Connections that had not joined a lobby when last seen, oldest first; the front entry still
+   * waits (entries of connections that joined or left since are dropped when they reach it).
+   */
+  readonly waiting: DeadlineQueue<number>;
+  /** Sealed lobbies, oldest seal first (same rule for the front entry). */
+  readonly sealing: DeadlineQueue<string>;
 }
 
 /** An empty server. */
 export const emptyServer: ServerState = Object.freeze({
-  connections: new Map<number, Connection>(),
-  lobbies: new Map<string, Lobby>(),
+  connections: PersistentMap.empty<number, Connection>(),
+  lobbies: PersistentMap.empty<string, Lobby>(),
+  waiting: PersistentQueue.empty<Pending<number>>(),
+  sealing: PersistentQueue.empty<Pending<string>>(),
 });
 
 /** What the reducer accepts. */
@@ -249,30 +286,68 @@ export function defaultEnv(limits: Partial<ServerLimits> = {}): ServerEnv {
  * ```
  */
 export function nextDeadline(state: ServerState, limits: ServerLimits): number | undefined {
-  let next: number | undefined;
-  const at = (t: number) => {
-    if (next === undefined || t < next) next = t;
-  };
-  for (const c of state.connections.values()) {
-    if (c.lobby === "") at(c.openedAt + limits.joinTimeoutMs);
-  }
-  for (const l of state.lobbies.values()) {
-    if (l.sealedAt !== undefined) at(l.sealedAt + limits.sealTimeoutMs);
-  }
-  return next;
+  const join = state.waiting.first();
+  const seal = state.sealing.first();
+  const joinAt = join === undefined ? Infinity : join.at + limits.joinTimeoutMs;
+  const sealAt = seal === undefined ? Infinity : seal.at + limits.sealTimeoutMs;
+  const next = Math.min(joinAt, sealAt);
+  return next === Infinity ? undefined : next;
 }
 
-/** A mutable working copy of the state for one reduction. */
+/** Whether a connection still waits for its `J:` since `entry.at`. */
+function stillWaiting(connections: ReadonlyMap<number, Connection>, entry: Pending<number>) {
+  const c = connections.get(entry.of);
+  return c !== undefined && c.lobby === "" && c.openedAt === entry.at;
+}
+
+/** Whether a lobby is still sealed since `entry.at`. */
+function stillSealed(lobbies: ReadonlyMap<string, Lobby>, entry: Pending<string>) {
+  return lobbies.get(entry.of)?.sealedAt === entry.at;
+}
+
+/** A persistent map of these entries (the state's own, or a copy of a plain map). */
+function persistent<K, V>(map: ReadonlyMap<K, V>): PersistentMap<K, V> {
+  return map instanceof PersistentMap ? map : PersistentMap.of(map);
+}
+
+function queue<T>(q: DeadlineQueue<T>): PersistentQueue<Pending<T>> {
+  if (q instanceof PersistentQueue) return q;
+  let out = PersistentQueue.empty<Pending<T>>();
+  for (const entry of q) out = out.push(entry);
+  return out;
+}
+
+/** A working view of the state for one reduction: its changes make new persistent maps. */
 class Draft {
-  readonly connections: Map<number, Connection>;
-  readonly lobbies: Map<string, Lobby>;
+  connections: PersistentMap<number, Connection>;
+  lobbies: PersistentMap<string, Lobby>;
+  waiting: PersistentQueue<Pending<number>>;
+  sealing: PersistentQueue<Pending<string>>;
   readonly effects: ServerEffect[] = [];
   constructor(state: ServerState) {
-    this.connections = new Map(state.connections);
-    this.lobbies = new Map(state.lobbies);
+    this.connections = persistent(state.connections);
+    this.lobbies = persistent(state.lobbies);
+    this.waiting = queue(state.waiting);
+    this.sealing = queue(state.sealing);
   }
   done(): ServerStep {
-    return [{ connections: this.connections, lobbies: this.lobbies }, this.effects];
+    // Entries that no longer apply leave the front, so the front is the next deadline.
+    let w = this.waiting.first();
+    while (w !== undefined && !stillWaiting(this.connections, w)) {
+      this.waiting = this.waiting.shift();
+      w = this.waiting.first();
+    }
+    let l = this.sealing.first();
+    while (l !== undefined && !stillSealed(this.lobbies, l)) {
+      this.sealing = this.sealing.shift();
+      l = this.sealing.first();
+    }
+    return [{
+      connections: this.connections,
+      lobbies: this.lobbies,
+      waiting: this.waiting,
+      sealing: this.sealing,
+    }, this.effects];
   }
   /** Sends a message in the receiver's protocol. */
   send(key: number, message: OutgoingMessage): void {
@@ -287,7 +362,7 @@ class Draft {
   dismiss(keys: Iterable<number>, code: number, reason: Reason): void {
     for (const key of keys) {
       this.effects.push({ type: "Close", key, code, reason });
-      this.connections.delete(key);
+      this.connections = this.connections.without(key);
     }
   }
   /** Closes a connection we decided to close and applies its leaving. */
@@ -300,28 +375,30 @@ class Draft {
   leave(key: number): void {
     const conn = this.connections.get(key);
     if (!conn) return;
-    this.connections.delete(key);
+    this.connections = this.connections.without(key);
     const lobby = conn.lobby === "" ? undefined : this.lobbies.get(conn.lobby);
     if (!lobby) return;
     const members = lobby.members.filter((k) => k !== key);
     if (conn.id === HOST_ID) {
-      this.lobbies.delete(lobby.name);
+      this.lobbies = this.lobbies.without(lobby.name);
       this.log(`Host left lobby ${lobby.name}: closing ${members.length} member(s)`);
       this.dismiss(members, CLOSE_PROTOCOL_ERROR, Reasons.HOST_DISCONNECTED);
       return;
     }
-    this.lobbies.set(lobby.name, { ...lobby, members });
+    const keyById = new Map(lobby.keyById);
+    keyById.delete(conn.id);
+    this.lobbies = this.lobbies.with(lobby.name, { ...lobby, members, keyById });
     // A client/server lobby announced a member to its host alone.
     const told = lobby.mesh ? members : members.slice(0, 1);
     for (const k of told) this.send(k, { type: "peer_disconnected", id: conn.id });
   }
 }
 
-function refill(conn: Connection, now: number, limits: ServerLimits): Connection {
+/** The connection's rate-limit tokens at `now` (its bucket refilled since `refilledAt`). */
+function tokensAt(conn: Connection, now: number, limits: ServerLimits): number {
   const { messages, intervalMs } = limits.rateLimit;
   const elapsed = Math.max(0, now - conn.refilledAt);
-  const tokens = Math.min(messages, conn.tokens + (elapsed * messages) / intervalMs);
-  return { ...conn, tokens, refilledAt: now };
+  return Math.min(messages, conn.tokens + (elapsed * messages) / intervalMs);
 }
 
 /**
@@ -338,6 +415,92 @@ function refill(conn: Connection, now: number, limits: ServerLimits): Connection
  * ```
  */
 export function reduceServer(state: ServerState, event: ServerEvent, env: ServerEnv): ServerStep {
+  if (event.type === "Text") {
+    const relayed = relayStep(state, event.key, event.text, event.bytes, event.now, env.limits);
+    if (relayed !== undefined) return relayed;
+  }
+  return reduceServerRules(state, event, env);
+}
+
+/**
+ * The fast path of the common case: a member's well-formed relay to another member of its lobby,
+ * within every limit. It applies the same rules as {@link reduceServerRules} (the frame size, the
+ * rate limit, the protocol, the destination), changes nothing but the sender's tokens and builds
+ * one `Send`; any other case (an error, a drop, a first frame, a Godot 3 command line with spaces
+ * around its id...) returns undefined and takes the general rules. A test checks that both agree.
+ */
+function relayStep(
+  state: ServerState,
+  key: number,
+  text: string,
+  bytes: number,
+  now: number,
+  limits: ServerLimits,
+): ServerStep | undefined {
+  const conn = state.connections.get(key);
+  if (conn === undefined || conn.lobby === "" || bytes > limits.maxFrameBytes) return undefined;
+  const tokens = tokensAt(conn, now, limits);
+  if (tokens < 1) return undefined;
+  let command: RelayCommand;
+  let dest: number;
+  let payload: string;
+  if (conn.protocol === "godot3") {
+    // `X: <digits>\n<payload>`, the id written plainly (no spaces, no leading zero): else the
+    // general parser decides.
+    const c = text.charCodeAt(0);
+    if ((c !== 67 && c !== 79 && c !== 65) || text.charCodeAt(1) !== 58) return undefined;
+    if (text.charCodeAt(2) !== 32) return undefined;
+    const sep = text.indexOf("\n", 3);
+    if (sep < 4 || sep > 13 || text.charCodeAt(3) === 48) return undefined;
+    dest = 0;
+    for (let i = 3; i < sep; i++) {
+      const digit = text.charCodeAt(i) - 48;
+      if (digit < 0 || digit > 9) return undefined;
+      dest = dest * 10 + digit;
+    }
+    if (dest > MAX_PEER_ID) return undefined;
+    command = c === 67 ? "C" : c === 79 ? "O" : "A";
+    payload = text.slice(sep + 1);
+  } else {
+    const parsed = conn.protocol === "godot4" ? decodeClient("godot4", text) : undefined;
+    if (parsed === undefined || !parsed.ok || parsed.value.type !== "relay") return undefined;
+    ({ command, dest, payload } = parsed.value);
+  }
+  const lobby = state.lobbies.get(conn.lobby);
+  const destKey = lobby?.keyById.get(dest);
+  if (lobby === undefined || destKey === undefined || destKey === key) return undefined;
+  if (!lobby.mesh && conn.id !== HOST_ID && dest !== HOST_ID) return undefined;
+  const to = state.connections.get(destKey);
+  if (to === undefined || to.protocol === undefined) return undefined;
+  if (command === "O" && conn.protocol === "godot4" && to.protocol === "godot3") return undefined;
+  const sender: Connection = {
+    key,
+    openedAt: conn.openedAt,
+    lobby: conn.lobby,
+    id: conn.id,
+    protocol: conn.protocol,
+    tokens: tokens - 1,
+    refilledAt: now,
+  };
+  const connections = (state.connections instanceof PersistentMap)
+    ? state.connections.with(key, sender)
+    : persistent(state.connections).with(key, sender);
+  const text2 = encodeServer(to.protocol, { type: "relay", command, from: conn.id, payload });
+  return [
+    { connections, lobbies: state.lobbies, waiting: state.waiting, sealing: state.sealing },
+    [{ type: "Send", key: destKey, text: text2 }],
+  ];
+}
+
+/**
+ * The server's rules without the relay fast path of {@link reduceServer}: same results, every
+ * event through the general cases. The reference the fast path is tested against.
+ */
+export function reduceServerRules(
+  state: ServerState,
+  event: ServerEvent,
+  env: ServerEnv,
+): ServerStep {
   const { limits } = env;
   if (
     (event.type === "Text" || event.type === "Binary" || event.type === "Closed") &&
@@ -359,7 +522,7 @@ export function reduceServer(state: ServerState, event: ServerEvent, env: Server
         });
         break;
       }
-      d.connections.set(event.key, {
+      d.connections = d.connections.with(event.key, {
         key: event.key,
         openedAt: event.now,
         lobby: "",
@@ -368,6 +531,7 @@ export function reduceServer(state: ServerState, event: ServerEvent, env: Server
         tokens: limits.rateLimit.messages,
         refilledAt: event.now,
       });
+      d.waiting = d.waiting.push({ of: event.key, at: event.now });
       break;
     }
     case "Closed":
@@ -380,22 +544,34 @@ export function reduceServer(state: ServerState, event: ServerEvent, env: Server
       onText(d, event.key, event.text, event.bytes, event.now, env);
       break;
     case "Tick": {
-      for (const c of [...d.connections.values()]) {
-        if (c.lobby === "" && event.now >= c.openedAt + limits.joinTimeoutMs) {
-          d.close(c.key, CLOSE_PROTOCOL_ERROR, Reasons.NO_LOBBY);
+      // Both queues are in deadline order: take due entries from the front.
+      for (let w = d.waiting.first(); w !== undefined; w = d.waiting.first()) {
+        if (stillWaiting(d.connections, w)) {
+          if (event.now < w.at + limits.joinTimeoutMs) break;
+          d.close(w.of, CLOSE_PROTOCOL_ERROR, Reasons.NO_LOBBY);
         }
+        d.waiting = d.waiting.shift();
       }
-      for (const l of [...d.lobbies.values()]) {
-        if (l.sealedAt === undefined || event.now < l.sealedAt + limits.sealTimeoutMs) continue;
-        d.lobbies.delete(l.name);
-        d.log(`Sealed lobby ${l.name} closed`);
-        d.dismiss(l.members, CLOSE_NORMAL, Reasons.SEAL_COMPLETE);
+      for (let s = d.sealing.first(); s !== undefined; s = d.sealing.first()) {
+        const l = d.lobbies.get(s.of);
+        if (l !== undefined && l.sealedAt === s.at) {
+          if (event.now < s.at + limits.sealTimeoutMs) break;
+          d.lobbies = d.lobbies.without(l.name);
+          d.log(`Sealed lobby ${l.name} closed`);
+          d.dismiss(l.members, CLOSE_NORMAL, Reasons.SEAL_COMPLETE);
+        }
+        d.sealing = d.sealing.shift();
       }
       break;
     }
     case "Shutdown":
-      d.dismiss([...d.connections.keys()], CLOSE_GOING_AWAY, Reasons.SERVER_SHUTDOWN);
-      d.lobbies.clear();
+      // In the order the connections opened (keys are handed out in that order).
+      d.dismiss(
+        [...d.connections.keys()].sort((a, b) => a - b),
+        CLOSE_GOING_AWAY,
+        Reasons.SERVER_SHUTDOWN,
+      );
+      d.lobbies = PersistentMap.empty();
       break;
   }
   return d.done();
@@ -415,14 +591,22 @@ function onText(
   if (bytes > limits.maxFrameBytes) {
     return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.MESSAGE_TOO_BIG);
   }
-  const refilled = refill(before, now, limits);
-  if (refilled.tokens < 1) {
+  const tokens = tokensAt(before, now, limits);
+  if (tokens < 1) {
     return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.TOO_MANY_MESSAGES);
   }
   // The first frame fixes the connection's protocol for good.
-  const conn = { ...refilled, protocol: refilled.protocol ?? detectProtocol(text) };
-  d.connections.set(key, { ...conn, tokens: conn.tokens - 1 });
-  const parsed = decodeClient(conn.protocol, text);
+  const conn: Connection = {
+    key,
+    openedAt: before.openedAt,
+    lobby: before.lobby,
+    id: before.id,
+    protocol: before.protocol ?? detectProtocol(text),
+    tokens: tokens - 1,
+    refilledAt: now,
+  };
+  d.connections = d.connections.with(key, conn);
+  const parsed = decodeClient(conn.protocol!, text);
   if (!parsed.ok) return d.close(key, CLOSE_PROTOCOL_ERROR, parsed.error as Reason);
   const msg = parsed.value;
   if (msg.type === "join") return join(d, key, msg.lobby, msg.mesh ?? true, env);
@@ -431,12 +615,13 @@ function onText(
   if (msg.type === "seal") {
     if (conn.id !== HOST_ID) return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.ONLY_HOST_CAN_SEAL);
     if (lobby.sealedAt !== undefined) return;
-    d.lobbies.set(lobby.name, { ...lobby, sealedAt: now });
+    d.lobbies = d.lobbies.with(lobby.name, { ...lobby, sealedAt: now });
+    d.sealing = d.sealing.push({ of: lobby.name, at: now });
     d.log(`Lobby ${lobby.name} sealed with ${lobby.members.length} member(s)`);
     for (const k of lobby.members) d.send(k, { type: "sealed" });
     return;
   }
-  const destKey = lobby.members.find((k) => d.connections.get(k)?.id === msg.dest);
+  const destKey = lobby.keyById.get(msg.dest);
   if (destKey === undefined && msg.dest !== conn.id && lobby.usedIds.has(msg.dest)) {
     // A member that left: the sender has not seen its `D:` yet (or a candidate was in flight).
     // Nobody to deliver to, and no fault of the sender's: the frame is dropped.
@@ -492,7 +677,14 @@ function join(d: Draft, key: number, name: string, mesh: boolean, env: ServerEnv
     let fresh = env.randomLobbyName();
     for (let i = 0; d.lobbies.has(fresh) && i < 100; i++) fresh = env.randomLobbyName();
     if (d.lobbies.has(fresh)) return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.TOO_MANY_LOBBIES);
-    lobby = { name: fresh, members: [], mesh, usedIds: new Set([HOST_ID]), sealedAt: undefined };
+    lobby = {
+      name: fresh,
+      members: [],
+      keyById: new Map(),
+      mesh,
+      usedIds: new Set([HOST_ID]),
+      sealedAt: undefined,
+    };
     id = HOST_ID;
     d.log(`Lobby ${fresh} created (${d.lobbies.size + 1} open)`);
   } else {
@@ -518,14 +710,20 @@ function join(d: Draft, key: number, name: string, mesh: boolean, env: ServerEnv
     if (!fits(id)) return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.LOBBY_FULL);
   }
   const usedIds = new Set(lobby.usedIds).add(id);
-  d.connections.set(key, { ...d.connections.get(key)!, lobby: lobby.name, id });
+  d.connections = d.connections.with(key, { ...d.connections.get(key)!, lobby: lobby.name, id });
   d.send(key, { type: "id", id, mesh: lobby.mesh });
   // Client/server: the newcomer and the host (the first member) are announced to each other only.
   for (const k of lobby.mesh ? lobby.members : lobby.members.slice(0, 1)) {
     d.send(k, { type: "peer_connected", id });
     d.send(key, { type: "peer_connected", id: d.connections.get(k)!.id });
   }
-  d.lobbies.set(lobby.name, { ...lobby, members: [...lobby.members, key], usedIds });
+  const keyById = new Map(lobby.keyById).set(id, key);
+  d.lobbies = d.lobbies.with(lobby.name, {
+    ...lobby,
+    members: [...lobby.members, key],
+    keyById,
+    usedIds,
+  });
   d.send(key, { type: "joined", lobby: lobby.name });
   d.log(`Peer ${id} joined lobby ${lobby.name} (${lobby.members.length + 1} member(s))`);
 }

@@ -231,10 +231,17 @@ export class SignalingServer {
       return;
     }
     for (const effect of effects) this.#apply(effect);
-    this.#schedule();
+    // The next deadline is the front of the state's deadline queues: unchanged queues (a relay),
+    // unchanged timer.
+    const after = this.#state;
+    if (
+      event.type === "Tick" || after.waiting !== before.waiting || after.sealing !== before.sealing
+    ) {
+      this.#schedule();
+    }
     if (this.#observe) {
       const seconds = "now" in event ? Math.max(0, this.#now() - event.now) / 1000 : 0;
-      this.#observe({ event, before, after: this.#state, effects, seconds });
+      this.#observe({ event, before, after, effects, seconds });
     }
   }
 

@@ -106,3 +106,45 @@ Deno.test("memory cluster: an instance that stalled past its heartbeat leaves th
     for (const s of servers) await s.shutdown();
   }
 });
+
+Deno.test("memory cluster: a Godot 4 client/server lobby over 3 instances, a Godot 3 client refused by it", async () => {
+  const hub = new MemoryHub();
+  const servers = await threeInstances(hub);
+  const j = (type: number, id: number, data = "") => JSON.stringify({ type, id, data });
+  const parse = (f: string) => JSON.parse(f) as { type: number; id: number; data: string };
+  const json = async (url: string, frame: string, count: number) => {
+    const c = raw(url);
+    await c.opened;
+    c.ws.send(frame);
+    await until(() => c.frames.length >= count, 5000, () => `join: ${c.frames.join(" | ")}`);
+    return { ...c, id: parse(c.frames[0]).id };
+  };
+  try {
+    const server = await json(servers[0].url, j(0, 1), 2); // JOIN id 1: client/server
+    const lobby = parse(server.frames[1]).data;
+    const c1 = await json(servers[1].url, j(0, 0, lobby), 3);
+    const c2 = await json(servers[2].url, j(0, 0, lobby), 3);
+    // Clients hear of the server alone (ID data "": client/server), never of each other.
+    assertEquals(c2.frames.map(parse), [
+      { type: 1, id: c2.id, data: "" },
+      { type: 2, id: 1, data: "" },
+      { type: 0, id: 0, data: lobby },
+    ]);
+    await until(() => server.frames.map(parse).filter((m) => m.type === 2).length === 2);
+    // A client's offer reaches the server across instances; a relay to another client closes it.
+    c1.ws.send(j(4, 1, "v=0 c1"));
+    await until(() => server.frames.includes(j(4, c1.id, "v=0 c1")));
+    c2.ws.send(j(4, c1.id, "v=0 to c1"));
+    assertEquals(await c2.closed, { code: 4000, reason: Reasons.INVALID_DEST });
+    await until(() => server.frames.includes(j(3, c2.id)));
+    assert(!c1.frames.some((f) => f.includes("to c1")));
+    // A Godot 3 client, on another instance, is refused by this lobby.
+    const g3 = raw(servers[2].url);
+    await g3.opened;
+    g3.ws.send(`J: ${lobby}\n`);
+    assertEquals(await g3.closed, { code: 4000, reason: Reasons.CLIENT_SERVER_NEEDS_GODOT4 });
+    for (const x of [server, c1]) x.ws.close();
+  } finally {
+    for (const s of servers) await s.shutdown();
+  }
+});

@@ -7,6 +7,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { createPeerConnection } from "../../adapters/node_datachannel.ts";
 import { joinLobby, type LobbyClient } from "../../signaling/client.ts";
+import { type Godot4LobbyClient, joinLobbyGodot4 } from "../../signaling/client_godot4.ts";
 import { STORE_UNAVAILABLE } from "../../signaling/cluster.ts";
 import { Reasons } from "../../signaling/protocol.ts";
 import { type RedisProcess, startRedis } from "./_redis.ts";
@@ -36,28 +37,35 @@ async function teardown(redis: RedisProcess, instances: Instance[]): Promise<voi
   await redis.stop();
 }
 
-Deno.test("redis cluster: 6 clients on 3 instances form a full WebRTC mesh; hostile frames stay on their instance", async () => {
+const connected = (peers: Map<number, { connected: boolean }>) =>
+  [...peers.values()].filter((p) => p.connected).length;
+
+Deno.test("redis cluster: 6 Godot 3 and Godot 4 clients on 3 instances form a full WebRTC mesh; hostile frames stay on their instance", async () => {
   const { redis, instances } = await cluster();
-  const clients: LobbyClient[] = [];
+  const g3: LobbyClient[] = [];
+  const g4: Godot4LobbyClient[] = [];
   try {
     const options = { createPeerConnection };
-    clients.push(await joinLobby(instances[0].url, "", options));
-    const lobby = clients[0].lobby;
+    // A mixed mesh: the host (Godot 3) on instance 0, the others alternate protocol and instance.
+    g3.push(await joinLobby(instances[0].url, "", options));
+    const lobby = g3[0].lobby;
     for (let i = 1; i < 6; i++) {
-      clients.push(await joinLobby(instances[i % 3].url, lobby, options));
+      const url = instances[i % 3].url;
+      if (i % 2 === 1) g4.push(await joinLobbyGodot4(url, lobby, options));
+      else g3.push(await joinLobby(url, lobby, options));
     }
-    assertEquals(new Set(clients.map((c) => c.id)).size, 6, "ids unique across instances");
+    const all = [...g3, ...g4];
+    assertEquals(new Set(all.map((c) => c.id)).size, 6, "ids unique across instances");
+    const meshed = () =>
+      g3.every((c) => connected(c.mesh.getPeers()) === 5) &&
+      g4.every((c) => connected(c.peer.getPeers()) === 5);
+    await until(meshed, 20000, "full mesh of 6");
+    for (const c of g3) assertEquals(c.mesh.putPacket(new Uint8Array([c.id % 256])), 0);
+    for (const c of g4) assertEquals(c.peer.putPacket(new Uint8Array([c.id % 256])), 0);
     await until(
       () =>
-        clients.every((c) =>
-          [...c.mesh.getPeers().values()].filter((p) => p.connected).length === 5
-        ),
-      20000,
-      "full mesh of 6",
-    );
-    for (const c of clients) assertEquals(c.mesh.putPacket(new Uint8Array([c.id % 256])), 0);
-    await until(
-      () => clients.every((c) => c.mesh.getAvailablePacketCount() === 5),
+        g3.every((c) => c.mesh.getAvailablePacketCount() === 5) &&
+        g4.every((c) => c.peer.getAvailablePacketCount() === 5),
       5000,
       "packets",
     );
@@ -97,12 +105,10 @@ Deno.test("redis cluster: 6 clients on 3 instances form a full WebRTC mesh; host
     assertEquals(fromHostile, []);
     for (const id of hostileIds) assert(observer.frames.includes(`D: ${id}\n`), `D: ${id}`);
     // The mesh is untouched.
-    assert(
-      clients.every((c) => [...c.mesh.getPeers().values()].filter((p) => p.connected).length === 5),
-    );
+    assert(meshed(), "mesh intact");
     observer.ws.close();
   } finally {
-    for (const c of clients) await c.close();
+    for (const c of [...g3, ...g4]) await c.close();
     await teardown(redis, instances);
   }
 });

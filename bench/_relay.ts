@@ -1,0 +1,487 @@
+/**
+ * The relay benchmark: what a signaling server costs per relayed frame. Each server runs in a
+ * process of its own, started here; this process is the load: `lobbies` lobbies of a host and a
+ * guest on Godot 3's text protocol, every guest sending `rate` candidate frames per second to its
+ * host for `seconds` seconds, paced (each lobby at its own phase inside the period, late timers
+ * catch up). Measured per server, in one run:
+ *
+ * - CPU µs per relayed frame: the server process's CPU time (every thread, ns from
+ *   `/proc/<pid>/task/<tid>/schedstat`) from the first frame sent until the last one arrived,
+ *   over the frames the hosts received.
+ * - Relay latency p50/p99: send to arrival, both stamped here (`performance.now`), so it includes
+ *   this process's own event-loop delay, equally for every server.
+ * - Idle sockets (`idleSockets`): RSS per socket after a full GC with `n` joined, idle sockets
+ *   (n/2 lobbies of 2), the time to open them, and the server's CPU per second while they idle.
+ *
+ * Servers: this project's Deno and Node servers, a bare relay on `ws` (the floor, `_relay_bare.ts`)
+ * and optionally any other Godot 3 server started by a command (Godot's own demo server, which is
+ * never part of this repo: see BENCHMARKS.md for how it was run).
+ *
+ * @module
+ */
+import { quantile } from "./_report.ts";
+
+/** How a server under test is started. */
+export interface RelayTarget {
+  /** Row name. */
+  readonly name: string;
+  /** The command; it prints its URL on stdout (or `port` is given) and stops when stdin ends. */
+  readonly cmd: string;
+  readonly args: readonly string[];
+  readonly cwd?: string;
+  readonly env?: Record<string, string>;
+  /** For servers that print nothing: the port they listen on (127.0.0.1). */
+  readonly port?: number;
+  /** Whether it answers the `gc` command of `_relay_entry.ts`. */
+  readonly gc: boolean;
+  /**
+   * With `--inspect=127.0.0.1:<port>` in `args`: the port, and the file the relay load's CPU
+   * profile (`.cpuprofile`, read over the inspector protocol) is written to.
+   */
+  readonly inspect?: { readonly port: number; readonly profile: string };
+}
+
+/** The load of one relay measurement. */
+export interface RelayLoad {
+  readonly lobbies: number;
+  /** Frames per second per guest. */
+  readonly rate: number;
+  readonly seconds: number;
+}
+
+/** One server's relay result. */
+export interface RelayResult {
+  readonly name: string;
+  readonly sent: number;
+  readonly relayed: number;
+  /** Server CPU time over the load, ms. */
+  readonly cpuMs: number;
+  readonly cpuUsPerFrame: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  /** Wall time from the first frame sent to the last arrival, ms. */
+  readonly wallMs: number;
+  /** /proc/loadavg (1 min) when the load started and ended. */
+  readonly load: readonly [number, number];
+}
+
+/** One server's idle-socket result. */
+export interface IdleResult {
+  readonly name: string;
+  readonly sockets: number;
+  readonly bytesPerSocket: number;
+  readonly openMs: number;
+  /** Server CPU per second while the sockets idle, ms. */
+  readonly idleCpuMsPerSec: number;
+  /** Sockets still open after the idle period (all of them, unless the server closed some). */
+  readonly stillOpen: number;
+}
+
+const root = new URL("../", import.meta.url).pathname;
+const deno = `${root}node_modules/deno/deno`;
+
+/** Bundles a Node entry with esbuild (ws stays external); returns the bundle's path. */
+export async function bundleForNode(entry: string): Promise<string> {
+  const out = `${root}.test-results/${entry.replace(/^.*\//, "").replace(/\.ts$/, "")}.mjs`;
+  await Deno.mkdir(`${root}.test-results`, { recursive: true });
+  const build = await new Deno.Command(`${root}node_modules/.bin/esbuild`, {
+    args: [
+      `${root}${entry}`,
+      "--bundle",
+      "--platform=node",
+      "--format=esm",
+      "--target=node20",
+      "--external:ws",
+      `--outfile=${out}`,
+      "--log-level=warning",
+    ],
+    stderr: "piped",
+  }).output();
+  if (build.code !== 0) throw new Error(new TextDecoder().decode(build.stderr));
+  return out;
+}
+
+/**
+ * The three servers of this repo's benchmark: Deno, Node, bare `ws` relay. `profileDir` runs
+ * Node ones with `--cpu-prof` into that folder (Deno's is read over the inspector by the caller).
+ */
+export async function ourTargets(profileDir?: string): Promise<RelayTarget[]> {
+  const prof = profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
+  const inspect = profileDir === undefined
+    ? undefined
+    : { port: 9339, profile: `${profileDir}/deno-server.cpuprofile` };
+  return [
+    {
+      name: "Deno server",
+      cmd: deno,
+      args: [
+        "run",
+        "-A",
+        "--v8-flags=--expose-gc",
+        ...(inspect ? [`--inspect=127.0.0.1:${inspect.port}`] : []),
+        `${root}bench/_relay_deno.ts`,
+      ],
+      gc: true,
+      inspect,
+    },
+    {
+      name: "Node server",
+      cmd: "node",
+      args: ["--expose-gc", ...prof, await bundleForNode("bench/_relay_node.ts")],
+      gc: true,
+    },
+    {
+      name: "bare ws relay (floor)",
+      cmd: "node",
+      args: ["--expose-gc", ...prof, await bundleForNode("bench/_relay_bare.ts")],
+      gc: true,
+    },
+  ];
+}
+
+/** A server process under test. */
+class ServerProcess {
+  readonly url: string;
+  readonly #child: Deno.ChildProcess;
+  readonly #lines: ReadableStreamDefaultReader<string>;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  #buffer = "";
+
+  private constructor(
+    url: string,
+    child: Deno.ChildProcess,
+    lines: ReadableStreamDefaultReader<string>,
+    buffer: string,
+  ) {
+    this.url = url;
+    this.#child = child;
+    this.#lines = lines;
+    this.#buffer = buffer;
+    this.#stdin = child.stdin.getWriter();
+  }
+
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  static async start(target: RelayTarget): Promise<ServerProcess> {
+    const child = new Deno.Command(target.cmd, {
+      args: [...target.args],
+      cwd: target.cwd ?? root,
+      env: target.env,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    if (target.port !== undefined) {
+      const url = `ws://127.0.0.1:${target.port}`;
+      await waitListening(target.port);
+      return new ServerProcess(url, child, lines, "");
+    }
+    let buffer = "";
+    while (!buffer.includes("\n")) {
+      const { value, done } = await lines.read();
+      if (done) throw new Error(`${target.name} exited before printing its URL`);
+      buffer += value;
+    }
+    const nl = buffer.indexOf("\n");
+    return new ServerProcess(buffer.slice(0, nl).trim(), child, lines, buffer.slice(nl + 1));
+  }
+
+  /** Runs a GC in the server and returns its RSS in bytes. */
+  async gcRss(): Promise<number> {
+    await this.#stdin.write(new TextEncoder().encode("gc\n"));
+    while (true) {
+      const m = /rss (\d+)\n/.exec(this.#buffer);
+      if (m) {
+        this.#buffer = this.#buffer.slice(m.index + m[0].length);
+        return Number(m[1]);
+      }
+      const { value, done } = await this.#lines.read();
+      if (done) throw new Error("server exited");
+      this.#buffer += value;
+    }
+  }
+
+  /** RSS in bytes, read from /proc (no GC). */
+  rss(): number {
+    const status = Deno.readTextFileSync(`/proc/${this.pid}/status`);
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? "0") * 1024;
+  }
+
+  /** CPU time of every thread of the process, ns. */
+  cpuNs(): number {
+    let total = 0;
+    for (const task of Deno.readDirSync(`/proc/${this.pid}/task`)) {
+      try {
+        const text = Deno.readTextFileSync(`/proc/${this.pid}/task/${task.name}/schedstat`);
+        total += Number(text.split(" ")[0]);
+      } catch {
+        // the thread ended
+      }
+    }
+    return total;
+  }
+
+  async stop(): Promise<void> {
+    try {
+      await this.#stdin.close();
+    } catch {
+      // already closed
+    }
+    const timer = setTimeout(() => {
+      try {
+        this.#child.kill("SIGTERM");
+      } catch {
+        // gone
+      }
+    }, 3000);
+    await this.#child.status;
+    clearTimeout(timer);
+    await this.#lines.cancel().catch(() => {});
+  }
+}
+
+async function waitListening(port: number): Promise<void> {
+  const deadline = Date.now() + 10000;
+  while (Date.now() < deadline) {
+    try {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port });
+      c.close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}
+
+/** A CPU profile taken over the inspector protocol (Deno has no `--cpu-prof`). */
+async function startProfile(port: number): Promise<() => Promise<unknown>> {
+  const list = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+  const ws = new WebSocket(list[0].webSocketDebuggerUrl);
+  await new Promise((r) => ws.onopen = r);
+  let id = 0;
+  const replies = new Map<number, (result: unknown) => void>();
+  ws.onmessage = (e) => {
+    const m = JSON.parse(String(e.data));
+    replies.get(m.id)?.(m.result);
+  };
+  const call = (method: string, params = {}) =>
+    new Promise<unknown>((resolve) => {
+      replies.set(++id, resolve);
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  await call("Profiler.enable");
+  await call("Profiler.setSamplingInterval", { interval: 200 });
+  await call("Profiler.start");
+  return async () => {
+    const result = await call("Profiler.stop") as { profile: unknown };
+    ws.close();
+    return result.profile;
+  };
+}
+
+/** 1-minute load average. */
+export function loadAverage(): number {
+  return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
+}
+
+/** A client socket with a queue of its text frames. */
+class Client {
+  readonly ws: WebSocket;
+  #waiting: ((text: string) => void)[] = [];
+  #queued: string[] = [];
+  onFrame: ((text: string) => void) | undefined;
+  closed = false;
+
+  constructor(url: string) {
+    this.ws = new WebSocket(url);
+    this.ws.onmessage = (e) => {
+      const text = String(e.data);
+      if (this.onFrame) return this.onFrame(text);
+      const w = this.#waiting.shift();
+      if (w) w(text);
+      else this.#queued.push(text);
+    };
+    this.ws.onclose = () => this.closed = true;
+    this.ws.onerror = () => {};
+  }
+
+  opened(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.ws.readyState === WebSocket.OPEN) return resolve();
+      this.ws.addEventListener("open", () => resolve(), { once: true });
+      this.ws.addEventListener("close", () => reject(new Error("closed before open")), {
+        once: true,
+      });
+    });
+  }
+
+  next(): Promise<string> {
+    const q = this.#queued.shift();
+    if (q !== undefined) return Promise.resolve(q);
+    return new Promise((r) => this.#waiting.push(r));
+  }
+
+  /** Reads frames until one starts with `prefix`; returns it. */
+  async until(prefix: string): Promise<string> {
+    while (true) {
+      const text = await this.next();
+      if (text.startsWith(prefix)) return text;
+    }
+  }
+
+  close(): void {
+    try {
+      this.ws.close();
+    } catch {
+      // closed
+    }
+  }
+}
+
+/** One lobby of a host and a guest; resolves with the host and the guest, joined. */
+async function pair(url: string): Promise<[Client, Client]> {
+  const host = new Client(url);
+  await host.opened();
+  host.ws.send("J: \n");
+  const name = (await host.until("J: ")).slice(3).trim();
+  const guest = new Client(url);
+  await guest.opened();
+  guest.ws.send(`J: ${name}\n`);
+  await guest.until("J: ");
+  return [host, guest];
+}
+
+async function pairs(url: string, count: number, batch = 50): Promise<[Client, Client][]> {
+  const out: [Client, Client][] = [];
+  for (let i = 0; i < count; i += batch) {
+    out.push(
+      ...await Promise.all(
+        Array.from({ length: Math.min(batch, count - i) }, () => pair(url)),
+      ),
+    );
+  }
+  return out;
+}
+
+const CANDIDATE = "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host generation 0 ts";
+
+/** Runs the paced relay load against one server. */
+export async function relayOnce(target: RelayTarget, load: RelayLoad): Promise<RelayResult> {
+  const server = await ServerProcess.start(target);
+  try {
+    const lobbies = await pairs(server.url, load.lobbies);
+    const period = 1000 / load.rate;
+    const perGuest = Math.round(load.rate * load.seconds);
+    const total = perGuest * lobbies.length;
+    const latencies: number[] = [];
+    let relayed = 0;
+    let allIn!: () => void;
+    const done = new Promise<void>((r) => allIn = r);
+    const onFrame = (text: string) => {
+      const at = performance.now();
+      if (!text.startsWith("C: ")) return;
+      latencies.push((at - Number(text.slice(text.lastIndexOf(" ") + 1))) * 1000);
+      if (++relayed === total) allIn();
+    };
+    // Warm the path (JIT) before measuring: 20 frames per guest, not counted.
+    const warm = 20 * lobbies.length;
+    let warmed = 0;
+    const warmedUp = new Promise<void>((resolve) => {
+      for (const [host] of lobbies) host.onFrame = () => ++warmed === warm && resolve();
+    });
+    for (let k = 0; k < 20; k++) {
+      for (const [, guest] of lobbies) guest.ws.send(`C: 1\n0\n0\n${CANDIDATE} 0`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await warmedUp;
+    for (const [host] of lobbies) host.onFrame = onFrame;
+    await new Promise((r) => setTimeout(r, 200));
+    const stopProfile = target.inspect && await startProfile(target.inspect.port);
+    const loadStart = loadAverage();
+    const cpu0 = server.cpuNs();
+    const start = performance.now();
+    const sent = new Array(lobbies.length).fill(0);
+    let sentTotal = 0;
+    await new Promise<void>((finished) => {
+      const tick = () => {
+        const elapsed = performance.now() - start;
+        for (let i = 0; i < lobbies.length; i++) {
+          const phase = (i / lobbies.length) * period;
+          const due = Math.min(perGuest, Math.floor((elapsed - phase) / period) + 1);
+          const guest = lobbies[i][1];
+          while (sent[i] < due) {
+            sent[i]++;
+            sentTotal++;
+            guest.ws.send(`C: 1\n0\n0\n${CANDIDATE} ${performance.now()}`);
+          }
+        }
+        if (sentTotal === total) finished();
+        else setTimeout(tick, 1);
+      };
+      tick();
+    });
+    await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
+    const wallMs = performance.now() - start;
+    const cpuMs = (server.cpuNs() - cpu0) / 1e6;
+    const loadEnd = loadAverage();
+    if (stopProfile) {
+      await Deno.writeTextFile(target.inspect!.profile, JSON.stringify(await stopProfile()));
+    }
+    for (const [h, g] of lobbies) {
+      h.close();
+      g.close();
+    }
+    latencies.sort((a, b) => a - b);
+    return {
+      name: target.name,
+      sent: sentTotal,
+      relayed,
+      cpuMs,
+      cpuUsPerFrame: (cpuMs * 1000) / Math.max(1, relayed),
+      p50Us: quantile(latencies, 0.5),
+      p99Us: quantile(latencies, 0.99),
+      wallMs,
+      load: [loadStart, loadEnd],
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Opens `sockets` idle, joined sockets (lobbies of 2) and measures the server's memory per socket. */
+export async function idleSockets(
+  target: RelayTarget,
+  sockets: number,
+  idleSeconds: number,
+): Promise<IdleResult> {
+  const server = await ServerProcess.start(target);
+  const clients: Client[] = [];
+  try {
+    // A few sockets first, so the baseline has every code path loaded.
+    for (const [h, g] of await pairs(server.url, 10)) clients.push(h, g);
+    const before = target.gc ? await server.gcRss() : server.rss();
+    const t0 = performance.now();
+    for (const [h, g] of await pairs(server.url, sockets / 2, 100)) clients.push(h, g);
+    const openMs = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 500));
+    const cpu0 = server.cpuNs();
+    await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+    const idleCpuMsPerSec = (server.cpuNs() - cpu0) / 1e6 / idleSeconds;
+    const after = target.gc ? await server.gcRss() : server.rss();
+    return {
+      name: target.name,
+      sockets,
+      bytesPerSocket: (after - before) / sockets,
+      openMs,
+      idleCpuMsPerSec,
+      stillOpen: clients.filter((c) => !c.closed).length - 20,
+    };
+  } finally {
+    for (const c of clients) c.close();
+    await server.stop();
+  }
+}

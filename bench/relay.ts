@@ -1,0 +1,78 @@
+/**
+ * `deno task bench:relay [--quick] [--godot DIR] [--out FILE] [--only NAME] [--no-idle]
+ * [--cpu-prof DIR]`: the signaling servers' cost per
+ * relayed frame and per idle socket, Deno server, Node server and a bare `ws` relay in one run
+ * (`bench/_relay.ts`). `--godot DIR` adds a Godot 3 server started as `node server.js` in DIR,
+ * listening on 127.0.0.1 at the port in env `PORT` (Godot's own demo server, patched only to
+ * read that port and bind loopback; it never lives in this repo). Writes the raw results to `--out`
+ * (default `bench/results/relay.json`); a full run with the default output also rewrites the
+ * "Signaling relay" section of BENCHMARKS.md (before = `bench/results/relay_before.json`).
+ *
+ * @module
+ */
+import { idleSockets, loadAverage, ourTargets, relayOnce, type RelayTarget } from "./_relay.ts";
+import { fmt } from "./_report.ts";
+import { readRelayRun, relaySection, withRelaySection } from "./_relay_report.ts";
+
+const args = Deno.args;
+const flag = (name: string) => {
+  const i = args.indexOf(name);
+  return i < 0 ? undefined : args[i + 1];
+};
+const quick = args.includes("--quick");
+const godot = flag("--godot");
+const out = flag("--out") ?? new URL("./results/relay.json", import.meta.url).pathname;
+const load = quick
+  ? { lobbies: 20, rate: 100, seconds: 2 }
+  : { lobbies: 100, rate: 100, seconds: 10 };
+const idle = quick ? 1000 : 10000;
+
+const only = flag("--only");
+const targets: RelayTarget[] = (await ourTargets(flag("--cpu-prof")))
+  .filter((t) => only === undefined || t.name.toLowerCase().includes(only.toLowerCase()));
+if (godot !== undefined) {
+  targets.push({
+    name: "Godot demo server.js (ws 7)",
+    cmd: "node",
+    args: ["server.js"],
+    cwd: godot,
+    env: { PORT: "9097" },
+    port: 9097,
+    gc: false,
+  });
+}
+const log = (s: string) => console.error(`[relay] ${s}`);
+const relay = [];
+for (const t of targets) {
+  log(`${t.name}: ${load.lobbies} lobbies x ${load.rate} frames/s for ${load.seconds} s`);
+  const r = await relayOnce(t, load);
+  log(
+    `  ${fmt(r.cpuUsPerFrame, 1)} µs CPU/frame, p50 ${fmt(r.p50Us)} µs, p99 ${fmt(r.p99Us)} µs, ` +
+      `${r.relayed}/${r.sent} relayed, load ${r.load.join(" -> ")}`,
+  );
+  relay.push(r);
+}
+const idles = [];
+if (!args.includes("--no-idle")) {
+  for (const t of targets.filter((t) => t.gc)) {
+    log(`${t.name}: ${idle} idle sockets`);
+    // 35 s: long enough to take in the keep-alive pings (Node: every 10 s; Deno: 30 s idle).
+    const r = await idleSockets(t, idle, quick ? 2 : 35);
+    log(
+      `  ${fmt(r.bytesPerSocket)} B/socket, opened in ${fmt(r.openMs)} ms, idle CPU ` +
+        `${fmt(r.idleCpuMsPerSec, 2)} ms/s, ${r.stillOpen} still open`,
+    );
+    idles.push(r);
+  }
+}
+const result = { at: new Date().toISOString(), loadavg: loadAverage(), load, relay, idle: idles };
+await Deno.writeTextFile(out, JSON.stringify(result, null, 2) + "\n");
+log(`wrote ${out}`);
+if (flag("--out") === undefined && !quick && only === undefined) {
+  // A full run with the default output is the page's relay section.
+  const page = new URL("../BENCHMARKS.md", import.meta.url);
+  const section = relaySection(result, await readRelayRun("relay_before.json"));
+  await Deno.writeTextFile(page, withRelaySection(await Deno.readTextFile(page), section));
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", "-q", page.pathname, out] }).output();
+  log(`updated ${page.pathname}`);
+}
