@@ -42,8 +42,17 @@ export const LOST_CLUSTER = "Signaling server lost its cluster, join again";
 export type ClusterMessage =
   /** A socket of `from` joins a lobby of the receiver: make it a connection of the reducer. */
   | { readonly t: "open"; readonly from: string; readonly key: number }
-  /** A frame of that socket (`text` undefined: a binary frame). */
-  | { readonly t: "frame"; readonly from: string; readonly key: number; readonly text?: string }
+  /**
+   * A frame of that socket (`text` undefined: a binary frame), `at` when it arrived there
+   * (`Date.now()`): the owner's rate limit counts from that time, not from a burst of backlog.
+   */
+  | {
+    readonly t: "frame";
+    readonly from: string;
+    readonly key: number;
+    readonly text?: string;
+    readonly at?: number;
+  }
   /** That socket closed. */
   | { readonly t: "closed"; readonly from: string; readonly key: number }
   /** Owner to pipe: send this text on socket `key`. */
@@ -212,7 +221,13 @@ export class Cluster {
         pipeKey = this.#nextKey++;
         this.#pipes.set(pipeKey, { socket, owner });
         this.#broker.publish(owner, { t: "open", from: this.instance, key: pipeKey });
-        this.#broker.publish(owner, { t: "frame", from: this.instance, key: pipeKey, text });
+        this.#broker.publish(owner, {
+          t: "frame",
+          from: this.instance,
+          key: pipeKey,
+          text,
+          at: Date.now(),
+        });
       } catch (error) {
         this.#log(`join routing failed: ${error}`, "warn");
         if (!gone) refuse();
@@ -225,6 +240,7 @@ export class Cluster {
         t: "frame",
         from: this.instance,
         key: pipeKey,
+        at: Date.now(),
         ...(typeof data === "string" ? { text: data } : {}),
       });
     };
@@ -279,7 +295,9 @@ export class Cluster {
       }
       case "frame": {
         const remote = this.#remotes.get(`${m.from}/${m.key}`);
-        remote?.conn.message(m.text ?? new Uint8Array(0));
+        // Clocks of two machines differ: an age below 0 or above 10 s is not believed.
+        const age = m.at === undefined ? 0 : Math.min(10_000, Math.max(0, Date.now() - m.at));
+        remote?.conn.message(m.text ?? new Uint8Array(0), age);
         return;
       }
       case "closed": {

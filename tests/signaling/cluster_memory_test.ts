@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { LOST_CLUSTER, MemoryHub } from "../../signaling/cluster.ts";
 import { Reasons } from "../../signaling/protocol.ts";
-import type { RunningSignalingServer } from "../../signaling/server.ts";
+import { type RunningSignalingServer, SignalingServer } from "../../signaling/server.ts";
 import { serveSignalingDeno } from "../../signaling/server_deno.ts";
 import { serveSignalingNode } from "../../signaling/server_node.ts";
 import { raw, until } from "./_raw.ts";
@@ -147,4 +147,23 @@ Deno.test("memory cluster: a Godot 4 client/server lobby over 3 instances, a God
   } finally {
     for (const s of servers) await s.shutdown();
   }
+});
+
+Deno.test("piped frames are rate-limited from their arrival at the first instance, not from a burst of backlog", () => {
+  let now = 10_000;
+  const server = new SignalingServer({ now: () => now, randomLobbyName: () => "L" });
+  const closes: string[] = [];
+  const socket = { send() {}, close: (_: number, reason: string) => void closes.push(reason) };
+  const host = server.open(socket);
+  host.message("J: \n");
+  const member = server.open(socket);
+  member.message("J: L\n");
+  // 300 frames that arrived 10 ms apart over 3 s (100/s, under the 200/s limit) come in one burst.
+  for (let i = 0; i < 300; i++) member.message("O: 1\nx", (299 - i) * 10);
+  assertEquals(closes, []);
+  // The same burst without ages is a flood.
+  now += 10;
+  for (let i = 0; i < 300; i++) member.message("O: 1\nx");
+  assertEquals(closes, [Reasons.TOO_MANY_MESSAGES]);
+  server.shutdown();
 });
