@@ -120,6 +120,8 @@ export class Cluster {
   readonly #pipes = new Map<number, Pipe>();
   #nextKey = 1;
   #claimed: string | undefined;
+  #handingOver = false;
+  #handedOver = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
   /** No death is declared before this time (ms, performance.now): start, and back from an outage. */
   #judgeAfter = 0;
@@ -142,6 +144,19 @@ export class Cluster {
   /** Whether the broker is reachable (for `/healthz`). */
   get available(): boolean {
     return this.#broker.available;
+  }
+
+  /**
+   * True while a socket handed to another instance is being forgotten by our rules (its `Closed`
+   * step is no client closing: metrics skip it).
+   */
+  get handingOver(): boolean {
+    return this.#handingOver;
+  }
+
+  /** Sockets handed to other instances so far. */
+  get handedOver(): number {
+    return this.#handedOver;
   }
 
   /** Sockets piped to other instances now. */
@@ -216,8 +231,14 @@ export class Cluster {
         if (gone) return;
         if (owner === undefined || owner === this.instance) return local!.message(text);
         // Hand the socket to the lobby's owner: our reducer forgets it (it never joined here).
-        local!.closed();
+        this.#handingOver = true;
+        try {
+          local!.closed();
+        } finally {
+          this.#handingOver = false;
+        }
         local = undefined;
+        this.#handedOver++;
         pipeKey = this.#nextKey++;
         this.#pipes.set(pipeKey, { socket, owner });
         this.#broker.publish(owner, { t: "open", from: this.instance, key: pipeKey });

@@ -150,6 +150,11 @@ Deno.test("redis cluster: an instance SIGKILLed mid-lobby leaves no ghosts; /hea
     assertMatch(metrics, /^signaling_relay_latency_seconds_count [1-9]/m);
     assertMatch(metrics, /^signaling_redis_up 1$/m);
     assertMatch(metrics, /^signaling_closes_total\{reason="client closed"\} [1-9]/m);
+    // Instance 1 piped its sockets to the owners (m1, m21, m3): no "client closed" for those.
+    const metrics1 = await (await fetch(`${instances[1].http}/metrics`)).text();
+    assertMatch(metrics1, /^signaling_piped_total 3$/m);
+    assertMatch(metrics1, /^signaling_joins_total 0$/m);
+    assert(!metrics1.includes('reason="client closed"'), metrics1);
     // The owners logged the death, one JSON object per line.
     await until(() =>
       instances[0].log.some((l) => String(l.message).includes("is gone (heartbeat expired)"))
