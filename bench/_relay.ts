@@ -61,6 +61,8 @@ export interface RelayResult {
   readonly p99Us: number;
   /** Wall time from the first frame sent to the last arrival, ms. */
   readonly wallMs: number;
+  /** Joins per second while the lobbies formed (50 at a time, host then guest). */
+  readonly joinsPerSec?: number;
   /** /proc/loadavg (1 min) when the load started and ended. */
   readonly load: readonly [number, number];
 }
@@ -141,9 +143,24 @@ export async function ourTargets(profileDir?: string): Promise<RelayTarget[]> {
   ];
 }
 
+/**
+ * Two Deno instances sharing lobbies through a redis-server (`bench/_relay_redis.ts`): every host
+ * joins the first, every guest the second, so each relayed frame crosses Redis pub/sub once.
+ */
+export function redisTarget(): RelayTarget {
+  return {
+    name: "2 Deno instances through Redis",
+    cmd: deno,
+    args: ["run", "-A", "--v8-flags=--expose-gc", `${root}bench/_relay_redis.ts`],
+    gc: true,
+  };
+}
+
 /** A server process under test. */
 class ServerProcess {
   readonly url: string;
+  /** Where guests join: a second instance sharing lobbies with the first, or `url`. */
+  readonly guestUrl: string;
   readonly #child: Deno.ChildProcess;
   readonly #lines: ReadableStreamDefaultReader<string>;
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
@@ -155,7 +172,10 @@ class ServerProcess {
     lines: ReadableStreamDefaultReader<string>,
     buffer: string,
   ) {
-    this.url = url;
+    // A server that prints two URLs is two instances: hosts join the first, guests the second.
+    const [first, second] = url.split(/\s+/);
+    this.url = first;
+    this.guestUrl = second ?? first;
     this.#child = child;
     this.#lines = lines;
     this.#buffer = buffer;
@@ -345,24 +365,29 @@ class Client {
 }
 
 /** One lobby of a host and a guest; resolves with the host and the guest, joined. */
-async function pair(url: string): Promise<[Client, Client]> {
+async function pair(url: string, guestUrl = url): Promise<[Client, Client]> {
   const host = new Client(url);
   await host.opened();
   host.ws.send("J: \n");
   const name = (await host.until("J: ")).slice(3).trim();
-  const guest = new Client(url);
+  const guest = new Client(guestUrl);
   await guest.opened();
   guest.ws.send(`J: ${name}\n`);
   await guest.until("J: ");
   return [host, guest];
 }
 
-async function pairs(url: string, count: number, batch = 50): Promise<[Client, Client][]> {
+async function pairs(
+  url: string,
+  count: number,
+  batch = 50,
+  guestUrl = url,
+): Promise<[Client, Client][]> {
   const out: [Client, Client][] = [];
   for (let i = 0; i < count; i += batch) {
     out.push(
       ...await Promise.all(
-        Array.from({ length: Math.min(batch, count - i) }, () => pair(url)),
+        Array.from({ length: Math.min(batch, count - i) }, () => pair(url, guestUrl)),
       ),
     );
   }
@@ -375,7 +400,9 @@ const CANDIDATE = "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host generat
 export async function relayOnce(target: RelayTarget, load: RelayLoad): Promise<RelayResult> {
   const server = await ServerProcess.start(target);
   try {
-    const lobbies = await pairs(server.url, load.lobbies);
+    const joinStart = performance.now();
+    const lobbies = await pairs(server.url, load.lobbies, 50, server.guestUrl);
+    const joinsPerSec = (2 * load.lobbies) / ((performance.now() - joinStart) / 1000);
     const period = 1000 / load.rate;
     const perGuest = Math.round(load.rate * load.seconds);
     const total = perGuest * lobbies.length;
@@ -447,6 +474,7 @@ export async function relayOnce(target: RelayTarget, load: RelayLoad): Promise<R
       p50Us: quantile(latencies, 0.5),
       p99Us: quantile(latencies, 0.99),
       wallMs,
+      joinsPerSec,
       load: [loadStart, loadEnd],
     };
   } finally {
@@ -464,10 +492,12 @@ export async function idleSockets(
   const clients: Client[] = [];
   try {
     // A few sockets first, so the baseline has every code path loaded.
-    for (const [h, g] of await pairs(server.url, 10)) clients.push(h, g);
+    for (const [h, g] of await pairs(server.url, 10, 50, server.guestUrl)) clients.push(h, g);
     const before = target.gc ? await server.gcRss() : server.rss();
     const t0 = performance.now();
-    for (const [h, g] of await pairs(server.url, sockets / 2, 100)) clients.push(h, g);
+    for (const [h, g] of await pairs(server.url, sockets / 2, 100, server.guestUrl)) {
+      clients.push(h, g);
+    }
     const openMs = performance.now() - t0;
     await new Promise((r) => setTimeout(r, 500));
     const cpu0 = server.cpuNs();

@@ -1,8 +1,10 @@
 /**
  * `deno task bench:relay [--quick] [--godot DIR] [--out FILE] [--only NAME] [--no-idle]
- * [--cpu-prof DIR] [--rounds N] [--report-only]`: the signaling servers' cost per
- * relayed frame and per idle socket, Deno server, Node server and a bare `ws` relay in one run
- * (`bench/_relay.ts`). `--godot DIR` adds a Godot 3 server started as `node server.js` in DIR,
+ * [--no-redis] [--cpu-prof DIR] [--rounds N] [--report-only]`: the signaling servers' cost per
+ * relayed frame and per idle socket, Deno server, Node server, a bare `ws` relay and two Deno
+ * instances sharing lobbies through Redis (hosts on one, guests on the other; `--no-redis` leaves
+ * it out; it needs `redis-server`) in one run (`bench/_relay.ts`). `--godot DIR` adds a Godot 3
+ * server started as `node server.js` in DIR,
  * listening on 127.0.0.1 at the port in env `PORT` (Godot's own demo server, patched only to
  * read that port and bind loopback; it never lives in this repo). Writes the raw results to `--out`
  * (default `bench/results/relay.json`); a full run with the default output also rewrites the
@@ -14,6 +16,7 @@ import {
   idleSockets,
   loadAverage,
   ourTargets,
+  redisTarget,
   relayOnce,
   type RelayResult,
   type RelayTarget,
@@ -45,8 +48,10 @@ if (args.includes("--report-only")) {
   Deno.exit(0);
 }
 const only = flag("--only");
-const targets: RelayTarget[] = (await ourTargets(flag("--cpu-prof")))
-  .filter((t) => only === undefined || t.name.toLowerCase().includes(only.toLowerCase()));
+const targets: RelayTarget[] = [
+  ...await ourTargets(flag("--cpu-prof")),
+  ...(args.includes("--no-redis") ? [] : [redisTarget()]),
+].filter((t) => only === undefined || t.name.toLowerCase().includes(only.toLowerCase()));
 if (godot !== undefined) {
   targets.push({
     name: "Godot demo server.js (ws 7)",
@@ -74,7 +79,8 @@ for (let round = 1; round <= rounds; round++) {
       `  ${fmt(r.cpuUsPerFrame, 1)} µs CPU/frame, p50 ${fmt(r.p50Us)} µs, p99 ${
         fmt(r.p99Us)
       } µs, ` +
-        `${r.relayed}/${r.sent} relayed, load ${r.load.join(" -> ")}`,
+        `${r.relayed}/${r.sent} relayed, ${fmt(r.joinsPerSec ?? 0)} joins/s, ` +
+        `load ${r.load.join(" -> ")}`,
     );
     runs.get(t.name)!.push(r);
   }

@@ -40,6 +40,8 @@ export const BINS: Readonly<Record<string, string>> = {
 const DEPENDENCIES: Readonly<Record<string, string>> = {
   "fp-ts": "fp-ts/",
   "node-datachannel": "node-datachannel",
+  "prom-client": "prom-client",
+  "redis": "redis",
   "ws": "ws",
 };
 

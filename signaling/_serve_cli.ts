@@ -35,6 +35,16 @@ export const SERVE_FLAGS = {
     "LEVEL",
   ),
   quiet: boolean("print only the listening line and errors (= --log-level error)"),
+  log: oneOf("log lines as text, or one JSON object per line", ["text", "json"], "text", "FORMAT"),
+  redis: string(
+    "share lobbies with every instance on this Redis (redis://HOST:PORT)",
+    undefined,
+    "URL",
+    (text) => {
+      if (!/^rediss?:\/\/[^/]/.test(text)) throw new Error("must be a redis://HOST:PORT url");
+    },
+  ),
+  metrics: boolean("serve Prometheus metrics at GET /metrics"),
 } as const;
 
 /** Rejects `--quiet` together with `--log-level` (a `check` of the serve commands). */
@@ -75,6 +85,12 @@ export function serverLog(
   if (threshold === 0) return undefined;
   return (message, level) => {
     if (LEVELS.indexOf(level) > threshold) return;
+    if (values.log === "json") {
+      const line = JSON.stringify({ time: new Date().toISOString(), level, message });
+      if (level === "info") console.log(line);
+      else console.error(line);
+      return;
+    }
     const line = `[${new Date().toISOString()}] ${level === "info" ? "" : `${level}: `}${message}`;
     if (level === "info") console.log(line);
     else console.error(line);
@@ -98,11 +114,16 @@ export async function runServe(
       port: values.port,
       limits: { maxPeers: values["max-peers"], maxLobbies: values["max-lobbies"] },
       log: serverLog(values),
+      redis: values.redis,
+      metrics: values.metrics,
       ...runtime.extra,
     });
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    console.error(`${name}: cannot listen on ${values.host}:${values.port}: ${why}`);
+    const where = values.redis === undefined
+      ? `listen on ${values.host}:${values.port}`
+      : `start (listen on ${values.host}:${values.port}, Redis at ${values.redis})`;
+    console.error(`${name}: cannot ${where}: ${why}`);
     return runtime.exit(1);
   }
   console.log(`signaling server listening on ${running.url}${runtime.note ?? ""}`);

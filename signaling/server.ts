@@ -16,6 +16,8 @@ import {
   type ServerLimits,
   type ServerState,
 } from "./lobby.ts";
+import type { Broker } from "./cluster.ts";
+import type { IceServer } from "../adapters/loopback.ts";
 
 /** How much a server event matters: see {@link SignalingServerOptions.log}. */
 export type LogLevel = "error" | "warn" | "info";
@@ -52,6 +54,22 @@ export interface SignalingServerOptions {
   randomLobbyName?: () => string;
   /** Clock in ms (tests). Default `performance.now`. */
   now?: () => number;
+  /** Called after every step of the rules, effects carried out (metrics). Default: none. */
+  observe?: (step: ObservedStep) => void;
+}
+
+/** One step of the rules, as {@link SignalingServerOptions.observe} sees it. */
+export interface ObservedStep {
+  /** The event. */
+  readonly event: ServerEvent;
+  /** The state before it. */
+  readonly before: ServerState;
+  /** The state after it. */
+  readonly after: ServerState;
+  /** Its effects (already carried out). */
+  readonly effects: readonly ServerEffect[];
+  /** Time from the event's arrival to its effects carried out, seconds. */
+  readonly seconds: number;
 }
 
 /** Options of the WebSocket servers (`serveSignalingDeno`, `serveSignalingNode`). */
@@ -60,6 +78,23 @@ export interface ServeOptions extends SignalingServerOptions {
   hostname?: string;
   /** Port; `0` picks a free one. Default 9080 (the Godot demo's). */
   port?: number;
+  /**
+   * `redis://HOST:PORT`: lobbies are shared with every instance using the same Redis (see
+   * `cluster.ts`); joins that need Redis are refused while it is unreachable. Default: none (one
+   * instance, in memory, no dependency loaded).
+   */
+  redis?: string;
+  /** Shares lobbies through this broker instead (`MemoryHub` in one process; tests). */
+  broker?: Broker;
+  /** Heartbeat period of the instances sharing lobbies, ms. Default 1000. */
+  heartbeatMs?: number;
+  /** Serves Prometheus metrics at `GET /metrics` (loads `prom-client`). Default false. */
+  metrics?: boolean;
+  /**
+   * Hands clients their ICE servers at `GET /ice-servers` (JSON `{ "iceServers": [...] }`), for
+   * example time-limited TURN credentials from `restIceServers`. Default: none (404).
+   */
+  iceServers?: () => Promise<IceServer[]> | IceServer[];
 }
 
 /** A running signaling server. */
@@ -77,6 +112,8 @@ export interface RunningSignalingServer {
   readonly httpUrl?: string;
   /** The protocol driver (state, limits). */
   readonly server: SignalingServer;
+  /** This instance's name among those sharing lobbies (`redis`/`broker`), else undefined. */
+  readonly instance?: string;
   /** Closes every client with 1001 and stops listening. */
   shutdown(): Promise<void>;
   /** Settles when the server has stopped. */
@@ -116,6 +153,7 @@ export class SignalingServer {
   #timerAt: number | undefined;
   #log: (message: string, level: LogLevel) => void;
   #now: () => number;
+  #observe: ((step: ObservedStep) => void) | undefined;
   #stopped = false;
 
   /** Creates a server with the given limits. */
@@ -128,6 +166,7 @@ export class SignalingServer {
     };
     this.#log = options.log ?? (() => {});
     this.#now = options.now ?? (() => performance.now());
+    this.#observe = options.observe;
   }
 
   /** The limits in force. */
@@ -199,6 +238,10 @@ export class SignalingServer {
       event.type === "Tick" || after.waiting !== before.waiting || after.sealing !== before.sealing
     ) {
       this.#schedule();
+    }
+    if (this.#observe) {
+      const seconds = "now" in event ? Math.max(0, this.#now() - event.now) / 1000 : 0;
+      this.#observe({ event, before, after, effects, seconds });
     }
   }
 

@@ -3,8 +3,9 @@
  *
  * @module
  */
-import { type RunningSignalingServer, type ServeOptions, SignalingServer } from "./server.ts";
+import type { RunningSignalingServer, ServeOptions } from "./server.ts";
 import { serveStatic } from "./_static.ts";
+import { type Frontend, openFrontend } from "./_frontend.ts";
 
 export type { RunningSignalingServer, ServeOptions } from "./server.ts";
 
@@ -29,10 +30,11 @@ export interface DenoServeOptions extends ServeOptions {
  * await running.shutdown();
  * ```
  */
-export function serveSignalingDeno(
+export async function serveSignalingDeno(
   options: DenoServeOptions = {},
 ): Promise<RunningSignalingServer> {
-  const server = new SignalingServer(options);
+  const front = await openFrontend(options);
+  const server = front.server;
   const sockets = new Set<WebSocket>();
   const hostname = options.hostname ?? "127.0.0.1";
   const staticDir = options.staticDir === undefined
@@ -50,6 +52,10 @@ export function serveSignalingDeno(
         onError: () => new Response("Internal error", { status: 500 }),
       }, (request) => {
         if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+          const answer = front.http(request.method, new URL(request.url).pathname);
+          if (answer) {
+            return answer.then((a) => new Response(request.method === "HEAD" ? null : a.body, a));
+          }
           if (staticDir !== undefined) return serveStatic(request, staticDir);
           return new Response("WebRTC signaling server: connect with a WebSocket.\n", {
             status: 426,
@@ -57,10 +63,11 @@ export function serveSignalingDeno(
           });
         }
         const { socket, response } = Deno.upgradeWebSocket(request);
-        attach(server, socket, sockets);
+        attach(front, socket, sockets);
         return response;
       });
     } catch (error) {
+      void front.shutdown();
       reject(error);
       return;
     }
@@ -73,10 +80,11 @@ export function serveSignalingDeno(
       hostname: addr.hostname,
       port: addr.port,
       server,
+      instance: front.cluster?.instance,
       finished: httpServer.finished,
       shutdown: () => {
         stopping ??= (async () => {
-          server.shutdown();
+          await front.shutdown();
           // Wait (briefly) for the close handshakes so no socket outlives the server.
           const deadline = Date.now() + 2000;
           while (sockets.size > 0 && Date.now() < deadline) {
@@ -90,12 +98,12 @@ export function serveSignalingDeno(
   });
 }
 
-function attach(server: SignalingServer, socket: WebSocket, sockets: Set<WebSocket>): void {
+function attach(front: Frontend, socket: WebSocket, sockets: Set<WebSocket>): void {
   sockets.add(socket);
   socket.binaryType = "arraybuffer";
-  let conn: ReturnType<SignalingServer["open"]> | undefined;
+  let conn: ReturnType<Frontend["open"]> | undefined;
   socket.onopen = () => {
-    conn = server.open({
+    conn = front.open({
       send: (text) => {
         if (socket.readyState !== WebSocket.OPEN) return;
         try {

@@ -3,8 +3,10 @@
  *
  * @module
  */
+import { createServer } from "node:http";
 import { WebSocketServer } from "ws";
-import { type RunningSignalingServer, type ServeOptions, SignalingServer } from "./server.ts";
+import type { RunningSignalingServer, ServeOptions } from "./server.ts";
+import { openFrontend } from "./_frontend.ts";
 
 export type { RunningSignalingServer, ServeOptions } from "./server.ts";
 
@@ -35,20 +37,39 @@ interface WsSocket {
  * await running.shutdown();
  * ```
  */
-export function serveSignalingNode(options: ServeOptions = {}): Promise<RunningSignalingServer> {
-  const server = new SignalingServer(options);
+export async function serveSignalingNode(
+  options: ServeOptions = {},
+): Promise<RunningSignalingServer> {
+  const front = await openFrontend(options);
+  const server = front.server;
   const hostname = options.hostname ?? "127.0.0.1";
   const sockets = new Set<WsSocket>();
+  // Plain requests: /healthz, /metrics, /ice-servers (shared with the Deno server), else 426.
+  const http = createServer((request, response) => {
+    const path = new URL(request.url ?? "/", "http://x").pathname;
+    const answer = front.http(request.method ?? "GET", path);
+    if (!answer) {
+      response.writeHead(426, { upgrade: "websocket", "content-type": "text/plain" });
+      response.end("WebRTC signaling server: connect with a WebSocket.\n");
+      return;
+    }
+    answer.then((a) => {
+      response.writeHead(a.status, a.headers);
+      response.end(request.method === "HEAD" ? undefined : a.body);
+    }, () => {
+      response.writeHead(500);
+      response.end();
+    });
+  });
   const wss = new WebSocketServer({
-    host: hostname,
-    port: options.port ?? 9080,
+    server: http,
     maxPayload: Math.max(TRANSPORT_MAX_PAYLOAD, server.limits.maxFrameBytes + 1),
   });
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => resolveFinished = r);
   wss.on("connection", (ws: WsSocket) => {
     sockets.add(ws);
-    const conn = server.open({
+    const conn = front.open({
       send: (text) => {
         if (ws.readyState === 1) ws.send(text);
       },
@@ -76,12 +97,13 @@ export function serveSignalingNode(options: ServeOptions = {}): Promise<RunningS
   // Never keep a process alive just for the keep-alive timer (Node); Deno has no unref here.
   (ping as unknown as { unref?: () => void }).unref?.();
   return new Promise((resolve, reject) => {
-    wss.once("error", (error: unknown) => {
+    http.once("error", (error: unknown) => {
       clearInterval(ping);
+      void front.shutdown();
       reject(error);
     });
-    wss.once("listening", () => {
-      const addr = wss.address() as { address: string; port: number };
+    http.listen(options.port ?? 9080, hostname, () => {
+      const addr = http.address() as { address: string; port: number };
       const host = addr.address.includes(":") ? `[${addr.address}]` : addr.address;
       let stopping: Promise<void> | undefined;
       resolve({
@@ -89,18 +111,23 @@ export function serveSignalingNode(options: ServeOptions = {}): Promise<RunningS
         hostname: addr.address,
         port: addr.port,
         server,
+        instance: front.cluster?.instance,
         finished,
         shutdown: () => {
           stopping ??= new Promise<void>((done) => {
             clearInterval(ping);
-            server.shutdown();
             const deadline = setTimeout(() => {
               for (const ws of sockets) (ws as unknown as { terminate(): void }).terminate();
             }, 2000);
-            wss.close(() => {
-              clearTimeout(deadline);
-              resolveFinished();
-              done();
+            void front.shutdown().finally(() => {
+              wss.close(() => {
+                http.close(() => {
+                  clearTimeout(deadline);
+                  resolveFinished();
+                  done();
+                });
+                http.closeAllConnections();
+              });
             });
           });
           return stopping;
