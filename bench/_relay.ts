@@ -75,6 +75,8 @@ export interface IdleResult {
   readonly openMs: number;
   /** Server CPU per second while the sockets idle, ms. */
   readonly idleCpuMsPerSec: number;
+  /** How long they idled, s. */
+  readonly idleSeconds?: number;
   /** Sockets still open after the idle period (all of them, unless the server closed some). */
   readonly stillOpen: number;
 }
@@ -508,6 +510,7 @@ export async function idleSockets(
       bytesPerSocket: (after - before) / sockets,
       openMs,
       idleCpuMsPerSec,
+      idleSeconds,
       stillOpen: clients.filter((c) => !c.closed).length - 20,
     };
   } finally {

@@ -13,7 +13,8 @@ export interface RelayRun {
   readonly at: string;
   readonly loadavg: number;
   readonly load: RelayLoad;
-  readonly relay: readonly RelayResult[];
+  /** Per server: the round with the median CPU per frame, and every round's CPU per frame. */
+  readonly relay: readonly (RelayResult & { readonly rounds?: readonly number[] })[];
   readonly idle: readonly IdleResult[];
 }
 
@@ -55,7 +56,11 @@ export function relaySection(after: RelayRun, before?: RelayRun): string {
     return [
       r.name,
       b === undefined ? "" : fmt(b.cpuUsPerFrame, 1),
-      fmt(r.cpuUsPerFrame, 1),
+      fmt(r.cpuUsPerFrame, 1) +
+      (r.rounds && r.rounds.length > 1 ? ` (${r.rounds.map((x) => fmt(x, 1)).join(", ")})` : ""),
+      b === undefined || godotBefore === undefined
+        ? ""
+        : fmt(b.cpuUsPerFrame / godotBefore.cpuUsPerFrame, 2),
       godotAfter === undefined ? "" : fmt(r.cpuUsPerFrame / godotAfter.cpuUsPerFrame, 2),
       `${fmt(r.p50Us)} / ${fmt(r.p99Us)}`,
       b === undefined ? "" : `${fmt(b.p50Us)} / ${fmt(b.p99Us)}`,
@@ -73,8 +78,8 @@ export function relaySection(after: RelayRun, before?: RelayRun): string {
       fmt(r.bytesPerSocket),
       cell(b, (x) => fmt(x.openMs / 1000, 1)),
       fmt(r.openMs / 1000, 1),
-      cell(b, (x) => fmt(x.idleCpuMsPerSec, 2)),
-      fmt(r.idleCpuMsPerSec, 2),
+      cell(b, (x) => `${fmt(x.idleCpuMsPerSec, 2)} (${x.idleSeconds ?? 5} s)`),
+      `${fmt(r.idleCpuMsPerSec, 2)} (${r.idleSeconds ?? 5} s)`,
       `${fmt(r.stillOpen)}/${fmt(r.sockets)}`,
     ]];
   });
@@ -87,7 +92,8 @@ on the servers before the hot-path work). Run: ${after.at}${
     before ? ` (before: ${before.at})` : ""
   }. Load: ${load.lobbies} lobbies of a host and a guest (Godot 3 text protocol), each guest sending
 ${load.rate} candidate frames/s to its host for ${load.seconds} s, paced; every server in its own
-process, one after the other in one run, the load from one Deno process. CPU: the server
+process, one after the other in one run, in interleaved rounds (each row: the round with the
+median CPU per frame; every round's value in parentheses), the load from one Deno process. CPU: the server
 process's CPU time (all threads, \`/proc/<pid>/task/*/schedstat\`) from the first frame to the last
 arrival, per relayed frame. Latency: send to arrival in the load process (its own event-loop
 delay included, equally for every server). The machine (2 cores) was shared with other jobs: the
@@ -100,7 +106,8 @@ ${
       "server",
       "CPU µs/frame before",
       "after",
-      "after / Godot (same run)",
+      "/ Godot before (same run)",
+      "/ Godot after (same run)",
       "latency p50 / p99 µs after",
       "before",
       "relayed",
@@ -117,9 +124,14 @@ ${
       : ""
   }
 Idle sockets: WebSockets opened and joined (lobbies of 2), then left idle. Memory is the server's
-RSS growth after a full GC (\`--expose-gc\`) divided by the sockets; open is the time to open and
-join them all (from the load process, 100 lobbies at a time); idle CPU is the server's CPU per
-second while they idle.
+RSS growth after a full GC (\`--expose-gc\`) divided by the sockets. Open is the time to open and
+join them all from the load process, 100 lobbies at a time (under load the load process is the
+bottleneck: compare within a run). Idle CPU is the server's CPU per second over the idle window in
+parentheses: the lobby rules cost nothing while sockets idle (no timer per socket: one timer for
+the whole server, the front of its deadline queues; the rate limit is computed when a frame
+arrives). What remains is keep-alive, as in Godot's server: the Node server pings every socket every
+10 s (\`ws\` ping), Deno's WebSocket pings a socket after 30 s without a frame (its \`idleTimeout\`)
+and closes it when no pong comes; a 5 s window can miss them.
 
 ${
     table([
