@@ -167,3 +167,30 @@ Deno.test("piped frames are rate-limited from their arrival at the first instanc
   assertEquals(closes, [Reasons.TOO_MANY_MESSAGES]);
   server.shutdown();
 });
+
+Deno.test("one instance, no Redis: /healthz on both servers; /metrics only when asked for", async () => {
+  for (const serve of [serveSignalingDeno, serveSignalingNode]) {
+    const plain = await serve({ port: 0 });
+    const metered = await serve({ port: 0, metrics: true });
+    try {
+      const http = (s: RunningSignalingServer, path: string) =>
+        fetch(`${s.url.replace(/^ws:/, "http:")}${path}`);
+      const health = await http(plain, "/healthz");
+      assertEquals(health.status, 200);
+      assertEquals(await health.json(), { status: "ok", connections: 0, lobbies: 0 });
+      const none = await http(plain, "/metrics");
+      assertEquals(none.status, 426); // not served: a WebSocket is expected
+      await none.body?.cancel();
+      const host = await joined(metered.url, "");
+      const metrics = await (await http(metered, "/metrics")).text();
+      assert(/^signaling_joins_total 1$/m.test(metrics), metrics);
+      assert(/^signaling_sockets 1$/m.test(metrics), metrics);
+      assert(!metrics.includes("signaling_redis_up"), "no Redis, no redis_up");
+      host.ws.close();
+      await host.closed;
+    } finally {
+      await plain.shutdown();
+      await metered.shutdown();
+    }
+  }
+});
