@@ -28,14 +28,20 @@ async function joined(url: string, lobby: string) {
   return { ...c, id: Number(c.frames[0].slice(3)) };
 }
 
+/** A lobby hosted on the first instance, with a member on each of the two others. */
+async function lobbyOverThree(servers: RunningSignalingServer[]) {
+  const host = await joined(servers[0].url, "");
+  const lobby = host.frames[1].slice(3).trim();
+  const b = await joined(servers[1].url, lobby);
+  const c = await joined(servers[2].url, lobby);
+  return { host, lobby, b, c };
+}
+
 Deno.test("memory cluster: one lobby over 3 instances, relays between them, a member leaving", async () => {
   const hub = new MemoryHub();
   const servers = await threeInstances(hub);
   try {
-    const host = await joined(servers[0].url, "");
-    const lobby = host.frames[1].slice(3).trim();
-    const b = await joined(servers[1].url, lobby);
-    const c = await joined(servers[2].url, lobby);
+    const { host, lobby, b, c } = await lobbyOverThree(servers);
     assert(b.id !== c.id && b.id > 1 && c.id > 1);
     // The newest member hears of everyone before it; everyone hears of it.
     assertEquals(c.frames, [`I: ${c.id}\n`, "N: 1\n", `N: ${b.id}\n`, `J: ${lobby}\n`]);
@@ -62,10 +68,7 @@ Deno.test("memory cluster: an instance vanishing takes its members out of lobbie
   const hub = new MemoryHub();
   const servers = await threeInstances(hub);
   try {
-    const host = await joined(servers[0].url, "");
-    const lobby = host.frames[1].slice(3).trim();
-    const b = await joined(servers[1].url, lobby);
-    const c = await joined(servers[2].url, lobby);
+    const { host, b, c } = await lobbyOverThree(servers);
     // A second lobby, hosted on the instance that will vanish, with a member on instance a.
     const host2 = await joined(servers[2].url, "");
     const lobby2 = host2.frames[1].slice(3).trim();
@@ -87,12 +90,10 @@ Deno.test("memory cluster: an instance that stalled past its heartbeat leaves th
   const hub = new MemoryHub();
   const servers = await threeInstances(hub);
   try {
-    const host = await joined(servers[0].url, "");
-    const lobby = host.frames[1].slice(3).trim();
-    const b = await joined(servers[1].url, lobby);
-    const c = await joined(servers[2].url, lobby);
-    // Past the grace period after start (4 heartbeats), instance b's heartbeat lapses (a stall): whoever notices first, b's member leaves the
-    // lobby everywhere and b closes its socket; nobody is left half in the lobby.
+    const { host, lobby, b, c } = await lobbyOverThree(servers);
+    // Past the grace period after start (4 heartbeats), instance b's heartbeat lapses (a stall):
+    // whoever notices first, b's member leaves the lobby everywhere and b closes its socket;
+    // nobody is left half in the lobby.
     await new Promise((r) => setTimeout(r, 1100));
     hub.expire(servers[1].instance!);
     assertEquals(await b.closed, { code: 1001, reason: LOST_CLUSTER });
