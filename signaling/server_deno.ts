@@ -8,6 +8,7 @@ import { serveStatic } from "./_static.ts";
 import { type Frontend, openFrontend } from "./_frontend.ts";
 
 export type { RunningSignalingServer, ServeOptions } from "./server.ts";
+export { type Broker, type ClusterMessage, MemoryHub } from "./cluster.ts";
 
 /** Options of {@link serveSignalingDeno}. */
 export interface DenoServeOptions extends ServeOptions {

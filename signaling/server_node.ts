@@ -9,6 +9,7 @@ import type { RunningSignalingServer, ServeOptions } from "./server.ts";
 import { openFrontend } from "./_frontend.ts";
 
 export type { RunningSignalingServer, ServeOptions } from "./server.ts";
+export { type Broker, type ClusterMessage, MemoryHub } from "./cluster.ts";
 
 /** Hard cap handed to `ws` (`maxPayload`): bigger frames are refused by `ws` itself with 1009. */
 const TRANSPORT_MAX_PAYLOAD = 1024 * 1024;
