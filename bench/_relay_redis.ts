@@ -12,7 +12,8 @@ import { serveSignalingDeno } from "../signaling/server_deno.ts";
 import { startRedis } from "../tests/signaling/_redis.ts";
 import { BENCH_LIMITS, runBenchServer } from "./_relay_entry.ts";
 
-const redis = await startRedis();
+// It stops by itself after 15 minutes at the latest (a bench step lasts about a minute).
+const redis = await startRedis(900);
 const a = await serveSignalingDeno({ port: 0, limits: BENCH_LIMITS, redis: redis.url });
 const b = await serveSignalingDeno({ port: 0, limits: BENCH_LIMITS, redis: redis.url });
 runBenchServer(`${a.url} ${b.url}`, async () => {

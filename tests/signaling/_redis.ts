@@ -36,8 +36,11 @@ async function which(name: string): Promise<boolean> {
   return out.success;
 }
 
-/** Starts a redis-server; throws with a one-line reason if it is not installed. */
-export async function startRedis(): Promise<RedisProcess> {
+/**
+ * Starts a redis-server that lives at most `lifetimeS` seconds (default 120); throws with a
+ * one-line reason if it is not installed.
+ */
+export async function startRedis(lifetimeS = LIFETIME_S): Promise<RedisProcess> {
   if (!(await which("redis-server"))) {
     throw new Error("redis-server is not installed (bash scripts/ensure_redis.sh installs it)");
   }
@@ -48,7 +51,7 @@ export async function startRedis(): Promise<RedisProcess> {
       args: [
         "-s",
         "KILL",
-        String(LIFETIME_S),
+        String(lifetimeS),
         "redis-server",
         "--port",
         String(port),
