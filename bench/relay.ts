@@ -1,6 +1,7 @@
 /**
  * `deno task bench:relay [--quick] [--godot DIR] [--out FILE] [--only NAME] [--no-idle]
- * [--no-redis] [--cpu-prof DIR] [--rounds N] [--report-only]`: the signaling servers' cost per
+ * [--no-redis] [--lobbies N] [--seconds S] [--cpu-prof DIR] [--rounds N] [--report-only]`: the
+ * signaling servers' cost per
  * relayed frame and per idle socket, Deno server, Node server, a bare `ws` relay and two Deno
  * instances sharing lobbies through Redis (hosts on one, guests on the other; `--no-redis` leaves
  * it out; it needs `redis-server`) in one run (`bench/_relay.ts`). `--godot DIR` adds a Godot 3
@@ -32,9 +33,16 @@ const flag = (name: string) => {
 const quick = args.includes("--quick");
 const godot = flag("--godot");
 const out = flag("--out") ?? new URL("./results/relay.json", import.meta.url).pathname;
-const load = quick
+const defaults = quick
   ? { lobbies: 20, rate: 100, seconds: 2 }
   : { lobbies: 100, rate: 100, seconds: 10 };
+// `--lobbies N` / `--seconds S` override the load (a lighter one keeps every server out of
+// backlog on a shared machine, so that latencies compare).
+const load = {
+  ...defaults,
+  lobbies: Number(flag("--lobbies") ?? defaults.lobbies),
+  seconds: Number(flag("--seconds") ?? defaults.seconds),
+};
 const idle = quick ? 1000 : 10000;
 
 if (args.includes("--report-only")) {

@@ -52,7 +52,9 @@ export async function openFrontend(options: ServeOptions): Promise<Frontend> {
   const server: SignalingServer = new SignalingServer({
     ...options,
     randomLobbyName: cluster?.lobbyName ?? options.randomLobbyName,
-    observe: (step) => metrics?.observe(step),
+    observe: (step) => {
+      if (!cluster?.handingOver) metrics?.observe(step);
+    },
   });
   if (options.metrics) {
     metrics = await (await import("./metrics.ts")).createMetrics({
@@ -60,6 +62,7 @@ export async function openFrontend(options: ServeOptions): Promise<Frontend> {
       connections: () => server.state.connections.size,
       lobbies: () => server.state.lobbies.size,
       redisUp: () => cluster?.available,
+      handedOver: () => cluster?.handedOver,
     });
   }
   if (cluster) {

@@ -2,8 +2,8 @@
  * The Redis {@link Broker} of `cluster.ts`, on the `redis` npm client (loaded only here, and this
  * file only with `--redis`). Keys, all under `webrtc-mesh:`:
  *
- * - `lobby:<name>` = owning instance, with a TTL of 3 heartbeats, set-if-absent on creation and
- *   refreshed by the owner at every heartbeat;
+ * - `lobby:<name>` = owning instance, with a TTL of 30 heartbeats, set-if-absent on creation and
+ *   held again by the owner every 10 heartbeats (at once after a Redis restart);
  * - `instance:<name>` = `1`, with the same TTL (the instance's heartbeat);
  * - channel `to:<name>`: the messages for an instance (JSON).
  *
@@ -128,12 +128,19 @@ export async function connectRedisBroker(options: RedisBrokerOptions): Promise<B
       if (!client.isReady) return;
       quietly(client.publish(`${PREFIX}to:${to}`, JSON.stringify(message)));
     },
-    async claimLobby(name) {
+    async claimLobby(name, ttlMs) {
       const set = await client.set(`${PREFIX}lobby:${name}`, instance, {
         condition: "NX",
-        expiration: { type: "PX", value: 3000 },
+        expiration: { type: "PX", value: ttlMs },
       });
       return set === "OK";
+    },
+    async holdLobbies(names, ttlMs) {
+      const expiration = { expiration: { type: "PX", value: ttlMs } };
+      // One round trip: the client pipelines commands issued in the same tick.
+      await Promise.all(
+        names.map((name) => client.set(`${PREFIX}lobby:${name}`, instance, expiration)),
+      );
     },
     async lobbyOwner(name) {
       const owner = await client.eval(OWNER_SCRIPT, {
@@ -142,13 +149,12 @@ export async function connectRedisBroker(options: RedisBrokerOptions): Promise<B
       });
       return typeof owner === "string" ? owner : undefined;
     },
-    async heartbeat(lobbies, ttlMs) {
-      const expiration = { expiration: { type: "PX", value: ttlMs } };
-      const [was] = await Promise.all([
-        // GET: the value it replaced (null when the key had expired).
-        client.set(`${PREFIX}instance:${instance}`, "1", { ...expiration, GET: true }),
-        ...lobbies.map((name) => client.set(`${PREFIX}lobby:${name}`, instance, expiration)),
-      ]);
+    async heartbeat(ttlMs) {
+      // GET: the value it replaced (null when the key had expired).
+      const was = await client.set(`${PREFIX}instance:${instance}`, "1", {
+        expiration: { type: "PX", value: ttlMs },
+        GET: true,
+      });
       return was !== null;
     },
     alive(instances) {

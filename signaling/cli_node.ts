@@ -5,6 +5,7 @@
  * ```sh
  * npx webrtc-mesh serve [--host 127.0.0.1] [--port 9080] [--log-level info|warn|error|silent]
  *                       [--quiet] [--max-peers N] [--max-lobbies N]
+ *                       [--redis redis://HOST:PORT] [--metrics] [--log text|json]
  * npx webrtc-mesh serve --help
  * ```
  *

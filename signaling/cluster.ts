@@ -13,11 +13,13 @@
  * frames) is decided by one reducer, the owner's; Redis only names and carries.
  *
  * - Lobby names: a new lobby's name is claimed in the broker first (set-if-absent), so names are
- *   unique across instances. Each instance re-claims its lobbies at every heartbeat: after a Redis
- *   restart (which loses everything) the directory is whole again within one heartbeat.
+ *   unique across instances. Each instance holds its lobbies' keys again every 10 heartbeats (they
+ *   live 30), and at once when Redis is back after an outage (a restarted Redis has lost every
+ *   key), so the directory is whole again within a heartbeat. A stale key is harmless: lookups
+ *   check the owner's heartbeat, and the owner's rules answer for a lobby that is gone.
  * - Death (SIGKILL): an instance whose heartbeat key expired (`heartbeatMs` * 3) is dead. The
- *   owners drop its handed-over sockets as closed (their lobbies send `D:`/PEER_DISCONNECT, or
- *   close the lobby if it was... never: a host is never remote); the instances that piped sockets
+ *   owners drop its handed-over sockets as closed (their lobbies send `D:`/PEER_DISCONNECT; never a
+ *   host's leaving: a host is always local to its lobby's owner); the instances that piped sockets
  *   to it close them with 4000 "Room host has disconnected" (its lobbies' hosts died with it),
  *   as Godot's server does when a host leaves. Nothing else is touched.
  * - Broker away (Redis down or restarting): joins that need it (creating a lobby, joining one not
@@ -42,8 +44,17 @@ export const LOST_CLUSTER = "Signaling server lost its cluster, join again";
 export type ClusterMessage =
   /** A socket of `from` joins a lobby of the receiver: make it a connection of the reducer. */
   | { readonly t: "open"; readonly from: string; readonly key: number }
-  /** A frame of that socket (`text` undefined: a binary frame). */
-  | { readonly t: "frame"; readonly from: string; readonly key: number; readonly text?: string }
+  /**
+   * A frame of that socket (`text` undefined: a binary frame), `at` when it arrived there
+   * (`Date.now()`): the owner's rate limit counts from that time, not from a burst of backlog.
+   */
+  | {
+    readonly t: "frame";
+    readonly from: string;
+    readonly key: number;
+    readonly text?: string;
+    readonly at?: number;
+  }
   /** That socket closed. */
   | { readonly t: "closed"; readonly from: string; readonly key: number }
   /** Owner to pipe: send this text on socket `key`. */
@@ -61,15 +72,17 @@ export interface Broker {
   start(deliver: (message: ClusterMessage) => void, status: (up: boolean) => void): Promise<void>;
   /** Sends a message to an instance, in order after the earlier ones; lost if unavailable. */
   publish(to: string, message: ClusterMessage): void;
-  /** Claims a new lobby name for this instance; false if some instance holds it. */
-  claimLobby(name: string): Promise<boolean>;
+  /** Claims a new lobby name for this instance, for `ttlMs`; false if some instance holds it. */
+  claimLobby(name: string, ttlMs: number): Promise<boolean>;
+  /** Holds this instance's lobbies for `ttlMs` more (re-claims them after a Redis restart). */
+  holdLobbies(names: readonly string[], ttlMs: number): Promise<void>;
   /** The live instance owning a lobby, or undefined. */
   lobbyOwner(name: string): Promise<string | undefined>;
   /**
-   * Says this instance is alive and (re)claims its lobbies, for `ttlMs`. Resolves with whether
-   * its heartbeat was still alive before (false: it had expired, or this is the first).
+   * Says this instance is alive for `ttlMs`. Resolves with whether its heartbeat was still alive
+   * before (false: it had expired, or this is the first).
    */
-  heartbeat(lobbies: readonly string[], ttlMs: number): Promise<boolean>;
+  heartbeat(ttlMs: number): Promise<boolean>;
   /** Which of these instances are alive (same order). */
   alive(instances: readonly string[]): Promise<boolean[]>;
   /** Leaves (removes this instance's heartbeat) and disconnects. */
@@ -92,6 +105,9 @@ interface Pipe {
   readonly owner: string;
 }
 
+/** Lobby keys are held again every this many heartbeats (and live 3 times as long). */
+const LOBBY_HOLD_EVERY = 10;
+
 const randomName = () => crypto.randomUUID().slice(0, 8);
 
 /**
@@ -104,6 +120,7 @@ export class Cluster {
   #server: SignalingServer | undefined;
   readonly #log: (message: string, level: LogLevel) => void;
   readonly #heartbeatMs: number;
+  readonly #lobbyTtlMs: number;
   readonly #randomLobbyName: () => string;
   /** Sockets of other instances in our reducer, by `instance/key`. */
   readonly #remotes = new Map<string, { readonly from: string; conn: SignalingConnection }>();
@@ -111,6 +128,10 @@ export class Cluster {
   readonly #pipes = new Map<number, Pipe>();
   #nextKey = 1;
   #claimed: string | undefined;
+  #handingOver = false;
+  #beats = 0;
+  #reclaim = false;
+  #handedOver = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
   /** No death is declared before this time (ms, performance.now): start, and back from an outage. */
   #judgeAfter = 0;
@@ -122,6 +143,7 @@ export class Cluster {
     this.#broker = broker;
     this.#log = options.log ?? (() => {});
     this.#heartbeatMs = options.heartbeatMs ?? 1000;
+    this.#lobbyTtlMs = this.#heartbeatMs * LOBBY_HOLD_EVERY * 3;
     this.#randomLobbyName = options.randomLobbyName ?? randomLobbyName;
   }
 
@@ -133,6 +155,19 @@ export class Cluster {
   /** Whether the broker is reachable (for `/healthz`). */
   get available(): boolean {
     return this.#broker.available;
+  }
+
+  /**
+   * True while a socket handed to another instance is being forgotten by our rules (its `Closed`
+   * step is no client closing: metrics skip it).
+   */
+  get handingOver(): boolean {
+    return this.#handingOver;
+  }
+
+  /** Sockets handed to other instances so far. */
+  get handedOver(): number {
+    return this.#handedOver;
   }
 
   /** Sockets piped to other instances now. */
@@ -193,7 +228,7 @@ export class Cluster {
       try {
         if (lobby === "") {
           const name = this.#randomLobbyName();
-          if (!(await this.#broker.claimLobby(name))) return refuse();
+          if (!(await this.#broker.claimLobby(name, this.#lobbyTtlMs))) return refuse();
           if (gone) return;
           this.#claimed = name;
           try {
@@ -207,12 +242,24 @@ export class Cluster {
         if (gone) return;
         if (owner === undefined || owner === this.instance) return local!.message(text);
         // Hand the socket to the lobby's owner: our reducer forgets it (it never joined here).
-        local!.closed();
+        this.#handingOver = true;
+        try {
+          local!.closed();
+        } finally {
+          this.#handingOver = false;
+        }
         local = undefined;
+        this.#handedOver++;
         pipeKey = this.#nextKey++;
         this.#pipes.set(pipeKey, { socket, owner });
         this.#broker.publish(owner, { t: "open", from: this.instance, key: pipeKey });
-        this.#broker.publish(owner, { t: "frame", from: this.instance, key: pipeKey, text });
+        this.#broker.publish(owner, {
+          t: "frame",
+          from: this.instance,
+          key: pipeKey,
+          text,
+          at: Date.now(),
+        });
       } catch (error) {
         this.#log(`join routing failed: ${error}`, "warn");
         if (!gone) refuse();
@@ -225,6 +272,7 @@ export class Cluster {
         t: "frame",
         from: this.instance,
         key: pipeKey,
+        at: Date.now(),
         ...(typeof data === "string" ? { text: data } : {}),
       });
     };
@@ -279,7 +327,9 @@ export class Cluster {
       }
       case "frame": {
         const remote = this.#remotes.get(`${m.from}/${m.key}`);
-        remote?.conn.message(m.text ?? new Uint8Array(0));
+        // Clocks of two machines differ: an age below 0 or above 10 s is not believed.
+        const age = m.at === undefined ? 0 : Math.min(10_000, Math.max(0, Date.now() - m.at));
+        remote?.conn.message(m.text ?? new Uint8Array(0), age);
         return;
       }
       case "closed": {
@@ -305,6 +355,7 @@ export class Cluster {
     if (up) {
       this.#judgeAfter = performance.now() + this.#heartbeatMs * 4;
       this.#log(`redis reachable again: instance ${this.instance} re-registering`, "warn");
+      this.#reclaim = true;
       void this.#beat();
     } else {
       this.#log(`redis unreachable: refusing joins that need it until it is back`, "error");
@@ -316,8 +367,15 @@ export class Cluster {
     this.#beating = true;
     try {
       if (!this.#broker.available) return;
-      const lobbies = [...this.#server.state.lobbies.keys()];
-      const wasAlive = await this.#broker.heartbeat(lobbies, this.#heartbeatMs * 3);
+      const wasAlive = await this.#broker.heartbeat(this.#heartbeatMs * 3);
+      // Lobby keys live 30 heartbeats and are held again every 10 (at once after an outage: a
+      // restarted Redis has lost them). A stale key is harmless: lookups check the owner's
+      // heartbeat, and the owner's rules answer for a lobby that is gone.
+      if (this.#beats++ % LOBBY_HOLD_EVERY === 0 || this.#reclaim) {
+        this.#reclaim = false;
+        const lobbies = [...this.#server.state.lobbies.keys()];
+        await this.#broker.holdLobbies(lobbies, this.#lobbyTtlMs);
+      }
       if (performance.now() < this.#judgeAfter) return;
       if (!wasAlive) this.#buriedAlive();
       const others = new Set<string>();
@@ -415,7 +473,7 @@ export function joinTarget(text: string): string | undefined {
  * import { MemoryHub } from "./cluster.ts";
  * const hub = new MemoryHub();
  * const a = hub.broker("a");
- * console.log(a.instance, await a.claimLobby("L"), await hub.broker("b").claimLobby("L")); // a true false
+ * console.log(a.instance, await a.claimLobby("L", 1000), await hub.broker("b").claimLobby("L", 1000)); // a true false
  * ```
  */
 export class MemoryHub {
@@ -444,11 +502,18 @@ export class MemoryHub {
         // Asynchronous, in order, like a pub/sub hop.
         if (inbox) queueMicrotask(() => hub.#dead.has(to) || inbox(message));
       },
-      claimLobby(name) {
+      claimLobby(name, ttlMs) {
         const held = hub.#lobbies.get(name);
         if (held && held.until > Date.now()) return Promise.resolve(false);
-        hub.#lobbies.set(name, { owner: instance, until: Date.now() + 3000 });
+        hub.#lobbies.set(name, { owner: instance, until: Date.now() + ttlMs });
         return Promise.resolve(true);
+      },
+      holdLobbies(names, ttlMs) {
+        if (hub.#dead.has(instance)) return Promise.resolve();
+        for (const name of names) {
+          hub.#lobbies.set(name, { owner: instance, until: Date.now() + ttlMs });
+        }
+        return Promise.resolve();
       },
       lobbyOwner(name) {
         const held = hub.#lobbies.get(name);
@@ -456,13 +521,10 @@ export class MemoryHub {
           held && held.until > Date.now() && live(held.owner) ? held.owner : undefined,
         );
       },
-      heartbeat(lobbies, ttlMs) {
+      heartbeat(ttlMs) {
         if (hub.#dead.has(instance)) return Promise.resolve(false);
         const was = live(instance);
         hub.#beats.set(instance, Date.now() + ttlMs);
-        for (const name of lobbies) {
-          hub.#lobbies.set(name, { owner: instance, until: Date.now() + ttlMs });
-        }
         return Promise.resolve(was);
       },
       alive(instances) {

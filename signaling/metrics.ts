@@ -12,6 +12,7 @@
  * | `signaling_closes_total{reason}`         | counter   | connections closed, by close reason         |
  * | `signaling_relay_latency_seconds`        | histogram | frame in to relayed frame handed to socket  |
  * | `signaling_redis_up`                     | gauge     | 1 when Redis is reachable (with `--redis`)  |
+ * | `signaling_piped_total`                  | counter   | sockets piped to another instance's lobby   |
  *
  * `closes_total` counts the rules' closes with their reason, and `"client closed"` for sockets
  * that went away by themselves.
@@ -30,6 +31,8 @@ export interface MetricsSources {
   lobbies(): number;
   /** Redis reachable (undefined: no Redis). */
   redisUp(): boolean | undefined;
+  /** Sockets handed to another instance's lobby so far (undefined: no Redis). */
+  handedOver?(): number | undefined;
 }
 
 /** A server's metrics: feed it the server's steps, render it for `/metrics`. */
@@ -82,6 +85,16 @@ export async function createMetrics(sources: MetricsSources): Promise<ServerMetr
   gauge("signaling_lobbies", "Lobbies held by this instance", sources.lobbies);
   if (sources.redisUp() !== undefined) {
     gauge("signaling_redis_up", "1 when Redis is reachable", () => sources.redisUp() ? 1 : 0);
+    new prom.Counter({
+      name: "signaling_piped_total",
+      help: "Sockets that joined a lobby of another instance (piped to it through Redis)",
+      registers,
+      collect() {
+        const n = sources.handedOver?.() ?? 0;
+        this.reset();
+        this.inc(n);
+      },
+    });
   }
   const joins = new prom.Counter({
     name: "signaling_joins_total",

@@ -32,8 +32,12 @@ export interface SignalingSocket {
 
 /** What a transport reports about one socket. */
 export interface SignalingConnection {
-  /** A frame arrived: a string for text frames, bytes for binary ones. */
-  message(data: string | Uint8Array | ArrayBuffer): void;
+  /**
+   * A frame arrived: a string for text frames, bytes for binary ones. `ageMs`: how long ago it
+   * arrived, when it was handed on (a frame piped from another instance: the rate limit and the
+   * latency count from its arrival there). Default 0.
+   */
+  message(data: string | Uint8Array | ArrayBuffer, ageMs?: number): void;
   /** The socket closed (for whatever reason). Safe to call more than once. */
   closed(): void;
 }
@@ -190,11 +194,11 @@ export class SignalingServer {
     this.#dispatch({ type: "Opened", key, now: this.#now() });
     let done = false;
     return {
-      message: (data) => {
+      message: (data, ageMs) => {
         // Frames still arriving after the rules closed this socket (a flood) are not worth a
         // reducer step each: the connection is gone from the state already.
         if (done || !this.#sockets.has(key)) return;
-        const now = this.#now();
+        const now = ageMs ? this.#now() - ageMs : this.#now();
         if (typeof data === "string") {
           const bytes = utf8Length(data, this.#env.limits.maxFrameBytes);
           this.#dispatch({ type: "Text", key, text: data, bytes, now });

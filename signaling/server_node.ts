@@ -65,6 +65,8 @@ export async function serveSignalingNode(
     server: http,
     maxPayload: Math.max(TRANSPORT_MAX_PAYLOAD, server.limits.maxFrameBytes + 1),
   });
+  // `ws` re-emits the HTTP server's errors (a port in use); they are handled on `http` below.
+  wss.on("error", () => {});
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => resolveFinished = r);
   wss.on("connection", (ws: WsSocket) => {

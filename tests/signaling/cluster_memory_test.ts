@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { LOST_CLUSTER, MemoryHub } from "../../signaling/cluster.ts";
 import { Reasons } from "../../signaling/protocol.ts";
-import type { RunningSignalingServer } from "../../signaling/server.ts";
+import { type RunningSignalingServer, SignalingServer } from "../../signaling/server.ts";
 import { serveSignalingDeno } from "../../signaling/server_deno.ts";
 import { serveSignalingNode } from "../../signaling/server_node.ts";
 import { raw, until } from "./_raw.ts";
@@ -28,14 +28,20 @@ async function joined(url: string, lobby: string) {
   return { ...c, id: Number(c.frames[0].slice(3)) };
 }
 
+/** A lobby hosted on the first instance, with a member on each of the two others. */
+async function lobbyOverThree(servers: RunningSignalingServer[]) {
+  const host = await joined(servers[0].url, "");
+  const lobby = host.frames[1].slice(3).trim();
+  const b = await joined(servers[1].url, lobby);
+  const c = await joined(servers[2].url, lobby);
+  return { host, lobby, b, c };
+}
+
 Deno.test("memory cluster: one lobby over 3 instances, relays between them, a member leaving", async () => {
   const hub = new MemoryHub();
   const servers = await threeInstances(hub);
   try {
-    const host = await joined(servers[0].url, "");
-    const lobby = host.frames[1].slice(3).trim();
-    const b = await joined(servers[1].url, lobby);
-    const c = await joined(servers[2].url, lobby);
+    const { host, lobby, b, c } = await lobbyOverThree(servers);
     assert(b.id !== c.id && b.id > 1 && c.id > 1);
     // The newest member hears of everyone before it; everyone hears of it.
     assertEquals(c.frames, [`I: ${c.id}\n`, "N: 1\n", `N: ${b.id}\n`, `J: ${lobby}\n`]);
@@ -62,10 +68,7 @@ Deno.test("memory cluster: an instance vanishing takes its members out of lobbie
   const hub = new MemoryHub();
   const servers = await threeInstances(hub);
   try {
-    const host = await joined(servers[0].url, "");
-    const lobby = host.frames[1].slice(3).trim();
-    const b = await joined(servers[1].url, lobby);
-    const c = await joined(servers[2].url, lobby);
+    const { host, b, c } = await lobbyOverThree(servers);
     // A second lobby, hosted on the instance that will vanish, with a member on instance a.
     const host2 = await joined(servers[2].url, "");
     const lobby2 = host2.frames[1].slice(3).trim();
@@ -87,12 +90,10 @@ Deno.test("memory cluster: an instance that stalled past its heartbeat leaves th
   const hub = new MemoryHub();
   const servers = await threeInstances(hub);
   try {
-    const host = await joined(servers[0].url, "");
-    const lobby = host.frames[1].slice(3).trim();
-    const b = await joined(servers[1].url, lobby);
-    const c = await joined(servers[2].url, lobby);
-    // Past the grace period after start (4 heartbeats), instance b's heartbeat lapses (a stall): whoever notices first, b's member leaves the
-    // lobby everywhere and b closes its socket; nobody is left half in the lobby.
+    const { host, lobby, b, c } = await lobbyOverThree(servers);
+    // Past the grace period after start (4 heartbeats), instance b's heartbeat lapses (a stall):
+    // whoever notices first, b's member leaves the lobby everywhere and b closes its socket;
+    // nobody is left half in the lobby.
     await new Promise((r) => setTimeout(r, 1100));
     hub.expire(servers[1].instance!);
     assertEquals(await b.closed, { code: 1001, reason: LOST_CLUSTER });
@@ -146,5 +147,51 @@ Deno.test("memory cluster: a Godot 4 client/server lobby over 3 instances, a God
     for (const x of [server, c1]) x.ws.close();
   } finally {
     for (const s of servers) await s.shutdown();
+  }
+});
+
+Deno.test("piped frames are rate-limited from their arrival at the first instance, not from a burst of backlog", () => {
+  let now = 10_000;
+  const server = new SignalingServer({ now: () => now, randomLobbyName: () => "L" });
+  const closes: string[] = [];
+  const socket = { send() {}, close: (_: number, reason: string) => void closes.push(reason) };
+  const host = server.open(socket);
+  host.message("J: \n");
+  const member = server.open(socket);
+  member.message("J: L\n");
+  // 300 frames that arrived 10 ms apart over 3 s (100/s, under the 200/s limit) come in one burst.
+  for (let i = 0; i < 300; i++) member.message("O: 1\nx", (299 - i) * 10);
+  assertEquals(closes, []);
+  // The same burst without ages is a flood.
+  now += 10;
+  for (let i = 0; i < 300; i++) member.message("O: 1\nx");
+  assertEquals(closes, [Reasons.TOO_MANY_MESSAGES]);
+  server.shutdown();
+});
+
+Deno.test("one instance, no Redis: /healthz on both servers; /metrics only when asked for", async () => {
+  for (const serve of [serveSignalingDeno, serveSignalingNode]) {
+    const plain = await serve({ port: 0 });
+    const metered = await serve({ port: 0, metrics: true });
+    try {
+      const http = (s: RunningSignalingServer, path: string) =>
+        fetch(`${s.url.replace(/^ws:/, "http:")}${path}`);
+      const health = await http(plain, "/healthz");
+      assertEquals(health.status, 200);
+      assertEquals(await health.json(), { status: "ok", connections: 0, lobbies: 0 });
+      const none = await http(plain, "/metrics");
+      assertEquals(none.status, 426); // not served: a WebSocket is expected
+      await none.body?.cancel();
+      const host = await joined(metered.url, "");
+      const metrics = await (await http(metered, "/metrics")).text();
+      assert(/^signaling_joins_total 1$/m.test(metrics), metrics);
+      assert(/^signaling_sockets 1$/m.test(metrics), metrics);
+      assert(!metrics.includes("signaling_redis_up"), "no Redis, no redis_up");
+      host.ws.close();
+      await host.closed;
+    } finally {
+      await plain.shutdown();
+      await metered.shutdown();
+    }
   }
 });

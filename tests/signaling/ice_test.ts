@@ -20,6 +20,7 @@ import {
   turnRestCredentials,
 } from "../../signaling/ice.ts";
 import { serveSignalingDeno } from "../../signaling/server_deno.ts";
+import { serveSignalingNode } from "../../signaling/server_node.ts";
 import { selectedPairOf } from "../../effects/candidate_pair.ts";
 
 const BAD: [string, unknown, unknown?][] = [
@@ -143,11 +144,25 @@ Deno.test("TURN REST credentials: coturn's use-auth-secret scheme, served at /ic
   } finally {
     await server.shutdown();
   }
-  const plain = await serveSignalingDeno({ port: 0 });
+  // The Node server serves the same route (one HTTP handler for both, signaling/_frontend.ts).
+  const node = await serveSignalingNode({ port: 0, iceServers: provider });
   try {
-    await assert.rejects(fetchIceServers(plain.url), /426|404/);
+    const servers = await fetchIceServers(node.url);
+    assert.equal(servers.length, 2);
+    assert.equal(
+      servers[1].credential,
+      createHmac("sha1", "north").update(servers[1].username!).digest("base64"),
+    );
   } finally {
-    await plain.shutdown();
+    await node.shutdown();
+  }
+  for (const serve of [serveSignalingDeno, serveSignalingNode]) {
+    const plain = await serve({ port: 0 });
+    try {
+      await assert.rejects(fetchIceServers(plain.url), /426|404/);
+    } finally {
+      await plain.shutdown();
+    }
   }
 });
 
