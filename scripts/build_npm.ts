@@ -183,6 +183,7 @@ export async function buildNpm(outDir = `${root}/npm`): Promise<NpmBuild> {
       if (!m[1].endsWith(".js")) problems.push(`${file}: relative import ${m[1]} (not .js)`);
     }
     for (const spec of bareSpecifiers(code)) {
+      if (spec.startsWith("node:")) continue; // Node's built-in modules (the Node server's node:http)
       const pkg = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0];
       if (!(pkg in DEPENDENCIES)) problems.push(`${file}: imports ${spec}, not a dependency`);
     }

@@ -36,6 +36,13 @@ type Slot<K, V> = Leaf<K, V> | Branch<K, V> | Collision<K, V>;
 const EMPTY_BRANCH: Branch<never, never> = Object.freeze({ t: 1, bitmap: 0, slots: [] });
 const MAX_SHIFT = 30;
 
+/** A copy of `items` with `items[index]` replaced (`Array.prototype.with`, for older targets). */
+function replaced<T>(items: readonly T[], index: number, item: T): T[] {
+  const copy = items.slice();
+  copy[index] = item;
+  return copy;
+}
+
 function popcount(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
@@ -87,7 +94,7 @@ function put<K, V>(
     if (i < 0) added.value = true;
     return {
       t: 2,
-      collision: i < 0 ? [...slot.collision, leaf] : slot.collision.with(i, leaf),
+      collision: i < 0 ? [...slot.collision, leaf] : replaced(slot.collision, i, leaf),
     };
   }
   const bit = 1 << ((leaf.hash >>> shift) & 31);
@@ -99,7 +106,7 @@ function put<K, V>(
     return { t: 1, bitmap: slot.bitmap | bit, slots };
   }
   const child = put(slot.slots[index], leaf, shift + 5, added);
-  return { t: 1, bitmap: slot.bitmap, slots: slot.slots.with(index, child) };
+  return { t: 1, bitmap: slot.bitmap, slots: replaced(slot.slots, index, child) };
 }
 
 /** Removes a key; returns the same slot when absent, undefined when nothing is left. */
@@ -130,7 +137,7 @@ function remove<K, V>(
     return { t: 1, bitmap: slot.bitmap & ~bit, slots };
   }
   if (slot.slots.length === 1 && !isBranch(next) && shift > 0) return next;
-  return { t: 1, bitmap: slot.bitmap, slots: slot.slots.with(index, next) };
+  return { t: 1, bitmap: slot.bitmap, slots: replaced(slot.slots, index, next) };
 }
 
 function* leaves<K, V>(slot: Slot<K, V>): Generator<Leaf<K, V>> {

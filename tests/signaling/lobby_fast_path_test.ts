@@ -193,5 +193,6 @@ Deno.test("relay fast path: same effects and state as the general rules, over ra
     { numRuns: 500 },
   );
   // The fast path was exercised, not skipped.
-  assertEquals(fastTaken > 1000, true, `fast path taken ${fastTaken} times`);
+  // (About 1,000 times in 500 sessions; far fewer would mean the generator stopped reaching it.)
+  assertEquals(fastTaken > 300, true, `fast path taken ${fastTaken} times`);
 });
