@@ -40,9 +40,16 @@ export const BINS: Readonly<Record<string, string>> = {
 const DEPENDENCIES: Readonly<Record<string, string>> = {
   "fp-ts": "fp-ts/",
   "node-datachannel": "node-datachannel",
+  "ws": "ws",
+};
+
+/**
+ * Optional peer dependencies: loaded only by `serve --redis` (redis) and `--metrics` (prom-client),
+ * so npm does not install them for everyone; whoever uses those options installs them.
+ */
+const OPTIONAL_PEERS: Readonly<Record<string, string>> = {
   "prom-client": "prom-client",
   "redis": "redis",
-  "ws": "ws",
 };
 
 /** Source files that must never reach the npm package. */
@@ -185,7 +192,9 @@ export async function buildNpm(outDir = `${root}/npm`): Promise<NpmBuild> {
     for (const spec of bareSpecifiers(code)) {
       if (spec.startsWith("node:")) continue; // Node's built-in modules (the Node server's node:http)
       const pkg = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0];
-      if (!(pkg in DEPENDENCIES)) problems.push(`${file}: imports ${spec}, not a dependency`);
+      if (!(pkg in DEPENDENCIES) && !(pkg in OPTIONAL_PEERS)) {
+        problems.push(`${file}: imports ${spec}, not a dependency`);
+      }
     }
   }
   for (const file of Object.values(ENTRY_POINTS)) {
@@ -218,6 +227,14 @@ export async function buildNpm(outDir = `${root}/npm`): Promise<NpmBuild> {
     if (spec === undefined) throw new Error(`deno.json has no import for ${key}`);
     dependencies[name] = versionRange(spec, name);
   }
+  const peerDependencies: Record<string, string> = {};
+  const peerDependenciesMeta: Record<string, { optional: true }> = {};
+  for (const [name, key] of Object.entries(OPTIONAL_PEERS)) {
+    const spec = imports[key];
+    if (spec === undefined) throw new Error(`deno.json has no import for ${key}`);
+    peerDependencies[name] = versionRange(spec, name);
+    peerDependenciesMeta[name] = { optional: true };
+  }
   const packageJson: Record<string, unknown> = {
     name: NPM_NAME,
     version: denoJson.version,
@@ -236,6 +253,8 @@ export async function buildNpm(outDir = `${root}/npm`): Promise<NpmBuild> {
     files: ["**/*.js", "**/*.d.ts", "!**/*_test.*", "!tests/", "signaling/PROTOCOL.md"],
     sideEffects: false,
     dependencies,
+    peerDependencies,
+    peerDependenciesMeta,
   };
   await Deno.writeTextFile(`${outDir}/package.json`, JSON.stringify(packageJson, null, 2) + "\n");
   await Deno.copyFile(`${root}/LICENSE`, `${outDir}/LICENSE`);

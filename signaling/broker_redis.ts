@@ -58,7 +58,9 @@ export interface RedisBrokerOptions {
  * ```
  */
 export async function connectRedisBroker(options: RedisBrokerOptions): Promise<Broker> {
-  const { createClient } = await import("redis");
+  const { createClient } = await import("redis").catch((error) => {
+    throw new Error(`--redis needs the npm package redis (npm install redis@6.3.1): ${error}`);
+  });
   const instance = options.instance ?? crypto.randomUUID().slice(0, 8);
   const client = createClient({
     url: options.url,

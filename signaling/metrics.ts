@@ -64,7 +64,11 @@ const CLIENT_CLOSED = "client closed";
  * ```
  */
 export async function createMetrics(sources: MetricsSources): Promise<ServerMetrics> {
-  const prom = await import("prom-client");
+  const prom = await import("prom-client").catch((error) => {
+    throw new Error(
+      `metrics need the npm package prom-client (npm install prom-client@15.1.3): ${error}`,
+    );
+  });
   const registers = [new prom.Registry()];
   const gauge = (name: string, help: string, read: () => number | undefined) =>
     new prom.Gauge({
