@@ -3,7 +3,7 @@
  * leaves the mesh exactly as it was.
  */
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
-import { createPeerConnection } from "../../adapters/node_datachannel.ts";
+import { createPeerConnection } from "../_stack.ts";
 import { GodotError } from "../../core/constants.ts";
 import { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
 import { closeAll, cluster, fullMesh } from "../_mesh.ts";

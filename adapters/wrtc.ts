@@ -1,0 +1,73 @@
+/**
+ * The libwebrtc adapter: W3C `RTCPeerConnection`s backed by Google's libwebrtc (the WebRTC stack
+ * inside Chromium) through `@roamhq/wrtc`, for Deno and Node.
+ *
+ * `@roamhq/wrtc` ships prebuilt binaries in its npm package and is an optional dependency of
+ * webrtc-mesh: install it (`npm install @roamhq/wrtc`) to use this entry point. Only this module
+ * loads it; the main entry point and the node-datachannel adapter never do.
+ *
+ * Its `RTCPeerConnection` is W3C's own, so the connections are handed out as they are; the
+ * differences from the node-datachannel adapter are in its documentation and README's "Which
+ * stack".
+ *
+ * @module
+ */
+import wrtc from "@roamhq/wrtc";
+import type {
+  DataChannelInitLike,
+  RTCDataChannelLike,
+  RTCPeerConnectionLike,
+} from "../effects/w3c.ts";
+import type { PeerConnectionConfig, SignalingPeerConnection } from "./loopback.ts";
+
+export {
+  CandidateQueue,
+  connectPair,
+  type IceCandidateLike,
+  type IceServer,
+  type PeerConnectionConfig,
+  type SessionDescriptionLike,
+  type SignalingPeerConnection,
+} from "./loopback.ts";
+
+/** A libwebrtc connection: usable by the mesh and by signaling. */
+export type WrtcPeerConnection = RTCPeerConnectionLike & SignalingPeerConnection;
+
+const Native = (wrtc as unknown as {
+  RTCPeerConnection: new (config: PeerConnectionConfig) => WrtcPeerConnection;
+}).RTCPeerConnection;
+
+/**
+ * Creates a W3C `RTCPeerConnection` backed by libwebrtc (`@roamhq/wrtc`).
+ *
+ * @example
+ * ```ts
+ * import { createPeerConnection } from "./wrtc.ts";
+ * const pc = createPeerConnection({ iceServers: [] });
+ * console.log(pc.connectionState); // new
+ * pc.close();
+ * ```
+ */
+export function createPeerConnection(config: PeerConnectionConfig = {}): WrtcPeerConnection {
+  const pc = new Native({ iceServers: config.iceServers ?? [] });
+  const create = pc.createDataChannel.bind(pc);
+  pc.createDataChannel = (label: string, init: DataChannelInitLike = {}) =>
+    withW3cLimits(create(label, init), init);
+  return pc;
+}
+
+/**
+ * A channel without a retransmission limit reports `maxPacketLifeTime` and `maxRetransmits` as
+ * 65535 in `@roamhq/wrtc` (the binding reads libwebrtc's deprecated `maxRetransmitTime()` and
+ * `maxRetransmits()`, which return 0xFFFF for "unset"); W3C says `null`. 65535 is also a valid
+ * limit, so the channel's own options decide: a limit it was not given reads `null`.
+ */
+function withW3cLimits(channel: RTCDataChannelLike, init: DataChannelInitLike): RTCDataChannelLike {
+  for (const key of ["maxPacketLifeTime", "maxRetransmits"] as const) {
+    if (init[key] === undefined) {
+      Object.defineProperty(channel, key, { value: null, enumerable: true });
+    }
+  }
+  return channel;
+}
+
