@@ -30,8 +30,9 @@ export function isStackName(name: unknown): name is StackName {
   return (STACKS as readonly unknown[]).includes(name);
 }
 
-// The file extension of this module (".ts" from source, ".js" in the npm package) for the
-// adapter imports below, which are left non-literal on purpose: bundlers must not follow them.
+// The extension of this package's own modules where this file runs: ".ts" from source (Deno,
+// JSR), ".js" once compiled (npm). The adapter import below is left non-literal on purpose:
+// bundlers for browsers must not follow it and pull a native stack in.
 const EXT = /\.tsx?$/.test(new URL(import.meta.url).pathname) ? ".ts" : ".js";
 const FILES: Record<StackName, string> = { ndc: "node_datachannel", wrtc: "wrtc" };
 

@@ -77,9 +77,13 @@ async function exec(cmd: string[], env?: Record<string, string>) {
 }
 
 /** Runs `deno test` with a JUnit report and counts its test cases. */
-async function denoTest(label: string, args: string[]): Promise<Outcome> {
+async function denoTest(
+  label: string,
+  args: string[],
+  env?: Record<string, string>,
+): Promise<Outcome> {
   const junit = `${resultsDir}/${label.replace(/[^A-Za-z0-9_.-]+/g, "_")}.xml`;
-  const r = await exec([deno, "test", "-A", `--junit-path=${junit}`, ...args]);
+  const r = await exec([deno, "test", "-A", `--junit-path=${junit}`, ...args], env);
   let xml = "";
   try {
     xml = await Deno.readTextFile(junit);
@@ -212,12 +216,29 @@ if (only === undefined) {
   await step("deno check", () => command([deno, "check", "."]));
 }
 
+/**
+ * Suites that run once per WebRTC stack of Deno and Node (tests/_stack.ts reads `MESH_STACK`):
+ * their files are run again with each stack other than the default.
+ */
+const PER_STACK = /^tests\/(effects|reliability)\//;
+/** The stacks besides the default (ndc) that {@link PER_STACK} suites also run on. */
+const OTHER_STACKS = ["wrtc"];
+
 // Test files: one process each.
 const testFiles = (await walk("tests", (p) => p.endsWith("_test.ts")))
   .filter((p) => only === undefined || p.includes(only));
-await step(`deno test (${testFiles.length} files, one process each)`, async () => {
+const runs: Array<{ label: string; file: string; env?: Record<string, string> }> = testFiles
+  .flatMap((file) => [
+    { label: file, file },
+    ...(PER_STACK.test(file) ? OTHER_STACKS : []).map((stack) => ({
+      label: `${file} [${stack}]`,
+      file,
+      env: { MESH_STACK: stack },
+    })),
+  ]);
+await step(`deno test (${testFiles.length} files, ${runs.length} processes)`, async () => {
   const outcomes = await inParallel(
-    testFiles.map((file) => () => denoTest(file, [file])),
+    runs.map(({ label, file, env }) => () => denoTest(label, [file], env)),
     CONCURRENCY,
   );
   return total(outcomes);

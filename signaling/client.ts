@@ -30,6 +30,7 @@ import { WebRTCMultiplayer } from "../effects/multiplayer.ts";
 import type { MeshOptions } from "../effects/multiplayer.ts";
 import type { RTCPeerConnectionLike } from "../effects/w3c.ts";
 import { TypedEventTarget } from "../effects/typed_event_target.ts";
+import { loadStack, type StackName } from "../adapters/stack.ts";
 import {
   CandidateQueue,
   type IceCandidateLike,
@@ -92,10 +93,17 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 /** Options of {@link joinLobby}. */
 export interface JoinOptions {
   /**
-   * Makes one connection per peer. Default: the global `RTCPeerConnection` when there is one
-   * (browsers), else the node-datachannel adapter (Deno, Node).
+   * Makes one connection per peer. Default: the adapter of {@link JoinOptions.stack} when one is
+   * named, else the global `RTCPeerConnection` when there is one (browsers), else the
+   * node-datachannel adapter (Deno, Node).
    */
   createPeerConnection?: (config: PeerConnectionConfig) => ClientPeerConnection;
+  /**
+   * The WebRTC stack of Deno and Node to make connections with when `createPeerConnection` is not
+   * given: `"ndc"` (node-datachannel) or `"wrtc"` (`@roamhq/wrtc`, libwebrtc; install it). Only
+   * the named stack is loaded.
+   */
+  stack?: StackName;
   /** STUN/TURN servers for every connection. Default none (loopback and LAN). */
   iceServers?: IceServer[];
   /** WebSocket constructor. Default: the global one, else the `ws` package (Node 20). */
@@ -493,12 +501,6 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
 }
 
 /**
- * The extension of this package's own modules where this file runs: `.ts` from source (Deno, JSR),
- * `.js` once compiled (the npm package, JSR's npm layer).
- */
-const EXT = /\.tsx?$/.test(new URL(import.meta.url).pathname) ? ".ts" : ".js";
-
-/**
  * Loads a module only Deno and Node need (`ws`, the node-datachannel adapter). The specifier is
  * deliberately not a literal: bundlers for browsers, which always have the globals and never take
  * this path, must not follow it and pull `ws` or node-datachannel in. Relative specifiers resolve
@@ -520,15 +522,16 @@ async function defaultWebSocket(): Promise<WebSocketConstructor> {
   }
 }
 
-async function defaultFactory(): Promise<(config: PeerConnectionConfig) => ClientPeerConnection> {
+async function defaultFactory(
+  stack: StackName | undefined,
+): Promise<(config: PeerConnectionConfig) => ClientPeerConnection> {
   const Native = (globalThis as {
     RTCPeerConnection?: new (config: PeerConnectionConfig) => ClientPeerConnection;
   }).RTCPeerConnection;
-  if (Native) return (config) => new Native(config);
-  // Deno and Node: the node-datachannel adapter, loaded only when needed (not in browsers).
+  if (Native && stack === undefined) return (config) => new Native(config);
+  // Deno and Node: the chosen adapter (node-datachannel by default), loaded only when needed.
   try {
-    const mod = await importRuntimeOnly(`../adapters/node_datachannel${EXT}`);
-    return mod.createPeerConnection as (config: PeerConnectionConfig) => ClientPeerConnection;
+    return (await loadStack(stack ?? "ndc")).createPeerConnection;
   } catch (error) {
     throw new TypeError(
       `no RTCPeerConnection in this runtime; pass options.createPeerConnection (${error})`,
@@ -559,7 +562,7 @@ export async function joinLobby(
   options: JoinOptions = {},
 ): Promise<LobbyClient> {
   const WS = options.WebSocket ?? await defaultWebSocket();
-  const factory = options.createPeerConnection ?? await defaultFactory();
+  const factory = options.createPeerConnection ?? await defaultFactory(options.stack);
   const mesh = options.mesh instanceof WebRTCMultiplayer
     ? options.mesh
     : new WebRTCMultiplayer(options.mesh);
