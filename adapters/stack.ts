@@ -25,6 +25,25 @@ export interface Stack {
   readonly createPeerConnection: (config?: PeerConnectionConfig) => StackPeerConnection;
 }
 
+/** A stack for a set of peers: one stack, or `"mixed"` (ndc and wrtc in turn). */
+export const STACK_CHOICES = [...STACKS, "mixed"] as const;
+
+/** One of {@link STACK_CHOICES}. */
+export type StackChoice = typeof STACK_CHOICES[number];
+
+/**
+ * The stack of the `index`th of several peers (from 0): `"mixed"` alternates ndc and wrtc.
+ *
+ * @example
+ * ```ts
+ * import { stackOf } from "./stack.ts";
+ * console.log([0, 1, 2].map((i) => stackOf("mixed", i))); // [ "ndc", "wrtc", "ndc" ]
+ * ```
+ */
+export function stackOf(choice: StackChoice, index: number): StackName {
+  return choice === "mixed" ? STACKS[index % STACKS.length] : choice;
+}
+
 /** Whether `name` is one of {@link STACKS}. */
 export function isStackName(name: unknown): name is StackName {
   return (STACKS as readonly unknown[]).includes(name);

@@ -70,4 +70,3 @@ function withW3cLimits(channel: RTCDataChannelLike, init: DataChannelInitLike): 
   }
   return channel;
 }
-

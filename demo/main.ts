@@ -22,7 +22,8 @@
  *
  * @module
  */
-import { boolean, integer, number, readFlags, string } from "../signaling/_flags.ts";
+import { boolean, integer, number, oneOf, readFlags, string } from "../signaling/_flags.ts";
+import { STACK_CHOICES, stackOf } from "../adapters/stack.ts";
 import { DEFAULT_PORT } from "../signaling/protocol.ts";
 import { serveSignalingDeno } from "../signaling/server_deno.ts";
 import type { PeerResult, PeerStatus } from "./peer.ts";
@@ -48,6 +49,11 @@ export const DEMO_COMMAND = {
       aboveMin: true,
       valueName: "SECONDS",
     }),
+    stack: oneOf(
+      "WebRTC stack of the peers; mixed: node-datachannel and libwebrtc in turn",
+      STACK_CHOICES,
+      "ndc",
+    ),
     verbose: boolean("print every peer's log lines as they come"),
     web: boolean("run the browser demo instead (see demo/_web.ts)"),
     port: integer("port of the --web server; 0 picks a free one", {
@@ -70,7 +76,14 @@ export const DEMO_COMMAND = {
 const args = readFlags(DEMO_COMMAND, Deno.args, { exit: Deno.exit });
 if (args.web) {
   const { runWebDemo } = await import("./_web.ts");
-  Deno.exit(await runWebDemo({ peers: args.peers ?? 2, hostname: args.host, port: args.port }));
+  Deno.exit(
+    await runWebDemo({
+      peers: args.peers ?? 2,
+      hostname: args.host,
+      port: args.port,
+      stack: args.stack,
+    }),
+  );
 }
 const peers = args.peers ?? 4;
 const duration = args.duration;
@@ -119,6 +132,8 @@ function spawn(index: number, lobbyName: string): Proc {
       String(peers),
       "--duration",
       String(duration),
+      "--stack",
+      stackOf(args.stack, index),
     ],
     cwd: root,
     stdin: "piped",

@@ -15,9 +15,17 @@
  * @module
  */
 import { TransferMode } from "../core/constants.ts";
-import { createPeerConnection } from "../adapters/node_datachannel.ts";
+import { STACKS } from "../adapters/stack.ts";
 import { joinLobby, type LobbyClient } from "../signaling/client.ts";
-import { boolean, integer, number, readFlags, string, webSocketUrl } from "../signaling/_flags.ts";
+import {
+  boolean,
+  integer,
+  number,
+  oneOf,
+  readFlags,
+  string,
+  webSocketUrl,
+} from "../signaling/_flags.ts";
 import { type ChannelTally, decode, encode, judge, newTally, record } from "./_wire.ts";
 
 /** One status report, as printed in `--json` mode. */
@@ -68,6 +76,7 @@ export const PEER_COMMAND = {
       max: 60000,
       valueName: "MS",
     }),
+    stack: oneOf("WebRTC stack: node-datachannel or @roamhq/wrtc (libwebrtc)", STACKS, "ndc"),
     json: boolean("print JSON lines and quit on 'quit' from stdin (as deno task demo runs it)"),
     expect: integer("peers in total to wait for before sending, then report a verdict", {
       min: 1,
@@ -103,7 +112,7 @@ function say(text: string): void {
 
 let client: LobbyClient;
 try {
-  client = await joinLobby(url, args.lobby, { createPeerConnection });
+  client = await joinLobby(url, args.lobby, { stack: args.stack });
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
   out({
