@@ -18,7 +18,11 @@ import type {
   RTCDataChannelLike,
   RTCPeerConnectionLike,
 } from "../effects/w3c.ts";
-import type { PeerConnectionConfig, SignalingPeerConnection } from "./loopback.ts";
+import type {
+  PeerConnectionConfig,
+  SessionDescriptionLike,
+  SignalingPeerConnection,
+} from "./loopback.ts";
 
 export {
   CandidateQueue,
@@ -53,6 +57,18 @@ export function createPeerConnection(config: PeerConnectionConfig = {}): WrtcPee
   const create = pc.createDataChannel.bind(pc);
   pc.createDataChannel = (label: string, init: DataChannelInitLike = {}) =>
     withW3cLimits(create(label, init), init);
+  const setLocal = pc.setLocalDescription.bind(pc);
+  pc.setLocalDescription = async (description?: SessionDescriptionLike) => {
+    // The binding throws "Expected an object" for W3C's implicit form (no argument): make the
+    // description it would make.
+    if (description === undefined) {
+      const state = (pc as unknown as { signalingState: string }).signalingState;
+      description = state === "have-remote-offer"
+        ? await pc.createAnswer()
+        : await pc.createOffer();
+    }
+    return setLocal(description);
+  };
   return pc;
 }
 

@@ -16,8 +16,8 @@ export async function rawPair(init: Record<string, unknown> = {}): Promise<{
   ca: Any;
   cb: Any;
 }> {
-  const a = new wrtc.RTCPeerConnection({ iceServers: [] });
-  const b = new wrtc.RTCPeerConnection({ iceServers: [] });
+  const a: Any = new wrtc.RTCPeerConnection({ iceServers: [] });
+  const b: Any = new wrtc.RTCPeerConnection({ iceServers: [] });
   const ca = a.createDataChannel("r", { negotiated: true, id: 0, ...init });
   const cb = b.createDataChannel("r", { negotiated: true, id: 0, ...init });
   a.onicecandidate = (e: Any) => e.candidate && b.addIceCandidate(e.candidate).catch(() => {});

@@ -25,6 +25,25 @@ Deno.test("raw: a channel without limits reports maxPacketLifeTime/maxRetransmit
   await new Promise((resolve) => setTimeout(resolve, 0));
 });
 
+Deno.test("raw: setLocalDescription() without a description throws; the adapter makes it, as W3C", async () => {
+  const raw = new (await import("@roamhq/wrtc")).default.RTCPeerConnection();
+  raw.createDataChannel("x");
+  let thrown = "";
+  try {
+    await (raw.setLocalDescription as () => Promise<void>)();
+  } catch (error) {
+    thrown = String(error);
+  }
+  assertEquals(thrown.includes("Expected an object"), true, thrown);
+  raw.close();
+  const pc = createPeerConnection();
+  pc.createDataChannel("x", { negotiated: true, id: 0 });
+  await pc.setLocalDescription();
+  assertEquals(pc.localDescription?.type, "offer");
+  pc.close();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+});
+
 async function exitCode(settle: boolean): Promise<number> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["test", "-A", "--no-check", new URL("./_wrtc_sctp_exit.ts", import.meta.url).pathname],
