@@ -67,9 +67,47 @@ export function createPeerConnection(config: PeerConnectionConfig = {}): WrtcPee
         ? await pc.createAnswer()
         : await pc.createOffer();
     }
+    await gatheringTurn(pc);
     return setLocal(description);
   };
   return pc;
+}
+
+/** How long a connection waits at most for the previous one to finish gathering, ms. */
+export const GATHERING_TURN_MAX_MS = 250;
+
+let previousGathering: Promise<void> = Promise.resolve();
+
+/**
+ * Waits until the connection that last started ICE gathering in this process has finished it
+ * (at most {@link GATHERING_TURN_MAX_MS}), and makes `pc` the one to wait for next.
+ *
+ * In `@roamhq/wrtc` every connection that starts gathering makes every connection of the process
+ * that is still gathering gather again on all interfaces (new sockets, new candidates): K
+ * connections gathering at once open O(K²) sockets. 40 at once gave 3,344 candidates instead of
+ * 320 and 6,800 file descriptors; the 240 connections of a 16-peer mesh in one process ran out of
+ * descriptors and stalled (tests/stack/wrtc_raw_test.ts reproduces it). Taking turns keeps it at
+ * one gathering per connection. A connection that is already past gathering, or has no
+ * description yet, does not wait.
+ */
+async function gatheringTurn(pc: WrtcPeerConnection): Promise<void> {
+  const mine = Promise.withResolvers<void>();
+  const before = previousGathering;
+  previousGathering = mine.promise;
+  const settle = () => {
+    pc.removeEventListener("icegatheringstatechange", check);
+    clearTimeout(timer);
+    mine.resolve();
+  };
+  const check = () => {
+    const state = (pc as unknown as { iceGatheringState: string }).iceGatheringState;
+    if (state === "complete" || pc.connectionState === "closed") settle();
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([before, new Promise((r) => setTimeout(r, GATHERING_TURN_MAX_MS))]);
+  pc.addEventListener("icegatheringstatechange", check);
+  timer = setTimeout(settle, GATHERING_TURN_MAX_MS);
+  queueMicrotask(check);
 }
 
 /**

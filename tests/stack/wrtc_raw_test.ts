@@ -44,6 +44,46 @@ Deno.test("raw: setLocalDescription() without a description throws; the adapter 
   await new Promise((resolve) => setTimeout(resolve, 0));
 });
 
+/** Candidates gathered by `k` raw connections, started together or one after the other. */
+async function gathered(k: number, together: boolean): Promise<number> {
+  const { default: wrtc } = await import("@roamhq/wrtc");
+  let candidates = 0;
+  const pcs: InstanceType<typeof wrtc.RTCPeerConnection>[] = [];
+  const complete = (pc: (typeof pcs)[number]) =>
+    new Promise<void>((resolve) => {
+      const check = () => pc.iceGatheringState === "complete" ? resolve() : setTimeout(check, 5);
+      check();
+    });
+  const start = async () => {
+    const pc = new wrtc.RTCPeerConnection({ iceServers: [] });
+    pcs.push(pc);
+    pc.onicecandidate = (e: { candidate: unknown }) => {
+      if (e.candidate) candidates++;
+    };
+    pc.createDataChannel("x");
+    await pc.setLocalDescription(await pc.createOffer());
+    return pc;
+  };
+  if (together) {
+    await Promise.all((await Promise.all(Array.from({ length: k }, start))).map(complete));
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the re-gathering goes on
+  } else {
+    for (let i = 0; i < k; i++) await complete(await start());
+  }
+  for (const pc of pcs) pc.close();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  return candidates;
+}
+
+Deno.test("raw: connections gathering at once make each other gather again (O(K²) sockets)", async () => {
+  const k = 10;
+  const oneByOne = await gathered(k, false);
+  const atOnce = await gathered(k, true);
+  console.log(`${k} connections: ${oneByOne} candidates one by one, ${atOnce} at once`);
+  // Measured here: 80 one by one, 260 at once (K = 10); 320 and 3,344 for K = 40.
+  assertEquals(atOnce > 1.5 * oneByOne, true, `${atOnce} vs ${oneByOne}`);
+});
+
 async function exitCode(settle: boolean): Promise<number> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["test", "-A", "--no-check", new URL("./_wrtc_sctp_exit.ts", import.meta.url).pathname],
