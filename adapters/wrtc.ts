@@ -91,13 +91,13 @@ let previousGathering: Promise<void> = Promise.resolve();
  * description yet, does not wait.
  */
 async function gatheringTurn(pc: WrtcPeerConnection): Promise<void> {
-  const mine = Promise.withResolvers<void>();
+  let done = () => {};
   const before = previousGathering;
-  previousGathering = mine.promise;
+  previousGathering = new Promise<void>((resolve) => done = resolve);
   const settle = () => {
     pc.removeEventListener("icegatheringstatechange", check);
     clearTimeout(timer);
-    mine.resolve();
+    done();
   };
   const check = () => {
     const state = (pc as unknown as { iceGatheringState: string }).iceGatheringState;
