@@ -136,6 +136,8 @@ export async function closeMeshes(meshes: WebRTCMultiplayer[]): Promise<void> {
 
 /** Flow-control window shared by raw and mesh senders (bytes buffered per channel). */
 export const HIGH_WATER = 1 << 20;
+/** The longest a sender keeps the event loop before letting receivers run, ms. */
+export const YIELD_MS = 5;
 /** `bufferedamountlow` threshold of that window. */
 export const LOW_WATER = 256 << 10;
 
@@ -156,6 +158,7 @@ export async function pump(
     for (const c of channels) if (c.bufferedAmount > max.bufferedAmount) max = c;
     return max;
   };
+  let yielded = performance.now();
   while (performance.now() < until) {
     for (let i = 0; i < 64; i++) {
       if (fullest().bufferedAmount >= HIGH_WATER) break;
@@ -165,8 +168,13 @@ export async function pump(
     const f = fullest();
     if (f.bufferedAmount >= HIGH_WATER) {
       await Promise.race([once(f as unknown as EventTarget, "bufferedamountlow"), sleep(50)]);
-    } else if ((sent & 1023) === 0) {
+      yielded = performance.now();
+    } else if ((sent & 1023) === 0 || performance.now() - yielded > YIELD_MS) {
+      // Let the receivers in this process run. In @roamhq/wrtc send() is a blocking call into
+      // libwebrtc's network thread (about 60 µs) and bufferedAmount stays 0, so without the time
+      // rule the sender would hold the event loop for hundreds of milliseconds.
       await sleep(0);
+      yielded = performance.now();
     }
   }
   return sent;

@@ -229,7 +229,9 @@ const testFiles = (await walk("tests", (p) => p.endsWith("_test.ts")))
   .filter((p) => only === undefined || p.includes(only));
 const runs: Array<{ label: string; file: string; env?: Record<string, string> }> = testFiles
   .flatMap((file) => [
-    { label: file, file },
+    PER_STACK.test(file)
+      ? { label: file, file, env: { MESH_STACK: "ndc" } }
+      : { label: file, file },
     ...(PER_STACK.test(file) ? OTHER_STACKS : []).map((stack) => ({
       label: `${file} [${stack}]`,
       file,

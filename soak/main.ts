@@ -5,7 +5,7 @@
  * warm-up) and must stay within a small bound.
  *
  * ```sh
- * deno run -A --v8-flags=--expose-gc soak/main.ts --minutes 10 [--members 4] [--json]
+ * deno run -A --v8-flags=--expose-gc soak/main.ts --minutes 10 [--members 4] [--stack ndc|wrtc] [--json]
  * ```
  *
  * Exits 0 when every join succeeded and the end figures are within bounds (`--max-rss-mib`,
@@ -14,7 +14,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { createPeerConnection } from "../adapters/node_datachannel.ts";
+import { loadStack } from "../adapters/stack.ts";
 import { GodotError, TransferMode } from "../core/constants.ts";
 import { joinLobby, type LobbyClient } from "../signaling/client.ts";
 import { serveSignalingDeno } from "../signaling/server_deno.ts";
@@ -26,9 +26,12 @@ const { values: args } = parseArgs({
     members: { type: "string", default: "4" },
     "max-rss-mib": { type: "string", default: "64" },
     "max-fds": { type: "string", default: "16" },
+    stack: { type: "string", default: "ndc" },
     json: { type: "boolean", default: false },
   },
 });
+/** The WebRTC stack every peer of the soak uses (`--stack`). */
+const { createPeerConnection } = await loadStack(args.stack);
 const minutes = Number(args.minutes);
 const MEMBERS = Math.max(2, Number(args.members));
 
@@ -290,6 +293,7 @@ const ok = failures === 0 && joins > 0 && rssGrowth <= Number(args["max-rss-mib"
   fdGrowth <= Number(args["max-fds"]);
 const result = {
   type: "soak",
+  stack: args.stack,
   ok,
   minutes,
   joins,
