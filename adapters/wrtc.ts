@@ -94,40 +94,44 @@ function withCachedSctp(pc: WrtcPeerConnection): WrtcPeerConnection {
   });
 }
 
-/** How long a connection waits at most for the previous one to finish gathering, ms. */
-export const GATHERING_TURN_MAX_MS = 250;
+/** How many connections of a process may gather ICE candidates at once. */
+export const GATHERING_SLOTS = 6;
+/** How long a connection holds its gathering slot at most, ms. */
+export const GATHERING_SLOT_MAX_MS = 250;
 
-let previousGathering: Promise<void> = Promise.resolve();
+let gathering = 0;
+const waiting: Array<() => void> = [];
 
 /**
- * Waits until the connection that last started ICE gathering in this process has finished it
- * (at most {@link GATHERING_TURN_MAX_MS}), and makes `pc` the one to wait for next.
+ * Waits for one of {@link GATHERING_SLOTS} gathering slots and holds it until `pc` has finished
+ * gathering (at most {@link GATHERING_SLOT_MAX_MS}).
  *
  * In `@roamhq/wrtc` every connection that starts gathering makes every connection of the process
  * that is still gathering gather again on all interfaces (new sockets, new candidates): K
  * connections gathering at once open O(K²) sockets. 40 at once gave 3,344 candidates instead of
- * 320 and 6,800 file descriptors; the 240 connections of a 16-peer mesh in one process ran out of
- * descriptors and stalled (tests/stack/wrtc_raw_test.ts reproduces it). Taking turns keeps it at
- * one gathering per connection. A connection that is already past gathering, or has no
- * description yet, does not wait.
+ * 320 and 6,800 file descriptors, and 42 at once ran out of 20,000 descriptors and stalled
+ * (tests/stack/wrtc_raw_test.ts reproduces it). A few at once cost little; strict turns cost about
+ * 100 ms per connection (libwebrtc takes that long to finish gathering), hence a few slots.
  */
 async function gatheringTurn(pc: WrtcPeerConnection): Promise<void> {
-  let done = () => {};
-  const before = previousGathering;
-  previousGathering = new Promise<void>((resolve) => done = resolve);
-  const settle = () => {
+  if (gathering >= GATHERING_SLOTS) await new Promise<void>((resolve) => waiting.push(resolve));
+  else gathering++;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
     pc.removeEventListener("icegatheringstatechange", check);
     clearTimeout(timer);
-    done();
+    const next = waiting.shift();
+    if (next !== undefined) next(); // the slot passes on
+    else gathering--;
   };
   const check = () => {
     const state = (pc as unknown as { iceGatheringState: string }).iceGatheringState;
-    if (state === "complete" || pc.connectionState === "closed") settle();
+    if (state === "complete" || pc.connectionState === "closed") release();
   };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([before, new Promise((r) => setTimeout(r, GATHERING_TURN_MAX_MS))]);
   pc.addEventListener("icegatheringstatechange", check);
-  timer = setTimeout(settle, GATHERING_TURN_MAX_MS);
+  const timer = setTimeout(release, GATHERING_SLOT_MAX_MS);
   queueMicrotask(check);
 }
 

@@ -53,13 +53,8 @@ export const CONFIGS = {
   },
 };
 const cfg = quick ? CONFIGS.quick : CONFIGS.full;
-/**
- * The formation sizes measured. libwebrtc gathers ICE candidates again for every connection of the
- * process that starts gathering (see adapters/wrtc.ts): the 240 connections of N = 16 in one
- * process run out of file descriptors (20,000) even with the adapter's turn-taking, so wrtc stops
- * at N = 8 (in a real mesh each process holds N - 1 connections).
- */
-const ns = STACK === "wrtc" ? cfg.ns.filter((n) => n <= 8) : cfg.ns;
+/** The formation sizes measured. */
+const ns = cfg.ns;
 const SIZE = 1200;
 const PING = 32;
 const FANOUT = 7;

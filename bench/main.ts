@@ -19,6 +19,8 @@ import {
 } from "./_report.ts";
 
 const quick = Deno.args.includes("--quick");
+/** `--render`: only write BENCHMARKS.md again from bench/results/latest.json (no measuring). */
+const renderOnly = Deno.args.includes("--render");
 const only = Deno.args.includes("--stack") ? Deno.args[Deno.args.indexOf("--stack") + 1] : "";
 if (only !== "" && !isStackName(only)) {
   console.error(`bench: --stack ${only}: must be one of ${STACKS.join(", ")}`);
@@ -337,6 +339,16 @@ small N then depends on which side drew it. libwebrtc has no such stall.
 Each is reproduced on the raw stack, without mesh code, in \`tests/stack/wrtc_raw_test.ts\` (which
 fails once an upstream release fixes it, so the workaround can go).
 
+- Every connection that starts ICE gathering makes every connection of the process that is still
+  gathering gather again on every interface: K connections set up at once open O(K²) sockets (40
+  gave 3,344 candidates instead of 320). The formation runs above put up to 240 connections in one
+  process; without the adapter's limit (6 connections gathering at once, each for at most 250 ms)
+  42 connections ran out of 20,000 file descriptors and stalled. The limit is what makes wrtc's
+  formation slower than ndc's at large N, and its pairs over 500 ms are pairs waiting for a slot.
+- Every attribute read and \`send\` is a blocking call into libwebrtc's threads (\`send\` about
+  60 µs, \`connectionState\` 10 µs, \`sctp.maxMessageSize\` 44 µs, measured raw), and
+  \`bufferedAmount\` stays 0: a sender and receivers in one process share those threads, hence the
+  lower throughput. The adapter caches \`sctp.maxMessageSize\`, which the mesh reads per packet.
 - A channel created without \`maxPacketLifeTime\`/\`maxRetransmits\` reports 65535 for both instead
   of \`null\` (the binding reads libwebrtc's deprecated getters, whose "unset" is 0xFFFF). The adapter
   reports \`null\` for a limit the channel was not given.
@@ -349,6 +361,14 @@ fails once an upstream release fixes it, so the workaround can go).
 `;
 
 async function main(): Promise<void> {
+  if (renderOnly) {
+    const latest = JSON.parse(await Deno.readTextFile(new URL("latest.json", results)));
+    const md = new URL("BENCHMARKS.md", root);
+    await Deno.writeTextFile(md, markdown(latest.stacks));
+    await new Deno.Command(Deno.execPath(), { args: ["fmt", "-q", md.pathname] }).output();
+    console.log(comparisonText(latest.stacks));
+    return;
+  }
   const started = new Date();
   const measured: StackResult[] = [];
   for (const stack of stacks) {

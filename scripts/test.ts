@@ -24,7 +24,8 @@ await Deno.mkdir(resultsDir, { recursive: true });
 /** Source roots whose JSDoc examples are run, plus the README. */
 const DOC_ROOTS = ["mod.ts", "core", "effects", "adapters", "signaling", "web", "README.md"];
 /** Doc examples that mention these run in a process of their own. */
-const NEEDS_OWN_PROCESS = /node_datachannel|signaling|adapters\/|connectPair|joinLobby|mesh\/node/;
+const NEEDS_OWN_PROCESS =
+  /node_datachannel|signaling|adapters\/|connectPair|joinLobby|mesh\/node|loadStack|wrtc/;
 const CONCURRENCY = 2;
 
 interface Outcome {
