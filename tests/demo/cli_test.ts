@@ -37,8 +37,8 @@ function listedFlags(help: string): string[] {
 Deno.test("cli: --help on each command lists every flag with its default", async () => {
   const expected: Record<string, string[]> = {
     serve: Object.keys(SERVE_COMMAND.flags),
-    peer: ["url", "lobby", "duration", "interval", "json", "expect", "connect-timeout"],
-    demo: ["peers", "duration", "verbose", "web", "port", "host"],
+    peer: ["url", "lobby", "duration", "interval", "stack", "json", "expect", "connect-timeout"],
+    demo: ["peers", "duration", "stack", "verbose", "web", "port", "host"],
     "webrtc-mesh serve": Object.keys(SERVE_COMMAND.flags).filter((f) =>
       f !== "node" && f !== "web"
     ),
