@@ -53,7 +53,10 @@ const Native = (wrtc as unknown as {
  * ```
  */
 export function createPeerConnection(config: PeerConnectionConfig = {}): WrtcPeerConnection {
-  const pc = new Native({ iceServers: config.iceServers ?? [] });
+  const pc = new Native({
+    iceServers: config.iceServers ?? [],
+    iceTransportPolicy: config.iceTransportPolicy ?? "all",
+  });
   const create = pc.createDataChannel.bind(pc);
   pc.createDataChannel = (label: string, init: DataChannelInitLike = {}) =>
     withW3cLimits(create(label, init), init);

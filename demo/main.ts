@@ -12,7 +12,7 @@
  * Over loopback every packet normally arrives on all three channels; the summary shows the count.
  *
  * ```sh
- * deno task demo [--peers 4] [--duration 3]
+ * deno task demo [--peers 4] [--duration 3] [--stun URL] [--turn turn:USER:PASSWORD@HOST:PORT] [--relay-only]
  * deno task demo --web [--peers 2] [--port 9080] [--host 127.0.0.1]
  * deno task demo --help     # every flag with its default
  * ```
@@ -29,6 +29,7 @@ import { serveSignalingDeno } from "../signaling/server_deno.ts";
 import type { PeerResult, PeerStatus } from "./peer.ts";
 import { renderSummary, renderTable } from "./_table.ts";
 import { lines } from "./_lines.ts";
+import { checkIceFlags, ICE_FLAGS, iceArgs, type IceFlagValues } from "../signaling/_ice_flags.ts";
 
 /** `deno task demo`'s command line. */
 export const DEMO_COMMAND = {
@@ -62,8 +63,11 @@ export const DEMO_COMMAND = {
       max: 65535,
     }),
     host: string("interface the --web server binds", "127.0.0.1", "ADDRESS"),
+    ...ICE_FLAGS,
   },
-  check: (values: { peers: number | undefined; web: boolean }) => {
+  check: (values: { peers: number | undefined; web: boolean } & IceFlagValues) => {
+    const ice = checkIceFlags(values);
+    if (ice !== undefined) return ice;
     if (values.peers === undefined) return undefined;
     if (values.web && values.peers > 16) return `--peers ${values.peers}: must be 0..16 with --web`;
     if (!values.web && values.peers < 2) {
@@ -74,6 +78,8 @@ export const DEMO_COMMAND = {
 };
 
 const args = readFlags(DEMO_COMMAND, Deno.args, { exit: Deno.exit });
+// ICE flags go to every peer as they are (checked above, so a typo fails at once).
+const peerIceArgs = iceArgs(args);
 if (args.web) {
   const { runWebDemo } = await import("./_web.ts");
   Deno.exit(
@@ -134,6 +140,7 @@ function spawn(index: number, lobbyName: string): Proc {
       String(duration),
       "--stack",
       stackOf(args.stack, index),
+      ...peerIceArgs,
     ],
     cwd: root,
     stdin: "piped",

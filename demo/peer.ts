@@ -4,6 +4,7 @@
  *
  * ```sh
  * deno task peer --url ws://127.0.0.1:9080 [--lobby NAME] [--duration 10]
+ *   [--stun stun:HOST:PORT] [--turn turn:USER:PASSWORD@HOST:PORT] [--relay-only]
  * deno task peer --help     # every flag with its default
  * ```
  *
@@ -26,6 +27,9 @@ import {
   string,
   webSocketUrl,
 } from "../signaling/_flags.ts";
+import { checkIceFlags, ICE_FLAGS, iceFlags, type IceFlagValues } from "../signaling/_ice_flags.ts";
+import { iceOptionsFromFlags } from "../signaling/ice.ts";
+import { pairTypes } from "../effects/candidate_pair.ts";
 import { type ChannelTally, decode, encode, judge, newTally, record } from "./_wire.ts";
 
 /** One status report, as printed in `--json` mode. */
@@ -54,6 +58,8 @@ export interface PeerResult {
   in: [number, number, number];
   out: [number, number, number];
   rtt: number;
+  /** Per peer: the selected ICE candidate pair's types, ours first (`"srflx↔relay"`). */
+  pairs?: Record<string, string>;
 }
 
 /** `deno task peer`'s command line. */
@@ -89,9 +95,10 @@ export const PEER_COMMAND = {
       aboveMin: true,
       valueName: "SECONDS",
     }),
+    ...ICE_FLAGS,
   },
-  check: (values: { url: string | undefined }) =>
-    values.url === undefined ? "--url is required" : undefined,
+  check: (values: { url: string | undefined } & IceFlagValues) =>
+    values.url === undefined ? "--url is required" : checkIceFlags(values),
 };
 
 const args = readFlags(PEER_COMMAND, Deno.args, { exit: Deno.exit });
@@ -112,7 +119,8 @@ function say(text: string): void {
 
 let client: LobbyClient;
 try {
-  client = await joinLobby(url, args.lobby, { stack: args.stack });
+  const ice = iceOptionsFromFlags(iceFlags(args));
+  client = await joinLobby(url, args.lobby, { stack: args.stack, ...ice });
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
   out({
@@ -333,6 +341,9 @@ if (expect === undefined) {
     in: [...received],
     out: [...delivered],
     rtt: Math.round(rtt() * 100) / 100,
+    pairs: Object.fromEntries(
+      [...mesh.stats().peers].map(([peer, s]) => [peer, pairTypes(s.candidatePair)]),
+    ),
   };
   out(status());
   out(result);

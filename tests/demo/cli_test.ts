@@ -7,6 +7,8 @@
 import { assertEquals, assertMatch } from "@std/assert";
 import { SERVE_COMMAND } from "../../signaling/cli.ts";
 import { lines } from "../../demo/_lines.ts";
+import { SERVE_FLAGS } from "../../signaling/_serve_cli.ts";
+import { ICE_FLAGS } from "../../signaling/_ice_flags.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
@@ -34,14 +36,26 @@ function listedFlags(help: string): string[] {
   return [...help.matchAll(/^ {2}--([a-z-]+)/gm)].map((m) => m[1]);
 }
 
+const ICE_ROWS = Object.keys(ICE_FLAGS);
+
 Deno.test("cli: --help on each command lists every flag with its default", async () => {
   const expected: Record<string, string[]> = {
     serve: Object.keys(SERVE_COMMAND.flags),
-    peer: ["url", "lobby", "duration", "interval", "stack", "json", "expect", "connect-timeout"],
-    demo: ["peers", "duration", "stack", "verbose", "web", "port", "host"],
-    "webrtc-mesh serve": Object.keys(SERVE_COMMAND.flags).filter((f) =>
-      f !== "node" && f !== "web"
-    ),
+    peer: [
+      "url",
+      "lobby",
+      "duration",
+      "interval",
+      "stack",
+      "json",
+      "expect",
+      "connect-timeout",
+      ...ICE_ROWS,
+    ],
+    demo: ["peers", "duration", "stack", "verbose", "web", "port", "host", ...ICE_ROWS],
+    // The npm command is the Node server: no --node, --web (needs the sources) or TURN REST
+    // (GET /ice-servers is the Deno server's).
+    "webrtc-mesh serve": Object.keys(SERVE_FLAGS),
   };
   for (const [name, script] of Object.entries(COMMANDS)) {
     const r = await run(script, ["--help"]);
@@ -113,6 +127,17 @@ async function startServer(script: string[], args: string[]) {
   return { child, out, first: first.done ? "" : first.value };
 }
 
+/** Kills a server left running by a failed test and waits for it. */
+async function stop(child: Deno.ChildProcess): Promise<void> {
+  try {
+    child.kill("SIGKILL");
+  } catch {
+    // exited
+  }
+  await child.stderr.cancel().catch(() => {});
+  await child.status;
+}
+
 /** The server commands, with the name their messages use. */
 const SERVERS: [string, string[]][] = [
   ["deno task serve", COMMANDS.serve],
@@ -150,13 +175,7 @@ for (const [name, script] of SERVERS) {
         const created = rest.some((l) => /^\[\d{4}-[^\]]+\] Lobby \w+ created/.test(l));
         assertEquals(created, wantInfo, `${flags.join(" ")}: ${rest.join(" | ")}`);
       } finally {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // exited
-        }
-        await child.stderr.cancel().catch(() => {});
-        await child.status;
+        await stop(child);
       }
     }
   });
@@ -179,5 +198,26 @@ Deno.test("cli: serve on a port in use exits 1 with one line", async () => {
     }
   } finally {
     listener.close();
+  }
+});
+
+Deno.test("cli: serve --web prints the listening URL first, and the page is there already", async () => {
+  const { child, out, first } = await startServer(COMMANDS.serve, ["--port", "0", "--web"]);
+  try {
+    const url = /^signaling server listening on ws:\/\/(127\.0\.0\.1:\d+)$/.exec(first)?.[1];
+    assertEquals(url !== undefined, true, first);
+    // Fetched at once: the build happened before the server started listening.
+    const page = await fetch(`http://${url}/`);
+    assertEquals([page.status, (await page.text()).includes("app.js")], [200, true]);
+    const app = await fetch(`http://${url}/dist/app.js`);
+    assertEquals(app.status, 200);
+    await app.body?.cancel();
+    const next = await out.next();
+    assertMatch(next.value ?? "", /^built web\/dist\/app\.js \(\d+ KiB\)$/);
+    child.kill("SIGINT");
+    for await (const _ of out) { /* drain */ }
+    assertEquals((await child.status).code, 0);
+  } finally {
+    await stop(child);
   }
 });
