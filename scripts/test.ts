@@ -245,26 +245,32 @@ if (only === undefined) {
 
 /**
  * Suites that run once per WebRTC stack of Deno and Node (tests/_stack.ts reads `MESH_STACK`):
- * their files are run again with each stack other than the default.
+ * their files that make connections (through the stack helpers) are run again with each stack
+ * other than the default; the others (pure, or signaling only) run once.
  */
 const PER_STACK = /^tests\/(effects|reliability)\//;
+/** Imports through which a test file makes WebRTC connections. */
+const STACK_HELPERS =
+  /_stack\.ts|_mesh\.ts|_child\.ts|_lobby_host|_close_during_setup|_peer_process/;
 /** The stacks besides the default (ndc) that {@link PER_STACK} suites also run on. */
 const OTHER_STACKS = ["wrtc"];
 
-/** One process per test file, and per stack for {@link PER_STACK} files. */
-function runsOf(
+/** One process per test file, and per stack for the {@link PER_STACK} files that use one. */
+async function runsOf(
   files: readonly string[],
-): Array<{ label: string; file: string; env?: Record<string, string> }> {
-  return files.flatMap((file) => [
-    PER_STACK.test(file)
-      ? { label: file, file, env: { MESH_STACK: "ndc" } }
-      : { label: file, file },
-    ...(PER_STACK.test(file) ? OTHER_STACKS : []).map((stack) => ({
-      label: `${file} [${stack}]`,
-      file,
-      env: { MESH_STACK: stack } as Record<string, string>,
-    })),
-  ]);
+): Promise<Array<{ label: string; file: string; env?: Record<string, string> }>> {
+  const runs = [];
+  for (const file of files) {
+    if (!PER_STACK.test(file) || !STACK_HELPERS.test(await Deno.readTextFile(file))) {
+      runs.push({ label: file, file });
+      continue;
+    }
+    runs.push({ label: file, file, env: { MESH_STACK: "ndc" } });
+    for (const stack of OTHER_STACKS) {
+      runs.push({ label: `${file} [${stack}]`, file, env: { MESH_STACK: stack } });
+    }
+  }
+  return runs;
 }
 
 // Test files: one process each. The network lab's files (tests/network/: NATs, coturn, Chromium,
@@ -277,7 +283,7 @@ const testFiles = allTestFiles.filter((p) => !p.startsWith(LAB_DIR));
 const labFiles = allTestFiles.filter((p) => p.startsWith(LAB_DIR));
 for (const [name, files] of [["deno test", testFiles], ["network lab", labFiles]] as const) {
   if (files.length === 0) continue;
-  const runs = runsOf(files);
+  const runs = await runsOf(files);
   await step(`${name} (${files.length} files, ${runs.length} processes)`, async () => {
     const outcomes = await inParallel(
       runs.map(({ label, file, env }) => () => denoTest(label, [file], env)),
