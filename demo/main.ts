@@ -13,6 +13,7 @@
  *
  * ```sh
  * deno task demo [--peers 4] [--duration 3] [--godot4 [--client-server]] [--mixed]
+ *                [--stack ndc|wrtc|mixed]
  *                [--stun URL] [--turn turn:USER:PASSWORD@HOST:PORT] [--relay-only]
  * deno task demo --web [--peers 2] [--port 9080] [--host 127.0.0.1]
  * deno task demo --help     # every flag with its default
@@ -23,12 +24,17 @@
  * alone); `--mixed` alternates Godot 3 and Godot 4 peers in one mesh lobby (the host speaks
  * Godot 3).
  *
+ * `--stack` picks the WebRTC stack of the peer processes: `ndc` (node-datachannel, the default),
+ * `wrtc` (`@roamhq/wrtc`, libwebrtc) or `mixed` (the two in turn). Not to be confused with
+ * `--mixed`, which mixes the signaling protocols; both can be given.
+ *
  * `--web` runs the browser demo instead (see `demo/_web.ts`): it serves the demo page, starts
  * `--peers` server-side peers (default 2) in a lobby and prints the address to open.
  *
  * @module
  */
-import { boolean, integer, number, readFlags, string } from "../signaling/_flags.ts";
+import { boolean, integer, number, oneOf, readFlags, string } from "../signaling/_flags.ts";
+import { STACK_CHOICES, stackOf } from "../adapters/stack.ts";
 import { DEFAULT_PORT } from "../signaling/protocol.ts";
 import { serveSignalingDeno } from "../signaling/server_deno.ts";
 import type { PeerResult, PeerStatus } from "./peer.ts";
@@ -55,10 +61,17 @@ export const DEMO_COMMAND = {
       aboveMin: true,
       valueName: "SECONDS",
     }),
+    stack: oneOf(
+      "WebRTC stack of the peers; mixed: ndc and wrtc in turn (not --mixed: protocols)",
+      STACK_CHOICES,
+      "ndc",
+    ),
     verbose: boolean("print every peer's log lines as they come"),
     godot4: boolean("peers speak Godot 4's protocol and drive a WebRTCMultiplayerPeer"),
     "client-server": boolean("with --godot4: a client/server lobby (peer 1 is the server)"),
-    mixed: boolean("alternate Godot 3 and Godot 4 peers in one mesh lobby"),
+    mixed: boolean(
+      "alternate Godot 3 and Godot 4 peers in one mesh lobby (--stack mixed: WebRTC stacks)",
+    ),
     web: boolean("run the browser demo instead (see demo/_web.ts)"),
     port: integer("port of the --web server; 0 picks a free one", {
       default: DEFAULT_PORT,
@@ -100,7 +113,14 @@ const args = readFlags(DEMO_COMMAND, Deno.args, { exit: Deno.exit });
 const peerIceArgs = iceArgs(args);
 if (args.web) {
   const { runWebDemo } = await import("./_web.ts");
-  Deno.exit(await runWebDemo({ peers: args.peers ?? 2, hostname: args.host, port: args.port }));
+  Deno.exit(
+    await runWebDemo({
+      peers: args.peers ?? 2,
+      hostname: args.host,
+      port: args.port,
+      stack: args.stack,
+    }),
+  );
 }
 const peers = args.peers ?? 4;
 const duration = args.duration;
@@ -156,6 +176,8 @@ function spawn(index: number, lobbyName: string): Proc {
       String(peers),
       "--duration",
       String(duration),
+      "--stack",
+      stackOf(args.stack, index),
       ...peerIceArgs,
       ...(godot4Peer(index) ? ["--godot4"] : []),
       ...(args["client-server"] ? ["--client-server"] : []),

@@ -46,6 +46,7 @@ Deno.test("cli: --help on each command lists every flag with its default", async
       "lobby",
       "duration",
       "interval",
+      "stack",
       "json",
       "godot4",
       "client-server",
@@ -56,6 +57,7 @@ Deno.test("cli: --help on each command lists every flag with its default", async
     demo: [
       "peers",
       "duration",
+      "stack",
       "verbose",
       "godot4",
       "client-server",

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
-import { createPeerConnection } from "../../adapters/node_datachannel.ts";
+import { createPeerConnection } from "../_stack.ts";
 import { ConnectionStatus, GodotError } from "../../core/constants.ts";
 import { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
 import { closeAll, cluster, fullMesh, recordSignals, until } from "../_mesh.ts";

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { CandidateQueue, createPeerConnection } from "../../adapters/node_datachannel.ts";
-import type { NodePeerConnection } from "../../adapters/node_datachannel.ts";
+import { CandidateQueue, createPeerConnection } from "../_stack.ts";
+import type { StackPeerConnection } from "../_stack.ts";
 import { GodotError } from "../../core/constants.ts";
 import type { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
 import { lines } from "../../demo/_lines.ts";
@@ -14,7 +14,7 @@ import { lines } from "../../demo/_lines.ts";
 export interface ChildPeer {
   process: Deno.ChildProcess;
   /** Our connection to it. */
-  pc: NodePeerConnection;
+  pc: StackPeerConnection;
   /** Resolves when the child reported that its mesh announced us. */
   connected: Promise<void>;
   /** Everything the child wrote to stderr. */
