@@ -23,6 +23,7 @@ import {
 } from "../core/state.ts";
 import { show } from "../core/_validate.ts";
 import { Inbox, type Packet } from "./inbox.ts";
+import { type CandidatePair, readSelectedPair } from "./candidate_pair.ts";
 import { TypedEventTarget } from "./typed_event_target.ts";
 import {
   isPeerConnectionLike,
@@ -79,6 +80,11 @@ export interface PeerStats {
   readonly dropped: number;
   /** Packets sent to this peer. */
   readonly sent: number;
+  /**
+   * The ICE candidate pair the connection selected (host, srflx, prflx or relay on each end), read
+   * from the stack's stats once the peer connected; undefined before or where the stack has none.
+   */
+  readonly candidatePair?: CandidatePair;
 }
 
 /** What {@link WebRTCMultiplayer.stats} returns. */
@@ -115,6 +121,8 @@ interface Link {
     readonly [RTCPeerConnectionLike | RTCDataChannelLike, string, Listener]
   >;
   sent: number;
+  /** The selected ICE candidate pair, once connected (see `candidate_pair.ts`). */
+  candidatePair?: CandidatePair;
 }
 
 interface Waiter<P> {
@@ -649,7 +657,8 @@ export abstract class MultiplayerInterpreter<
     for (const id of [...ids].sort((a, b) => a - b)) {
       const c = this.#inbox.counters(id);
       const s = this.#links.get(id)?.sent ?? 0;
-      peers.set(id, { ...c, sent: s });
+      const pair = this.#links.get(id)?.candidatePair;
+      peers.set(id, pair ? { ...c, sent: s, candidatePair: pair } : { ...c, sent: s });
       received += c.received;
       dropped += c.dropped;
     }
@@ -825,6 +834,9 @@ export abstract class MultiplayerInterpreter<
     }
     this.#listen(link, connection, "connectionstatechange", () => {
       const state = stateOf(connection);
+      if (state === "connected") {
+        readSelectedPair(connection).then((pair) => link.candidatePair = pair);
+      }
       if (CONNECTION_STATES.has(state)) {
         this.#observe(link, {
           type: "ConnectionStateChanged",
