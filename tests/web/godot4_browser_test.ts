@@ -21,9 +21,9 @@ import { createPeerConnection, type IceCandidateLike } from "../../adapters/node
 import { ConnectionStatus, GodotError, TransferMode } from "../../core/constants.ts";
 import { WebRTCMultiplayerPeer } from "../../effects/multiplayer_peer.ts";
 import { until } from "../_mesh.ts";
+import { CHROMIUM, CHROMIUM_ARGS } from "./_chromium.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
-const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const { RELIABLE, UNRELIABLE } = TransferMode;
 /** Unreliable lifetime, ms: long enough that a loaded machine loses nothing this test counts. */
 const LIFE = 500;
@@ -51,12 +51,7 @@ Deno.test("browser: a Godot 4 client in Chromium and a node-datachannel server s
   const pc = createPeerConnection();
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-features=WebRtcHideLocalIpsWithMdns",
-    ],
+    args: [...CHROMIUM_ARGS],
   });
   try {
     const page = await browser.newPage();
