@@ -63,7 +63,11 @@ export const GODOT_MAX_PACKET_SIZE = 1200;
  * const b = createPeerConnection();
  * server.addPeer(a, 2);
  * client.addPeer(b, 1);
- * const joined = new Promise((r) => client.addEventListener("connected_to_server", r));
+ * // Both ends must see the connection: a broadcast skips a peer whose channel is not open yet.
+ * const joined = Promise.all([
+ *   new Promise((r) => client.addEventListener("connected_to_server", r)),
+ *   new Promise((r) => server.addEventListener("peer_connected", r)),
+ * ]);
  * await connectPair(a, b);
  * await joined;
  *
