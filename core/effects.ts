@@ -15,6 +15,8 @@ export interface NegotiatedChannelInit {
   readonly ordered: boolean;
   /** Retransmission time limit in ms (absent on the reliable channel). */
   readonly maxPacketLifeTime?: number;
+  /** Retransmission count limit (only the liveness channel: 0). */
+  readonly maxRetransmits?: number;
 }
 
 /** One channel to create: its label and init. */
@@ -49,6 +51,26 @@ export interface DiscardChannels {
   readonly type: "DiscardChannels";
   /** The peer whose partial channels are closed. */
   readonly peerId: number;
+}
+
+/** Create a peer's liveness channel (liveness rule L1), `binaryType = "arraybuffer"`. */
+export interface CreateLivenessChannel {
+  /** Discriminant. */
+  readonly type: "CreateLivenessChannel";
+  /** The peer whose connection gets the channel. */
+  readonly peerId: number;
+  /** Its label and init (`LIVENESS_CHANNEL`). */
+  readonly channel: { readonly label: string; readonly init: NegotiatedChannelInit };
+}
+
+/** Send one beacon to each of these peers on their liveness channels (a closed one is skipped). */
+export interface SendBeacons {
+  /** Discriminant. */
+  readonly type: "SendBeacons";
+  /** The peers, ascending. */
+  readonly peerIds: readonly number[];
+  /** What to say. */
+  readonly kind: "hello" | "beat" | "bye";
 }
 
 /** Drop every queued inbound packet. */
@@ -89,6 +111,8 @@ export type Effect =
   | CreateChannels
   | ClosePeer
   | DiscardChannels
+  | CreateLivenessChannel
+  | SendBeacons
   | DropPackets
   | Emit
   | Reply;

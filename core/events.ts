@@ -132,10 +132,63 @@ export type Event =
   | ConnectionStateChanged
   | ChannelStateChanged
   | ChannelErrored
-  | ChannelCreateFailed;
+  | ChannelCreateFailed
+  | LivenessChannelOpened
+  | LivenessChannelClosed
+  | BeaconReceived
+  | TimePassed;
 
 /** Events that report what the WebRTC stack did (queued until `poll()` when `autoPoll` is off). */
 export type Observation =
   | ConnectionStateChanged
   | ChannelStateChanged
-  | ChannelErrored;
+  | ChannelErrored
+  | LivenessChannelOpened
+  | LivenessChannelClosed
+  | BeaconReceived;
+
+/** The liveness channel of a peer opened (liveness rule L2). */
+export interface LivenessChannelOpened {
+  /** Discriminant. */
+  readonly type: "LivenessChannelOpened";
+  /** The peer concerned. */
+  readonly peerId: number;
+  /** The interpreter's clock (ms, monotonic). */
+  readonly now: number;
+}
+
+/** The liveness channel of a peer closed, or could not be made (liveness rule L3). */
+export interface LivenessChannelClosed {
+  /** Discriminant. */
+  readonly type: "LivenessChannelClosed";
+  /** The peer concerned. */
+  readonly peerId: number;
+  /** The interpreter's clock (ms, monotonic). */
+  readonly now: number;
+}
+
+/** A beacon arrived on a peer's liveness channel (liveness rules L3, L4, L6). */
+export interface BeaconReceived {
+  /** Discriminant. */
+  readonly type: "BeaconReceived";
+  /** The peer concerned. */
+  readonly peerId: number;
+  /** What it said. */
+  readonly kind: "hello" | "beat" | "bye";
+  /** The interpreter's clock (ms, monotonic). */
+  readonly now: number;
+}
+
+/**
+ * The interpreter's one timer fired for the state's deadline (`livenessDeadline`), or `poll()` ran
+ * past it. `heard` is, per peer, when its latest data message (channels 1-3) arrived, for every peer
+ * heard from since the previous `TimePassed` (liveness rule L4).
+ */
+export interface TimePassed {
+  /** Discriminant. */
+  readonly type: "TimePassed";
+  /** The interpreter's clock (ms, monotonic). */
+  readonly now: number;
+  /** `[peerId, when]` of the latest data message of each peer heard from. */
+  readonly heard: ReadonlyArray<readonly [number, number]>;
+}

@@ -4,6 +4,7 @@
  * @module
  */
 import { ConnectionStatus, TransferMode } from "./constants.ts";
+import { LIVENESS_OFF, type LivenessState } from "./liveness.ts";
 
 /** W3C `RTCPeerConnection.connectionState` values. */
 export type PeerConnectionState =
@@ -77,6 +78,8 @@ export interface MeshState {
   readonly targetPeer: number;
   /** Peers by id. */
   readonly peers: ReadonlyMap<number, PeerState>;
+  /** Liveness settings and per-peer bookkeeping (core/liveness.ts). */
+  readonly liveness: LivenessState;
 }
 
 /**
@@ -96,6 +99,7 @@ export const initialState: MeshState = Object.freeze({
   transferMode: TransferMode.RELIABLE,
   targetPeer: 0,
   peers: new Map<number, PeerState>(),
+  liveness: LIVENESS_OFF,
 });
 
 /**

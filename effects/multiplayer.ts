@@ -10,6 +10,14 @@
 import { ConnectionStatus, GodotError, TransferMode } from "../core/constants.ts";
 import type { Effect, SignalName } from "../core/effects.ts";
 import type { Event, Observation } from "../core/events.ts";
+import {
+  decodeBeacon,
+  encodeBeacon,
+  type LivenessCapability,
+  livenessDeadline,
+  livenessState,
+  parseLivenessOptions,
+} from "../core/liveness.ts";
 import { reduce } from "../core/reduce.ts";
 import { admit, modeOf, route } from "../core/route.ts";
 import {
@@ -43,6 +51,27 @@ export interface MeshOptions {
   maxQueuedPackets?: number;
   /** Max message size used when a connection does not report one (`sctp.maxMessageSize`). Default 262144. */
   defaultMaxMessageSize?: number;
+  /**
+   * Liveness beacons between peers of this library (docs/liveness.md): a peer silent for
+   * `timeoutMs` (default 3000) is removed with `peer_disconnected`; beats go every `intervalMs`
+   * (default 500, at most `timeoutMs / 3`); a peer that shows no liveness within `probeWindowMs`
+   * (default 5000; a Godot peer) is left to its transport; our own timer running `stallMs` (default
+   * 1000) late counts as a local stall, not as the peers' silence. `false` turns it off. Bad values
+   * throw a `TypeError` from the constructor.
+   */
+  liveness?: LivenessOptions | false;
+}
+
+/** The settings of {@link MeshOptions.liveness}, in milliseconds; omitted ones take the defaults. */
+export interface LivenessOptions {
+  /** Silence after which a peer running liveness is gone. Default 3000. */
+  timeoutMs?: number;
+  /** Period of our beats. Default 500 (or `timeoutMs / 6` when that is smaller). */
+  intervalMs?: number;
+  /** How long to wait for a peer's first beacon before leaving it to its transport. Default 5000. */
+  probeWindowMs?: number;
+  /** Lateness of our own timer that counts as a local stall. Default 1000. */
+  stallMs?: number;
 }
 
 /** What {@link WebRTCMultiplayer.getPeer} returns: Godot's peer dictionary. */
@@ -73,6 +102,12 @@ export interface PeerStats {
   readonly dropped: number;
   /** Packets sent to this peer. */
   readonly sent: number;
+  /**
+   * How this peer's departure is detected: `"beacons"` (it runs liveness: gone after `timeoutMs` of
+   * silence), `"probing"` (not known yet), `"transport"` (no liveness on its side, e.g. a Godot peer,
+   * or liveness off: only its connection state removes it). Absent for a peer no longer in the mesh.
+   */
+  readonly departure?: LivenessCapability;
 }
 
 /** What {@link WebRTCMultiplayer.stats} returns. */
@@ -105,6 +140,13 @@ export interface WebRTCMultiplayerEventMap {
 interface Link {
   readonly connection: RTCPeerConnectionLike;
   readonly channels: RTCDataChannelLike[];
+  /** The library's liveness channel (never one of `channels`). */
+  liveness?: RTCDataChannelLike;
+  /** Whether `createDataChannel` failed for one of the three channels. */
+  failed: boolean;
+  /** When the latest data message arrived (clock ms), and whether it was reported yet. */
+  heardAt: number;
+  heardReported: boolean;
   readonly listeners: Array<
     readonly [RTCPeerConnectionLike | RTCDataChannelLike, string, Listener]
   >;
@@ -147,6 +189,20 @@ function toBytes(data: unknown): Uint8Array | undefined {
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   }
   return undefined;
+}
+
+/**
+ * In a browser, a page that goes away closes the mesh, so its peers get a `bye` at once instead of
+ * waiting out the liveness timeout. The listener holds the mesh weakly.
+ */
+function closeOnPageHide(mesh: { close(): void }): void {
+  const target = globalThis as unknown as {
+    addEventListener?: (type: string, listener: () => void) => void;
+    onpagehide?: unknown;
+  };
+  if (typeof target.addEventListener !== "function" || !("onpagehide" in target)) return;
+  const ref = new WeakRef(mesh);
+  target.addEventListener("pagehide", () => ref.deref()?.close());
 }
 
 /**
@@ -210,10 +266,19 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
   #lastError: LastError = OK;
   /** Channels closed by the mesh that have not reported `close` yet. */
   #closing = new Set<Promise<void>>();
+  /** The one liveness timer, and the deadline it is set for. */
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt: number | null = null;
 
-  /** Creates an empty, uninitialized mesh. */
+  /**
+   * Creates an empty, uninitialized mesh. Throws a `TypeError` for invalid `liveness` settings.
+   */
   constructor(options: MeshOptions = {}) {
     super();
+    const liveness = parseLivenessOptions(options.liveness);
+    if (liveness._tag === "Left") throw new TypeError(liveness.left);
+    this.#state = { ...initialState, liveness: livenessState(liveness.right) };
+    if (liveness.right !== null) closeOnPageHide(this);
     this.#autoPoll = options.autoPoll ?? true;
     this.#highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     this.#defaultMaxMessageSize = options.defaultMaxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
@@ -488,8 +553,10 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
   }
 
   /**
-   * Applies queued observations and emits their signals (with `autoPoll: false`). With the
-   * default `autoPoll: true` there is nothing to do, and calling it is harmless.
+   * Applies queued observations and emits their signals (with `autoPoll: false`), and with
+   * liveness on sends the beats that are due and judges silent peers: a game loop that polls every
+   * frame keeps liveness running. With the default `autoPoll: true` a timer does that and calling
+   * this is harmless.
    *
    * @example
    * ```ts
@@ -505,6 +572,8 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
       // An observation of a connection that was removed (or replaced) since is stale.
       if (this.#links.get(event.peerId) === link) this.#run(event);
     }
+    const due = livenessDeadline(this.#state);
+    if (due !== null && performance.now() >= due) this.#tick();
   }
 
   /**
@@ -681,7 +750,8 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
     for (const id of [...ids].sort((a, b) => a - b)) {
       const c = this.#inbox.counters(id);
       const s = this.#links.get(id)?.sent ?? 0;
-      peers.set(id, { ...c, sent: s });
+      const departure = this.#departure(id);
+      peers.set(id, departure === undefined ? { ...c, sent: s } : { ...c, sent: s, departure });
       received += c.received;
       dropped += c.dropped;
     }
@@ -720,6 +790,39 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
   }
 
   // ---- the interpreter ----
+
+  #departure(peerId: number): LivenessCapability | undefined {
+    if (!this.#state.peers.has(peerId)) return undefined;
+    if (this.#state.liveness.config === null) return "transport";
+    return this.#state.liveness.peers.get(peerId)?.capability ?? "probing";
+  }
+
+  /** Keeps the one timer on the state's liveness deadline (autoPoll only; else `poll()` checks). */
+  #armTimer(): void {
+    const due = this.#autoPoll ? livenessDeadline(this.#state) : null;
+    if (due === this.#timerAt) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = due;
+    if (due === null) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = null;
+      this.#tick();
+    }, Math.max(0, due - performance.now()));
+  }
+
+  /** `TimePassed`, with the latest data message of every peer heard from since the last one. */
+  #tick(): void {
+    const heard: Array<readonly [number, number]> = [];
+    for (const [id, link] of this.#links) {
+      if (!link.heardReported) {
+        heard.push([id, link.heardAt]);
+        link.heardReported = true;
+      }
+    }
+    this.#run({ type: "TimePassed", now: performance.now(), heard });
+  }
 
   #fail(error: GodotError, message: string): GodotError {
     this.#lastError = { error, message };
@@ -760,6 +863,7 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
     } finally {
       this.#draining = false;
     }
+    this.#armTimer();
     this.#fireSignals();
   }
 
@@ -774,6 +878,22 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
       case "DiscardChannels":
         this.#closeLink(effect.peerId, false);
         return;
+      case "CreateLivenessChannel":
+        this.#createLivenessChannel(effect.peerId, effect.channel);
+        return;
+      case "SendBeacons": {
+        const bytes = encodeBeacon(effect.kind);
+        for (const id of effect.peerIds) {
+          const channel = this.#links.get(id)?.liveness;
+          if (channel?.readyState !== "open") continue;
+          try {
+            channel.send(bytes);
+          } catch {
+            // Closing under us: its close event says so.
+          }
+        }
+        return;
+      }
       case "DropPackets":
         this.#inbox.clear();
         this.#pending = [];
@@ -813,7 +933,15 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
     specs: readonly { label: string; init: object }[],
   ): void {
     const connection = this.#adding!;
-    const link: Link = { connection, channels: [], listeners: [], sent: 0 };
+    const link: Link = {
+      connection,
+      channels: [],
+      listeners: [],
+      sent: 0,
+      failed: false,
+      heardAt: 0,
+      heardReported: true,
+    };
     this.#links.set(peerId, link);
     try {
       for (const spec of specs) {
@@ -822,6 +950,7 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
         channel.binaryType = "arraybuffer";
       }
     } catch (e) {
+      link.failed = true;
       this.#work.push({
         type: "ChannelCreateFailed",
         peerId,
@@ -871,9 +1000,40 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
         });
       });
       this.#listen(link, channel, "message", (ev) => {
+        link.heardAt = performance.now();
+        link.heardReported = false;
         const data = toBytes((ev as MessageEvent).data);
         if (data !== undefined) this.#deliver({ peerId, data, channel: mode });
       });
+    });
+  }
+
+  /** The liveness channel: its open, close and beacons become liveness observations. */
+  #createLivenessChannel(peerId: number, spec: { label: string; init: object }): void {
+    const link = this.#links.get(peerId);
+    if (link === undefined || link.failed) return;
+    const closed = () =>
+      this.#observe(link, { type: "LivenessChannelClosed", peerId, now: performance.now() });
+    let channel: RTCDataChannelLike;
+    try {
+      channel = link.connection.createDataChannel(spec.label, { ...spec.init });
+      channel.binaryType = "arraybuffer";
+    } catch {
+      // This stack cannot make it (e.g. fewer streams): the peer is left to its transport.
+      this.#work.push({ type: "LivenessChannelClosed", peerId, now: performance.now() });
+      return;
+    }
+    link.liveness = channel;
+    this.#listen(link, channel, "open", () => {
+      this.#observe(link, { type: "LivenessChannelOpened", peerId, now: performance.now() });
+    });
+    this.#listen(link, channel, "close", closed);
+    this.#listen(link, channel, "message", (ev) => {
+      const data = toBytes((ev as MessageEvent).data);
+      const kind = data === undefined ? undefined : decodeBeacon(data);
+      if (kind !== undefined) {
+        this.#observe(link, { type: "BeaconReceived", peerId, kind, now: performance.now() });
+      }
     });
   }
 
@@ -933,7 +1093,11 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
       target.removeEventListener(type, listener);
     }
     const settle: Array<() => void> = [];
-    for (const channel of link.channels) {
+    const channels = link.liveness === undefined ? link.channels : [
+      ...link.channels,
+      link.liveness,
+    ];
+    for (const channel of channels) {
       if (channel.readyState !== "closed") settle.push(this.#trackClose(channel));
       if (closeConnection) continue;
       try {

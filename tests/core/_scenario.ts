@@ -79,6 +79,18 @@ export function renderEvent(event: Event): string {
       })`;
     case "ChannelCreateFailed":
       return `ChannelCreateFailed(${show(event.peerId)}, ${show(event.message)})`;
+    case "LivenessChannelOpened":
+      return `@${event.now} LivenessChannelOpened(${event.peerId})`;
+    case "LivenessChannelClosed":
+      return `@${event.now} LivenessChannelClosed(${event.peerId})`;
+    case "BeaconReceived":
+      return `@${event.now} BeaconReceived(${event.peerId}, ${event.kind})`;
+    case "TimePassed":
+      return `@${event.now} TimePassed${
+        event.heard.length === 0
+          ? ""
+          : `(heard ${event.heard.map(([id, at]) => `${id}@${at}`).join(" ")})`
+      }`;
   }
 }
 
@@ -113,6 +125,14 @@ export function renderEffect(effect: Effect): string {
       return effect.error === GodotError.OK && effect.message === ""
         ? "Reply(OK)"
         : `Reply(${enumName(GodotError, effect.error)}: ${effect.message})`;
+    case "CreateLivenessChannel": {
+      const { label, init } = effect.channel;
+      return `CreateLivenessChannel(${effect.peerId}: ${label}#${init.id} ${
+        init.ordered ? "ordered" : "unordered"
+      } rtx=${init.maxRetransmits})`;
+    }
+    case "SendBeacons":
+      return `Send${effect.kind}(${effect.peerIds.join(",")})`;
   }
 }
 
@@ -134,14 +154,26 @@ export function renderState(state: MeshState): string {
       p.lifetime === 1 ? "" : ` life=${p.lifetime}`
     }`
   );
-  return [
+  const parts = [
     `id=${state.uniqueId}${state.serverCompatibility ? " compat" : ""}`,
     enumName(ConnectionStatus, state.status),
     `refuse=${state.refuseNewConnections}`,
     `mode=${enumName(TransferMode, state.transferMode)}`,
     `target=${show(state.targetPeer)}`,
     `peers=[${peers.join(" ")}]`,
-  ].join(" ");
+  ];
+  const { config, nextBeatAt } = state.liveness;
+  if (config !== null) {
+    const live = [...state.liveness.peers].sort(([a], [b]) => a - b).map(([id, r]) =>
+      r.capability === "transport"
+        ? `${id}:transport`
+        : r.capability === "probing"
+        ? `${id}:probing since ${r.since}`
+        : `${id}:beacons heard ${r.lastHeard}`
+    );
+    parts[parts.length - 1] += `\n   liveness=[${live.join(" ")}] beat@${nextBeatAt ?? "-"}`;
+  }
+  return parts.join(" ");
 }
 
 /**
@@ -436,4 +468,27 @@ export function join(peerId: number, lifetime = 1): Event[] {
  */
 export function stateAfter(script: Script, start: MeshState = initialState): MeshState {
   return runScenario(script, start).final;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Liveness builders (time in ms of the interpreter's clock)
+
+/** The liveness channel of `peerId` opened at `now`. */
+export function lvOpen(peerId: number, now: number): Event {
+  return { type: "LivenessChannelOpened", peerId, now };
+}
+
+/** The liveness channel of `peerId` closed at `now`. */
+export function lvClosed(peerId: number, now: number): Event {
+  return { type: "LivenessChannelClosed", peerId, now };
+}
+
+/** A beacon from `peerId` at `now`. */
+export function beacon(peerId: number, kind: "hello" | "beat" | "bye", now: number): Event {
+  return { type: "BeaconReceived", peerId, kind, now };
+}
+
+/** The timer fired at `now`; `heard` lists the latest data message per peer. */
+export function tick(now: number, heard: ReadonlyArray<readonly [number, number]> = []): Event {
+  return { type: "TimePassed", now, heard };
 }
