@@ -265,7 +265,10 @@ export function livenessChannelFor(
 }
 
 /** Rule L2: the channel opened; probing starts with a `hello`, and beats are scheduled. */
-export function livenessChannelOpened(state: MeshState, event: LivenessChannelOpened): LivenessStep {
+export function livenessChannelOpened(
+  state: MeshState,
+  event: LivenessChannelOpened,
+): LivenessStep {
   const { config } = state.liveness;
   if (config === null || !state.peers.has(event.peerId) || state.liveness.peers.has(event.peerId)) {
     return nothing(state);
@@ -356,7 +359,11 @@ export function timePassed(state: MeshState, event: TimePassed): LivenessStep {
  * Rule L6, sending side: the `bye` owed to the peers a request (`removePeer`, `close`) is about to
  * remove, put before the effects that close them.
  */
-export function byeBefore(before: MeshState, after: MeshState, effects: readonly Effect[]): Effect[] {
+export function byeBefore(
+  before: MeshState,
+  after: MeshState,
+  effects: readonly Effect[],
+): Effect[] {
   const leaving = [...before.liveness.peers].filter(([id, r]) =>
     r.capability !== "transport" && before.peers.has(id) && !after.peers.has(id)
   ).map(([id]) => id).sort((a, b) => a - b);

@@ -65,7 +65,11 @@ Deno.test("L1/L2: the liveness channel comes with the three channels; probing st
     t,
     story(
       section("liveness on", [init(1), addPeer(2), connect(2), lvOpen(2, 0), tick(500)]),
-      section("liveness off: no channel, no timer", [init(1), addPeer(2), connect(2)], initialState),
+      section(
+        "liveness off: no channel, no timer",
+        [init(1), addPeer(2), connect(2)],
+        initialState,
+      ),
     ),
   );
   const run = runScenario([init(1), addPeer(2)], LIVE);
@@ -276,8 +280,14 @@ Deno.test("liveness options: defaults, overrides, and clear refusals", () => {
     [null, "liveness must be false or an object, got null"],
     [3000, "liveness must be false or an object, got 3000"],
     [{ timeoutMs: 0 }, "liveness.timeoutMs must be an integer in 100..3600000 (ms), got 0"],
-    [{ timeoutMs: 1.5e3 + 0.5 }, "liveness.timeoutMs must be an integer in 100..3600000 (ms), got 1500.5"],
-    [{ intervalMs: "500" }, 'liveness.intervalMs must be an integer in 10..1200000 (ms), got "500"'],
+    [
+      { timeoutMs: 1.5e3 + 0.5 },
+      "liveness.timeoutMs must be an integer in 100..3600000 (ms), got 1500.5",
+    ],
+    [
+      { intervalMs: "500" },
+      'liveness.intervalMs must be an integer in 10..1200000 (ms), got "500"',
+    ],
     [{ intervalMs: 1001 }, "liveness.intervalMs (1001) must be at most timeoutMs / 3 (1000)"],
     [{ timeout: 3000 }, 'liveness: unknown option "timeout"'],
   ];
