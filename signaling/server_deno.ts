@@ -3,7 +3,12 @@
  *
  * @module
  */
-import { type RunningSignalingServer, type ServeOptions, SignalingServer } from "./server.ts";
+import {
+  idleTimeoutOf,
+  type RunningSignalingServer,
+  type ServeOptions,
+  SignalingServer,
+} from "./server.ts";
 import { serveStatic } from "./_static.ts";
 
 export type { RunningSignalingServer, ServeOptions } from "./server.ts";
@@ -32,6 +37,10 @@ export interface DenoServeOptions extends ServeOptions {
 export function serveSignalingDeno(
   options: DenoServeOptions = {},
 ): Promise<RunningSignalingServer> {
+  const idleTimeoutMs = idleTimeoutOf(options);
+  // Deno pings a socket idle for idleTimeout seconds and closes it when no pong follows within
+  // as long again: a silent client goes after at most twice this.
+  const idleTimeout = idleTimeoutMs === 0 ? 0 : Math.max(1, Math.floor(idleTimeoutMs / 2000));
   const server = new SignalingServer(options);
   const sockets = new Set<WebSocket>();
   const hostname = options.hostname ?? "127.0.0.1";
@@ -56,7 +65,7 @@ export function serveSignalingDeno(
             headers: { upgrade: "websocket" },
           });
         }
-        const { socket, response } = Deno.upgradeWebSocket(request);
+        const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout });
         attach(server, socket, sockets);
         return response;
       });
