@@ -68,6 +68,8 @@ export interface LivenessConfig {
   readonly probeWindowMs: number;
   /** Lateness of our own timer that counts as a local stall (rule L7). Default 1000. */
   readonly stallMs: number;
+  /** Whether SIGINT/SIGTERM (Deno, Node) close the mesh first, saying `bye`. Default true. */
+  readonly byeOnExit: boolean;
 }
 
 /** The defaults: a crashed peer is gone 3.0–3.5 s after its last message. */
@@ -76,6 +78,7 @@ export const DEFAULT_LIVENESS: LivenessConfig = Object.freeze({
   intervalMs: 500,
   probeWindowMs: 5000,
   stallMs: 1000,
+  byeOnExit: true,
 });
 
 /**
@@ -132,8 +135,7 @@ const BOUNDS = {
  * @example
  * ```ts
  * import { parseLivenessOptions } from "./liveness.ts";
- * console.log(parseLivenessOptions({ timeoutMs: 6000 }));
- * // { _tag: "Right", right: { timeoutMs: 6000, intervalMs: 500, probeWindowMs: 5000, stallMs: 1000 } }
+ * console.log(parseLivenessOptions({ timeoutMs: 6000, byeOnExit: false })._tag); // Right
  * console.log(parseLivenessOptions({ intervalMs: 2000 })._tag); // Left
  * ```
  */
@@ -144,8 +146,15 @@ export function parseLivenessOptions(value: unknown): E.Either<string, LivenessC
     return E.left(`liveness must be false or an object, got ${show(value)}`);
   }
   const given = value as Record<string, unknown>;
-  const config: Record<string, number> = { ...DEFAULT_LIVENESS };
+  const config: Record<string, number | boolean> = { ...DEFAULT_LIVENESS };
   for (const key of Object.keys(given)) {
+    if (key === "byeOnExit" && given[key] !== undefined) {
+      if (typeof given[key] !== "boolean") {
+        return E.left(`liveness.byeOnExit must be a boolean, got ${show(given[key])}`);
+      }
+      config[key] = given[key] as boolean;
+      continue;
+    }
     if (!(key in BOUNDS)) {
       return E.left(`liveness: unknown option ${JSON.stringify(key)}`);
     }
@@ -157,13 +166,14 @@ export function parseLivenessOptions(value: unknown): E.Either<string, LivenessC
     }
     config[key] = v;
   }
+  const timeoutMs = config.timeoutMs as number;
   if (given.intervalMs === undefined) {
-    config.intervalMs = Math.min(DEFAULT_LIVENESS.intervalMs, Math.floor(config.timeoutMs / 6));
+    config.intervalMs = Math.min(DEFAULT_LIVENESS.intervalMs, Math.floor(timeoutMs / 6));
   }
-  if (config.intervalMs * 3 > config.timeoutMs) {
+  if ((config.intervalMs as number) * 3 > timeoutMs) {
     return E.left(
       `liveness.intervalMs (${config.intervalMs}) must be at most timeoutMs / 3 (${
-        Math.floor(config.timeoutMs / 3)
+        Math.floor(timeoutMs / 3)
       })`,
     );
   }

@@ -29,6 +29,7 @@ import {
   type PeerConnectionState,
 } from "../core/state.ts";
 import { show } from "../core/_validate.ts";
+import { closeOnExitSignals } from "./exit_signals.ts";
 import { Inbox, type Packet } from "./inbox.ts";
 import { TypedEventTarget } from "./typed_event_target.ts";
 import {
@@ -72,6 +73,11 @@ export interface LivenessOptions {
   probeWindowMs?: number;
   /** Lateness of our own timer that counts as a local stall. Default 1000. */
   stallMs?: number;
+  /**
+   * SIGINT/SIGTERM in Deno and Node close the mesh first (its peers get a `bye`), then the signal
+   * takes its usual course (effects/exit_signals.ts). Default true.
+   */
+  byeOnExit?: boolean;
 }
 
 /** What {@link WebRTCMultiplayer.getPeer} returns: Godot's peer dictionary. */
@@ -279,6 +285,7 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
     if (liveness._tag === "Left") throw new TypeError(liveness.left);
     this.#state = { ...initialState, liveness: livenessState(liveness.right) };
     if (liveness.right !== null) closeOnPageHide(this);
+    if (liveness.right?.byeOnExit === true) closeOnExitSignals(this);
     this.#autoPoll = options.autoPoll ?? true;
     this.#highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     this.#defaultMaxMessageSize = options.defaultMaxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;

@@ -290,6 +290,7 @@ Deno.test("liveness options: defaults, overrides, and clear refusals", () => {
     ],
     [{ intervalMs: 1001 }, "liveness.intervalMs (1001) must be at most timeoutMs / 3 (1000)"],
     [{ timeout: 3000 }, 'liveness: unknown option "timeout"'],
+    [{ byeOnExit: "no" }, 'liveness.byeOnExit must be a boolean, got "no"'],
   ];
   for (const [value, message] of refusals) {
     assertEquals(parseLivenessOptions(value), { _tag: "Left", left: message });

@@ -116,6 +116,32 @@ Deno.test(`graceful close of a peer: peer_disconnected within ${GRACEFUL_BOUND_M
   }
 });
 
+Deno.test(`SIGTERM and SIGINT: the peer says bye, gone within ${GRACEFUL_BOUND_MS} ms, and the process still ends by the signal`, async () => {
+  for (
+    const [runtime, signal] of [["deno", "SIGTERM"], ["node", "SIGTERM"], ["deno", "SIGINT"], [
+      "node",
+      "SIGINT",
+    ]] as const
+  ) {
+    const { mesh, log, child } = await withChild(runtime, "busy");
+    try {
+      const gone = departure(mesh);
+      const sentAt = performance.now();
+      child.process.kill(signal);
+      const ms = (await gone) - sentAt;
+      const status = await child.process.status;
+      console.log(
+        `${runtime} ${signal}: detected after ${ms.toFixed(0)} ms; exit ${JSON.stringify(status)}`,
+      );
+      assert(ms < GRACEFUL_BOUND_MS, `detected after ${ms.toFixed(0)} ms`);
+      assertEquals(status.signal, signal, "the signal's usual course: the process ends by it");
+      assertEquals(log, ["peer_connected(2)", "peer_disconnected(2)"]);
+    } finally {
+      await finish(mesh, child);
+    }
+  }
+});
+
 Deno.test("a 1.5 s event-loop block on the receiver removes nobody (idle and busy peers)", async () => {
   for (const mode of ["idle", "busy"] as const) {
     const { mesh, log, child } = await withChild("deno", mode);
