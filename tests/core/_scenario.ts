@@ -9,15 +9,17 @@ import { ConnectionStatus, GodotError, TransferMode } from "../../core/constants
 import type { Effect } from "../../core/effects.ts";
 import type {
   AddPeerRequested,
+  CreateRequested,
   Event,
   InitializeRequested,
   RemovePeerRequested,
 } from "../../core/events.ts";
 import { reduce } from "../../core/reduce.ts";
-import { CHANNEL_LABELS, type Route } from "../../core/route.ts";
+import { CHANNEL_LABELS, channelName, type Route } from "../../core/route.ts";
 import {
   type ChannelIndex,
   type ChannelState,
+  initialGodot4State,
   initialState,
   type MeshState,
   type PeerConnectionState,
@@ -35,6 +37,12 @@ export function show(value: unknown): string {
 
 function enumName(names: Record<number, string>, value: unknown): string {
   return typeof value === "number" && names[value] !== undefined ? names[value] : show(value);
+}
+
+/** A channel index as a story names it: its label, `channel n` (extra), or `index x` (no channel). */
+function channelIndexName(index: number): string {
+  return CHANNEL_LABELS[index as 0 | 1 | 2] ??
+    (Number.isInteger(index) && index >= 3 ? channelName(index) : `index ${show(index)}`);
 }
 
 /**
@@ -71,10 +79,10 @@ export function renderEvent(event: Event): string {
       return `ConnectionStateChanged(${show(event.peerId)}, ${event.state})`;
     case "ChannelStateChanged":
       return `ChannelStateChanged(${show(event.peerId)}, ${
-        CHANNEL_LABELS[event.channel]
+        channelIndexName(event.channel)
       } ${event.state})`;
     case "ChannelErrored":
-      return `ChannelErrored(${show(event.peerId)}, ${CHANNEL_LABELS[event.channel]}, ${
+      return `ChannelErrored(${show(event.peerId)}, ${channelIndexName(event.channel)}, ${
         show(event.message)
       })`;
     case "ChannelCreateFailed":
@@ -91,6 +99,21 @@ export function renderEvent(event: Event): string {
           ? ""
           : `(heard ${event.heard.map(([id, at]) => `${id}@${at}`).join(" ")})`
       }`;
+    case "CreateRequested": {
+      const c = event.channelsConfig;
+      const config = !Array.isArray(c)
+        ? show(c)
+        : c.length > 8
+        ? `[${c.length} entries]`
+        : `[${c.map((m) => enumName(TransferMode, m)).join(", ")}]`;
+      return `CreateRequested(${event.network} ${show(event.peerId)}, channels ${config})`;
+    }
+    case "DisconnectPeerRequested":
+      return `DisconnectPeerRequested(${show(event.peerId)}${
+        event.force === false ? "" : `, force=${show(event.force)}`
+      })`;
+    case "TransferChannelSet":
+      return `TransferChannelSet(${show(event.value)})`;
   }
 }
 
@@ -112,7 +135,9 @@ export function renderEffect(effect: Effect): string {
             init.ordered ? "ordered" : "unordered"
           }${init.maxPacketLifeTime === undefined ? "" : ` life=${init.maxPacketLifeTime}`}`
         ).join(", ")
-      })`;
+      }${effect.turn === undefined ? "" : `; turn ${effect.turn}`})`;
+    case "CloseConnection":
+      return `CloseConnection(${effect.peerId})`;
     case "ClosePeer":
       return `ClosePeer(${effect.peerId})`;
     case "DiscardChannels":
@@ -138,7 +163,8 @@ export function renderEffect(effect: Effect): string {
 
 /**
  * Renders a state on one line: id, compat flag, status, refuse, transfer mode, target and each
- * peer as `id:connectionState/ch0,ch1,ch2/announced|pending`, by ascending id.
+ * peer as `id:connectionState/ch0,ch1,ch2/announced|pending`, by ascending id (Godot 4: in the
+ * order the peers were added). Godot 4 states also show the network mode and extra channels.
  *
  * @example
  * ```ts
@@ -149,17 +175,28 @@ export function renderEffect(effect: Effect): string {
  * ```
  */
 export function renderState(state: MeshState): string {
-  const peers = [...state.peers.values()].sort((a, b) => a.id - b.id).map((p) =>
+  // Godot 3 by ascending id; Godot 4 in the order peers were added (its receive order).
+  const inOrder = [...state.peers.values()];
+  if (state.godot === 3) inOrder.sort((a, b) => a.id - b.id);
+  const peers = inOrder.map((p) =>
     `${p.id}:${p.connectionState}/${p.channels.join(",")}/${p.announced ? "announced" : "pending"}${
       p.lifetime === 1 ? "" : ` life=${p.lifetime}`
     }`
   );
+  const godot4 = state.godot === 4
+    ? [
+      `godot4 ${state.network}`,
+      `channels=[${state.channelsConfig.map((m) => enumName(TransferMode, m)).join(",")}]`,
+    ]
+    : [];
   const parts = [
+    ...godot4,
     `id=${state.uniqueId}${state.serverCompatibility ? " compat" : ""}`,
     enumName(ConnectionStatus, state.status),
     `refuse=${state.refuseNewConnections}`,
     `mode=${enumName(TransferMode, state.transferMode)}`,
     `target=${show(state.targetPeer)}`,
+    ...(state.transferChannel === 0 ? [] : [`transferChannel=${state.transferChannel}`]),
     `peers=[${peers.join(" ")}]`,
   ];
   const { config, nextBeatAt } = state.liveness;
@@ -187,7 +224,7 @@ export function renderState(state: MeshState): string {
  */
 export function renderRoute(route: Route): string {
   return route.error === GodotError.OK
-    ? `OK ${CHANNEL_LABELS[route.channel]} -> [${route.peers.join(",")}]`
+    ? `OK ${channelName(route.channel)} -> [${route.peers.join(",")}]`
     : `${enumName(GodotError, route.error)}: ${route.message}`;
 }
 
@@ -419,20 +456,20 @@ export function createFailed(peerId: number, message = "createDataChannel threw"
 }
 
 /**
- * The three channels of the peer open, in order.
+ * The three channels of the peer open, in order, then its `extra` Godot 4 channels.
  *
  * @example
  * ```ts
  * import { openChannels } from "./_scenario.ts";
- * console.log(openChannels(2).length); // 3
+ * console.log(openChannels(2).length, openChannels(2, 2).length); // 3 5
  * ```
  */
-export function openChannels(peerId: number): Event[] {
-  return [chan(peerId, 0, "open"), chan(peerId, 1, "open"), chan(peerId, 2, "open")];
+export function openChannels(peerId: number, extra = 0): Event[] {
+  return Array.from({ length: 3 + extra }, (_, i) => chan(peerId, i, "open"));
 }
 
 /**
- * The peer becomes ready: its connection reports `"connected"`, then its three channels open.
+ * The peer becomes ready: its connection reports `"connected"`, then its channels open.
  *
  * @example
  * ```ts
@@ -440,8 +477,8 @@ export function openChannels(peerId: number): Event[] {
  * console.log(connect(2).length); // 4
  * ```
  */
-export function connect(peerId: number): Event[] {
-  return [conn(peerId, "connected"), ...openChannels(peerId)];
+export function connect(peerId: number, extra = 0): Event[] {
+  return [conn(peerId, "connected"), ...openChannels(peerId, extra)];
 }
 
 /**
@@ -453,8 +490,64 @@ export function connect(peerId: number): Event[] {
  * console.log(join(2).length); // 5
  * ```
  */
-export function join(peerId: number, lifetime = 1): Event[] {
-  return [addPeer(peerId, lifetime), ...connect(peerId)];
+export function join(peerId: number, lifetime = 1, extra = 0): Event[] {
+  return [addPeer(peerId, lifetime), ...connect(peerId, extra)];
+}
+
+/**
+ * Godot 4: `createMesh(id, config)`, `createServer(config)` or `createClient(id, config)`.
+ *
+ * @example
+ * ```ts
+ * import { create } from "./_scenario.ts";
+ * console.log(create("client", 3).network); // client
+ * ```
+ */
+export function create(
+  network: CreateRequested["network"],
+  peerId: unknown = 1,
+  channelsConfig: unknown = [],
+): CreateRequested {
+  return { type: "CreateRequested", network, peerId, channelsConfig } as CreateRequested;
+}
+
+/**
+ * Godot 4: `disconnectPeer(peerId, force)`.
+ *
+ * @example
+ * ```ts
+ * import { disconnect } from "./_scenario.ts";
+ * console.log(disconnect(2, true).force); // true
+ * ```
+ */
+export function disconnect(peerId: unknown, force: unknown = false): Event {
+  return { type: "DisconnectPeerRequested", peerId, force } as Event;
+}
+
+/**
+ * Godot 4: `transferChannel = value`.
+ *
+ * @example
+ * ```ts
+ * import { transferChannel } from "./_scenario.ts";
+ * console.log(transferChannel(2).type); // TransferChannelSet
+ * ```
+ */
+export function transferChannel(value: unknown): Event {
+  return { type: "TransferChannelSet", value };
+}
+
+/**
+ * Runs a Godot 4 story from {@link initialGodot4State}.
+ *
+ * @example
+ * ```ts
+ * import { create, runGodot4 } from "./_scenario.ts";
+ * console.log(runGodot4([create("server")]).final.network); // server
+ * ```
+ */
+export function runGodot4(script: Script): ScenarioRun {
+  return runScenario(script, initialGodot4State);
 }
 
 /**
@@ -468,6 +561,47 @@ export function join(peerId: number, lifetime = 1): Event[] {
  */
 export function stateAfter(script: Script, start: MeshState = initialState): MeshState {
   return runScenario(script, start).final;
+}
+
+/**
+ * A titled story (events run from `start`); several make one snapshot.
+ *
+ * @example
+ * ```ts
+ * import { init, section } from "./_scenario.ts";
+ * console.log(section("a server", [init(1)]).split("\n")[0]); // ## a server
+ * ```
+ */
+export function section(title: string, script: Script, start: MeshState = initialState): string {
+  return `## ${title}\n${runScenario(script, start).text}`;
+}
+
+/**
+ * Sections joined into one snapshot text.
+ *
+ * @example
+ * ```ts
+ * import { story } from "./_scenario.ts";
+ * console.log(story("## a", "## b")); // two sections, a blank line between
+ * ```
+ */
+export function story(...sections: string[]): string {
+  return sections.join("\n\n");
+}
+
+/**
+ * The signals among `effects`, as `name(id)` strings.
+ *
+ * @example
+ * ```ts
+ * import { emits } from "./_scenario.ts";
+ * console.log(emits([{ type: "Emit", signal: "peer_connected", peerId: 2 }])); // [ "peer_connected(2)" ]
+ * ```
+ */
+export function emits(effects: readonly Effect[]): string[] {
+  return effects.flatMap((e) =>
+    e.type === "Emit" ? [e.peerId === undefined ? e.signal : `${e.signal}(${e.peerId})`] : []
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,18 +11,20 @@ import {
   close,
   conn,
   connect,
+  emits,
   init,
   lvClosed,
   lvOpen,
   remove,
   runScenario,
   type Script,
+  section as scenarioSection,
   stateAfter,
+  story,
   tick,
 } from "./_scenario.ts";
 import {
   DEFAULT_LIVENESS,
-  type Effect,
   type Event,
   initialState,
   LIVENESS_CHANNEL_ID,
@@ -36,18 +38,9 @@ import {
 /** A mesh with the default liveness settings (3000 / 500 / 5000 / 1000 ms). */
 const LIVE: MeshState = { ...initialState, liveness: livenessState(DEFAULT_LIVENESS) };
 
+/** A titled story that starts from a mesh with liveness on. */
 function section(title: string, script: Script, start: MeshState = LIVE): string {
-  return `## ${title}\n${runScenario(script, start).text}`;
-}
-
-function story(...sections: string[]): string {
-  return sections.join("\n\n");
-}
-
-function emits(effects: readonly Effect[]): string[] {
-  return effects.flatMap((e) =>
-    e.type === "Emit" ? [e.peerId === undefined ? e.signal : `${e.signal}(${e.peerId})`] : []
-  );
+  return scenarioSection(title, script, start);
 }
 
 /** A tick every 500 ms from `from` to `to`, inclusive: a timer that is never late. */
