@@ -12,7 +12,7 @@
  * Over loopback every packet normally arrives on all three channels; the summary shows the count.
  *
  * ```sh
- * deno task demo [--peers 4] [--duration 3]
+ * deno task demo [--peers 4] [--duration 3] [--stun URL] [--turn turn:USER:PASSWORD@HOST:PORT] [--relay-only]
  * deno task demo --web [--peers 2] [--port 9080] [--host 127.0.0.1]
  * ```
  *
@@ -26,6 +26,7 @@ import { serveSignalingDeno } from "../signaling/server_deno.ts";
 import type { PeerResult, PeerStatus } from "./peer.ts";
 import { renderSummary, renderTable } from "./_table.ts";
 import { lines } from "./_lines.ts";
+import { iceOptionsFromFlags } from "../signaling/ice.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -36,8 +37,23 @@ const { values: args } = parseArgs({
     web: { type: "boolean", default: false },
     port: { type: "string", default: "9080" },
     host: { type: "string", default: "127.0.0.1" },
+    stun: { type: "string", multiple: true },
+    turn: { type: "string", multiple: true },
+    "relay-only": { type: "boolean", default: false },
   },
 });
+// ICE flags go to every peer as they are (checked here first, so a typo fails at once).
+const iceArgs = [
+  ...(args.stun ?? []).flatMap((u) => ["--stun", u]),
+  ...(args.turn ?? []).flatMap((u) => ["--turn", u]),
+  ...(args["relay-only"] ? ["--relay-only"] : []),
+];
+try {
+  iceOptionsFromFlags({ stun: args.stun, turn: args.turn, relayOnly: args["relay-only"] });
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error));
+  Deno.exit(2);
+}
 if (args.web) {
   const webPeers = Number(args.peers ?? "2");
   if (!Number.isInteger(webPeers) || webPeers < 0 || webPeers > 16) {
@@ -102,6 +118,7 @@ function spawn(index: number, lobbyName: string): Proc {
       String(peers),
       "--duration",
       String(duration),
+      ...iceArgs,
     ],
     cwd: root,
     stdin: "piped",

@@ -4,6 +4,7 @@
  *
  * ```sh
  * deno task peer --url ws://127.0.0.1:9080 [--lobby NAME] [--duration 10]
+ *   [--stun stun:HOST:PORT] [--turn turn:USER:PASSWORD@HOST:PORT] [--relay-only]
  * ```
  *
  * Without `--lobby` it creates a lobby (and prints its name for the others). `--json` (used by
@@ -17,6 +18,8 @@ import { parseArgs } from "node:util";
 import { TransferMode } from "../core/constants.ts";
 import { createPeerConnection } from "../adapters/node_datachannel.ts";
 import { joinLobby, type LobbyClient } from "../signaling/client.ts";
+import { iceOptionsFromFlags } from "../signaling/ice.ts";
+import { pairTypes } from "../effects/candidate_pair.ts";
 import { type ChannelTally, decode, encode, judge, newTally, record } from "./_wire.ts";
 
 /** One status report, as printed in `--json` mode. */
@@ -45,6 +48,8 @@ export interface PeerResult {
   in: [number, number, number];
   out: [number, number, number];
   rtt: number;
+  /** Per peer: the selected ICE candidate pair's types, ours first (`"srflx↔relay"`). */
+  pairs?: Record<string, string>;
 }
 
 const { values: args } = parseArgs({
@@ -57,6 +62,9 @@ const { values: args } = parseArgs({
     duration: { type: "string", default: "0" },
     interval: { type: "string", default: "20" },
     "connect-timeout": { type: "string", default: "20" },
+    stun: { type: "string", multiple: true },
+    turn: { type: "string", multiple: true },
+    "relay-only": { type: "boolean", default: false },
   },
 });
 
@@ -80,7 +88,12 @@ function say(text: string): void {
 
 let client: LobbyClient;
 try {
-  client = await joinLobby(args.url, args.lobby, { createPeerConnection });
+  const ice = iceOptionsFromFlags({
+    stun: args.stun,
+    turn: args.turn,
+    relayOnly: args["relay-only"],
+  });
+  client = await joinLobby(args.url, args.lobby, { createPeerConnection, ...ice });
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
   out({
@@ -301,6 +314,9 @@ if (expect === undefined) {
     in: [...received],
     out: [...delivered],
     rtt: Math.round(rtt() * 100) / 100,
+    pairs: Object.fromEntries(
+      [...mesh.stats().peers].map(([peer, s]) => [peer, pairTypes(s.candidatePair)]),
+    ),
   };
   out(status());
   out(result);

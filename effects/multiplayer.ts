@@ -32,6 +32,7 @@ import {
 import { show } from "../core/_validate.ts";
 import { closeOnExitSignals } from "./exit_signals.ts";
 import { Inbox, type Packet } from "./inbox.ts";
+import { type CandidatePair, readSelectedPair } from "./candidate_pair.ts";
 import { TypedEventTarget } from "./typed_event_target.ts";
 import {
   isPeerConnectionLike,
@@ -120,6 +121,11 @@ export interface PeerStats {
    * or liveness off: only its connection state removes it). Absent for a peer no longer in the mesh.
    */
   readonly departure?: LivenessCapability;
+  /**
+   * The ICE candidate pair the connection selected (host, srflx, prflx or relay on each end), read
+   * from the stack's stats once the peer connected; undefined before or where the stack has none.
+   */
+  readonly candidatePair?: CandidatePair;
 }
 
 /** What {@link WebRTCMultiplayer.stats} returns. */
@@ -163,6 +169,8 @@ interface Link {
     readonly [RTCPeerConnectionLike | RTCDataChannelLike, string, Listener]
   >;
   sent: number;
+  /** The selected ICE candidate pair, once connected (see `candidate_pair.ts`). */
+  candidatePair?: CandidatePair;
 }
 
 interface Waiter<P> {
@@ -726,7 +734,13 @@ export abstract class MultiplayerInterpreter<
       const c = this.#inbox.counters(id);
       const s = this.#links.get(id)?.sent ?? 0;
       const departure = this.#departure(id);
-      peers.set(id, departure === undefined ? { ...c, sent: s } : { ...c, sent: s, departure });
+      const pair = this.#links.get(id)?.candidatePair;
+      peers.set(id, {
+        ...c,
+        sent: s,
+        ...(departure === undefined ? {} : { departure }),
+        ...(pair ? { candidatePair: pair } : {}),
+      });
       received += c.received;
       dropped += c.dropped;
     }
@@ -961,6 +975,9 @@ export abstract class MultiplayerInterpreter<
     }
     this.#listen(link, connection, "connectionstatechange", () => {
       const state = stateOf(connection);
+      if (state === "connected") {
+        readSelectedPair(connection).then((pair) => link.candidatePair = pair);
+      }
       if (CONNECTION_STATES.has(state)) {
         this.#observe(link, {
           type: "ConnectionStateChanged",

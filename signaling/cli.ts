@@ -5,6 +5,10 @@
  * deno task serve [--host 127.0.0.1] [--port 9080] [--node] [--web] [--max-peers N] [--max-lobbies N]
  * ```
  *
+ * `--turn-secret SECRET --turn turn:HOST:PORT [--stun stun:HOST:PORT]` hands clients their ICE
+ * servers at `GET /ice-servers`, with time-limited TURN credentials made from the secret coturn
+ * shares (`use-auth-secret`); `--turn-ttl S` sets their lifetime (default 3600).
+ *
  * `--node` uses the `ws` package (the Node server) instead of `Deno.serve`. `--web` builds the
  * browser demo (`web/`, see `scripts/build_web.ts`) and serves it on the same port: open the
  * printed `http://` address in a browser.
@@ -14,6 +18,7 @@
 import { parseArgs } from "node:util";
 import { serveSignalingDeno } from "./server_deno.ts";
 import { DEFAULT_PORT } from "./protocol.ts";
+import { restIceServers } from "./ice.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -25,6 +30,10 @@ const { values: args } = parseArgs({
     "max-peers": { type: "string" },
     "max-lobbies": { type: "string" },
     quiet: { type: "boolean", default: false },
+    stun: { type: "string", multiple: true },
+    turn: { type: "string", multiple: true },
+    "turn-secret": { type: "string" },
+    "turn-ttl": { type: "string", default: "3600" },
   },
 });
 
@@ -41,7 +50,24 @@ if (args.web) {
 const limits: Record<string, number> = {};
 if (args["max-peers"]) limits.maxPeers = Number(args["max-peers"]);
 if (args["max-lobbies"]) limits.maxLobbies = Number(args["max-lobbies"]);
+if ((args.turn?.length ?? 0) > 0 !== (args["turn-secret"] !== undefined)) {
+  console.error("--turn and --turn-secret go together (time-limited TURN credentials)");
+  Deno.exit(2);
+}
+if (args.node && args["turn-secret"]) {
+  console.error("--turn-secret needs the Deno server (drop --node)");
+  Deno.exit(2);
+}
+const iceServers = args["turn-secret"]
+  ? restIceServers({
+    stun: args.stun,
+    turn: args.turn ?? [],
+    secret: args["turn-secret"],
+    ttlSeconds: Number(args["turn-ttl"]),
+  })
+  : undefined;
 const options = {
+  iceServers,
   hostname: args.host,
   port: Number(args.port),
   limits,

@@ -38,6 +38,7 @@ import {
   type SignalingPeerConnection,
   withoutCandidates,
 } from "../adapters/loopback.ts";
+import { checkIceConfig, hasTurnServer, IceConfigError, type IceTransportPolicy } from "./ice.ts";
 import {
   formatCandidate,
   formatClientMessage,
@@ -96,8 +97,29 @@ export interface JoinOptions {
    * (browsers), else the node-datachannel adapter (Deno, Node).
    */
   createPeerConnection?: (config: PeerConnectionConfig) => ClientPeerConnection;
-  /** STUN/TURN servers for every connection. Default none (loopback and LAN). */
+  /**
+   * STUN/TURN servers for every connection. Default none (loopback and LAN). A TURN server needs
+   * `username` and `credential` (see `turnRestCredentials` for time-limited ones). Checked before
+   * anything connects: a malformed list rejects `joinLobby` with an {@link IceConfigError}
+   * (`code` `ERR_INVALID_PARAMETER`).
+   */
   iceServers?: IceServer[];
+  /**
+   * `"relay"` uses TURN relays only (needs a TURN server); default `"all"`.
+   */
+  iceTransportPolicy?: IceTransportPolicy;
+  /**
+   * With a TURN server configured and policy `"all"`, a setup that failed is retried with policy
+   * `"relay"` (both sides). Default true. libjuice (node-datachannel) can fail a pair behind a
+   * symmetric NAT with policy `"all"` although relay would work; see README "Behind NAT".
+   */
+  relayFallback?: boolean;
+  /**
+   * A connection not connected this long after its setup began counts as a failed setup (and is
+   * set up again, see `setupAttempts`). Default 20000 ms; libjuice alone gives up only after about
+   * 40 s.
+   */
+  setupTimeoutMs?: number;
   /** WebSocket constructor. Default: the global one, else the `ws` package (Node 20). */
   WebSocket?: WebSocketConstructor;
   /** A mesh to wire (it is initialized by the client), or options for a new one. */
@@ -148,6 +170,8 @@ interface Negotiation {
   readonly onState: () => void;
   /** 1 for the first setup of this peer's connection, 2 for the first retry, ... */
   readonly attempt: number;
+  /** The setup timeout ({@link JoinOptions.setupTimeoutMs}); cleared once connected or forgotten. */
+  timer?: ReturnType<typeof setTimeout>;
   /** Whether a remote offer was applied (a further offer then restarts the setup). */
   offered: boolean;
   /** Whether the connection reached `"connected"` (it is then never set up again). */
@@ -175,6 +199,9 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
   #ws: WebSocketLike;
   #factory: (config: PeerConnectionConfig) => ClientPeerConnection;
   #iceServers: IceServer[];
+  #policy: IceTransportPolicy;
+  #relayFallback: boolean;
+  #setupTimeoutMs: number;
   #lifetime: number;
   #setupAttempts: number;
   #peers = new Map<number, Negotiation>();
@@ -200,6 +227,9 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
     this.#ws = ws;
     this.#factory = factory;
     this.#iceServers = options.iceServers ?? [];
+    this.#policy = options.iceTransportPolicy ?? "all";
+    this.#relayFallback = (options.relayFallback ?? true) && hasTurnServer(this.#iceServers);
+    this.#setupTimeoutMs = options.setupTimeoutMs ?? 20000;
     this.#lifetime = options.unreliableLifetime ?? 1;
     this.#setupAttempts = Math.max(1, Math.floor(options.setupAttempts ?? 3));
     this.#closed = new Promise((r) => this.#resolveClosed = r);
@@ -357,8 +387,10 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
   /** Makes a connection for peer `id`, adds it to the mesh and, if ours to make, offers. */
   #connect(id: number, attempt: number): void {
     let pc: ClientPeerConnection;
+    // A retried setup goes through the relay when it may (see JoinOptions.relayFallback).
+    const policy = attempt > 1 && this.#relayFallback ? "relay" : this.#policy;
     try {
-      pc = this.#factory({ iceServers: this.#iceServers });
+      pc = this.#factory({ iceServers: this.#iceServers, iceTransportPolicy: policy });
     } catch (error) {
       return this.#error(`cannot create a connection for peer ${id}: ${error}`, id);
     }
@@ -382,22 +414,40 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
     const onState = () => {
       if (this.#peers.get(id) !== n) return;
       const state = pc.connectionState;
-      if (state === "connected") n.connected = true;
+      if (state === "connected") {
+        n.connected = true;
+        clearTimeout(n.timer);
+      }
       if (n.connected || n.failed || !isConnectionEnded(state)) return;
+      setupFailed(`${state} during setup`);
+    };
+    /** `reason`: what happened, e.g. "failed during setup". */
+    const setupFailed = (reason: string) => {
       n.failed = true;
+      clearTimeout(n.timer);
       // The setup failed. The offering side starts over; the answering side waits for its offer.
-      if (id < this.#id || this.#closedByUs || this.#ws.readyState !== OPEN) return;
+      // After the last attempt both sides give up and release the connection.
+      if (this.#closedByUs || this.#ws.readyState !== OPEN) return;
       if (attempt >= this.#setupAttempts) {
         this.#forget(id);
         this.#abandoned.add(id);
-        return this.#error(`connection to peer ${id} failed ${attempt} times; giving up`, id);
+        if (this.mesh.hasPeer(id)) this.mesh.removePeer(id);
+        return this.#error(
+          `connection to peer ${id} failed ${attempt} times (last: ${reason}); giving up`,
+          id,
+        );
       }
-      this.#error(`connection to peer ${id} ${state} during setup; setting it up again`, id);
+      if (id < this.#id) return;
+      this.#error(`connection to peer ${id} ${reason}; setting it up again`, id);
       queueMicrotask(() => {
         if (this.#peers.get(id) === n) this.#restart(id, n);
       });
     };
     pc.addEventListener("connectionstatechange", onState);
+    const onTimeout = () => {
+      if (this.#peers.get(id) !== n || n.connected || n.failed) return;
+      setupFailed(`not connected ${this.#setupTimeoutMs} ms into its setup`);
+    };
     const queue = new CandidateQueue((c) => pc.addIceCandidate(c));
     const n: Negotiation = {
       pc,
@@ -412,6 +462,7 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
       chain: Promise.resolve(),
     };
     this.#peers.set(id, n);
+    n.timer = setTimeout(onTimeout, this.#setupTimeoutMs);
     if (id > this.#id) {
       this.#step(id, async () => {
         await pc.setLocalDescription(await pc.createOffer());
@@ -465,6 +516,7 @@ export class LobbyClient extends TypedEventTarget<LobbyClientEventMap> {
     const n = this.#peers.get(id);
     if (!n) return;
     this.#peers.delete(id);
+    clearTimeout(n.timer);
     n.pc.removeEventListener("icecandidate", n.onCandidate);
     n.pc.removeEventListener("connectionstatechange", n.onState);
   }
@@ -558,6 +610,8 @@ export async function joinLobby(
   lobby = "",
   options: JoinOptions = {},
 ): Promise<LobbyClient> {
+  const problem = checkIceConfig(options.iceServers, options.iceTransportPolicy);
+  if (problem) throw new IceConfigError(problem);
   const WS = options.WebSocket ?? await defaultWebSocket();
   const factory = options.createPeerConnection ?? await defaultFactory();
   const mesh = options.mesh instanceof WebRTCMultiplayer

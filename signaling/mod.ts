@@ -30,3 +30,4 @@ export * from "./protocol.ts";
 export * from "./lobby.ts";
 export * from "./server.ts";
 export * from "./client.ts";
+export * from "./ice.ts";

@@ -13,6 +13,7 @@
  * @module
  */
 import { createPeerConnection } from "../adapters/browser.ts";
+import { iceOptionsFromQuery } from "../signaling/ice.ts";
 import { driftPosition, peerColor } from "./protocol.ts";
 import {
   type ChatLine,
@@ -75,7 +76,11 @@ async function join(lobby: string): Promise<MeshSnapshot> {
   ui.joinStatus.textContent = lobby ? `Joining lobby ${lobby}…` : "Creating a lobby…";
   joining = (async () => {
     try {
-      session = await MeshSession.join(ui.serverUrl.value.trim(), lobby.trim(), {
+      const serverUrl = ui.serverUrl.value.trim();
+      // ?stun=…&turn=…&relay=1, or ?ice=server for the server's time-limited TURN credentials.
+      const ice = await iceOptionsFromQuery(params, serverUrl);
+      session = await MeshSession.join(serverUrl, lobby.trim(), {
+        ...ice,
         createPeerConnection,
         position,
         onChat: () => renderChat(),
@@ -229,7 +234,12 @@ function renderTable(s: MeshSnapshot | null): void {
         id,
         state,
         channels,
-        el("td", "", p.rtt === null ? "–" : `${p.rtt.toFixed(1)} ms`),
+        el(
+          "td",
+          "",
+          (p.rtt === null ? "–" : `${p.rtt.toFixed(1)} ms`) +
+            (p.candidates ? ` · ${p.candidates}` : ""),
+        ),
         el("td", "", p.in.join(" / ")),
         el("td", "", p.out.join(" / ")),
       );

@@ -13,6 +13,7 @@
 import { TransferMode } from "../core/constants.ts";
 import { joinLobby, type JoinOptions, type LobbyClient } from "../signaling/client.ts";
 import { decodeWeb, encodeWeb, type WebPacket } from "./protocol.ts";
+import { pairTypes } from "../effects/candidate_pair.ts";
 
 /** What a snapshot says about one peer. */
 export interface PeerSnapshot {
@@ -31,6 +32,8 @@ export interface PeerSnapshot {
   readonly out: readonly [number, number, number];
   /** Last round-trip time in ms, or null before the first pong. */
   readonly rtt: number | null;
+  /** The selected ICE candidate pair's types, ours first (`"srflx↔relay"`), once connected. */
+  readonly candidates: string | null;
   /** Its dot (0..1), or null before the first one. */
   readonly dot: { readonly x: number; readonly y: number } | null;
 }
@@ -215,6 +218,7 @@ export class MeshSession {
   /** The session as JSON-ready data. */
   snapshot(): MeshSnapshot {
     const mesh = this.client.mesh;
+    const stats = mesh.stats().peers;
     const peers = [...this.#peers.values()].sort((a, b) => a.id - b.id).map((p) => {
       const info = mesh.getPeer(p.id);
       return {
@@ -228,6 +232,9 @@ export class MeshSession {
         in: [...p.in] as [number, number, number],
         out: [...p.out] as [number, number, number],
         rtt: p.rtt,
+        candidates: stats.get(p.id)?.candidatePair
+          ? pairTypes(stats.get(p.id)?.candidatePair)
+          : null,
         dot: p.dot ? { ...p.dot } : null,
       };
     });

@@ -1,0 +1,142 @@
+/**
+ * A peer for the lab scenarios, run inside a lab namespace: joins a lobby with the ICE options it
+ * is given and reports, one JSON object per line on stdout, what happened:
+ *
+ * - `{"type":"joined","id","lobby"}`
+ * - `{"type":"connected","peer","ms","pair"}`: `ms` since the join, `pair` the selected candidate
+ *   pair from `mesh.stats()` (types host/srflx/prflx/relay).
+ * - `{"type":"error","message","ms"}`: the client's `signaling_error` events (retries, giving up).
+ * - `{"type":"sent",...}`, `{"type":"tally",...}`, `{"type":"closed"}` in answer to commands.
+ *
+ * Commands, one JSON object per line on stdin: `{"cmd":"send","count","mode":0|2}` sends `count`
+ * numbered data packets to every peer (reliable: waits out `ERR_BUSY`) followed by a reliable
+ * `fin` with the totals of every send so far (one send per mode); `{"cmd":"tally"}` reports what arrived from each peer, judged by the demo's rules once its
+ * `fin` arrived; `{"cmd":"quit"}` closes everything and exits.
+ *
+ * Usage: `_lab_peer.ts '<JSON {url, lobby?, options, iceFromServer?}>'` (options as `joinLobby`
+ * takes them; `iceFromServer` fetches `iceServers` from the signaling server's `/ice-servers`).
+ *
+ * @module
+ */
+import { GodotError, TransferMode } from "../../core/constants.ts";
+import { joinLobby, type JoinOptions } from "../../signaling/client.ts";
+import { fetchIceServers } from "../../signaling/ice.ts";
+import { createPeerConnection } from "../../adapters/node_datachannel.ts";
+import { type ChannelTally, decode, encode, judge, newTally, record } from "../../demo/_wire.ts";
+import { lines } from "../../demo/_lines.ts";
+
+// LAB_LOG=Debug (or Verbose, Info...) prints libdatachannel's and libjuice's log on stderr.
+const logLevel = Deno.env.get("LAB_LOG");
+if (logLevel) {
+  const { initLogger } = await import("node-datachannel");
+  initLogger(
+    logLevel as Parameters<typeof initLogger>[0],
+    (level: string, message: string) => console.error(`${level} ${message}`),
+  );
+}
+
+const config = JSON.parse(Deno.args[0]) as {
+  url: string;
+  lobby?: string;
+  options?: JoinOptions;
+  /** Ask the signaling server for ICE servers (time-limited TURN credentials) first. */
+  iceFromServer?: boolean;
+};
+if (config.iceFromServer) {
+  config.options = { ...config.options, iceServers: await fetchIceServers(config.url) };
+}
+const out = (value: unknown) => console.log(JSON.stringify(value));
+const started = performance.now();
+const ms = () => Math.round(performance.now() - started);
+
+let client;
+try {
+  client = await joinLobby(config.url, config.lobby ?? "", {
+    createPeerConnection,
+    ...config.options,
+  });
+} catch (error) {
+  out({ type: "join_failed", message: String(error), code: (error as { code?: number }).code });
+  Deno.exit(1);
+}
+const mesh = client.mesh;
+out({ type: "joined", id: client.id, lobby: client.lobby });
+
+const tallies = new Map<number, ChannelTally[]>();
+const fins = new Map<number, readonly [number, number, number]>();
+const tallyOf = (peer: number) => {
+  let t = tallies.get(peer);
+  if (!t) tallies.set(peer, t = [newTally(), newTally(), newTally()]);
+  return t;
+};
+
+mesh.addEventListener("peer_connected", async (e) => {
+  const peer = e.detail;
+  // The selected pair is read from the stack's stats as the connection connects.
+  let pair = mesh.stats().peers.get(peer)?.candidatePair;
+  for (let i = 0; !pair && i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    pair = mesh.stats().peers.get(peer)?.candidatePair;
+  }
+  out({ type: "connected", peer, ms: ms(), pair });
+});
+mesh.addEventListener("peer_disconnected", (e) => out({ type: "disconnected", peer: e.detail }));
+client.addEventListener("signaling_error", (e) => {
+  out({ type: "error", message: e.detail.message, peer: e.detail.peerId, ms: ms() });
+});
+
+const reading = (async () => {
+  for await (const packet of mesh.packets()) {
+    const p = decode(packet.data);
+    if (p?.kind === "data") record(tallyOf(packet.peerId)[p.channel], p.seq);
+    else if (p?.kind === "fin") fins.set(packet.peerId, p.sent);
+  }
+})();
+
+const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
+
+const totals: [number, number, number] = [0, 0, 0];
+
+async function send(count: number, mode: number): Promise<void> {
+  const t0 = performance.now();
+  let busy = 0;
+  mesh.targetPeer = 0;
+  for (let seq = 0; seq < count; seq++) {
+    mesh.transferMode = mode;
+    const bytes = encode({ kind: "data", channel: mode, seq });
+    while (mesh.putPacket(bytes) === GodotError.ERR_BUSY) {
+      busy++;
+      await sleep(5);
+    }
+    if (seq % 200 === 199) await sleep(mode === TransferMode.UNRELIABLE ? 5 : 0);
+  }
+  // Sequence numbers restart with each send; the fin carries the totals (one send per mode).
+  totals[mode] = count;
+  mesh.transferMode = TransferMode.RELIABLE;
+  mesh.putPacket(encode({ kind: "fin", sent: [...totals] }));
+  out({ type: "sent", count, mode, busy, ms: Math.round(performance.now() - t0) });
+}
+
+for await (const line of lines(Deno.stdin.readable)) {
+  const command = JSON.parse(line) as { cmd: string; count?: number; mode?: number };
+  if (command.cmd === "send") await send(command.count ?? 0, command.mode ?? 2);
+  else if (command.cmd === "tally") {
+    const from: Record<string, unknown> = {};
+    for (const [peer, t] of tallies) {
+      const fin = fins.get(peer);
+      from[peer] = {
+        received: t.map((c) => c.received),
+        reordered: t.map((c) => c.reordered),
+        fin: fin ?? null,
+        problems: fin ? judge(peer, t, fin) : ["no fin yet"],
+      };
+    }
+    out({ type: "tally", from, stats: Object.fromEntries(mesh.stats().peers) });
+  } else if (command.cmd === "quit") break;
+}
+
+await client.close();
+await mesh.whenClosed();
+out({ type: "closed", ms: ms() });
+await Promise.race([reading, sleep(500)]);
+Deno.exit(0);
