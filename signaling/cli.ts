@@ -3,6 +3,7 @@
  *
  * ```sh
  * deno task serve [--host 127.0.0.1] [--port 9080] [--node] [--web] [--max-peers N] [--max-lobbies N]
+ *                  [--idle-timeout MS]   (a client silent that long is dropped; default 8000, 0 off)
  * ```
  *
  * `--turn-secret SECRET --turn turn:HOST:PORT [--stun stun:HOST:PORT]` hands clients their ICE
@@ -29,6 +30,7 @@ const { values: args } = parseArgs({
     web: { type: "boolean", default: false },
     "max-peers": { type: "string" },
     "max-lobbies": { type: "string" },
+    "idle-timeout": { type: "string" },
     quiet: { type: "boolean", default: false },
     stun: { type: "string", multiple: true },
     turn: { type: "string", multiple: true },
@@ -71,6 +73,7 @@ const options = {
   hostname: args.host,
   port: Number(args.port),
   limits,
+  idleTimeoutMs: args["idle-timeout"] === undefined ? undefined : Number(args["idle-timeout"]),
   staticDir: args.web ? new URL("../web/", import.meta.url) : undefined,
   log: args.quiet ? undefined : (m: string) => console.log(`[${new Date().toISOString()}] ${m}`),
 };

@@ -4,11 +4,12 @@
  * Deno (`deno run -A`) and, bundled by esbuild, in Node. Not a test file.
  *
  * ```sh
- * deno run -A tests/liveness/_peer.ts <ownId> <remoteId> <idle|busy>
+ * deno run -A tests/liveness/_peer.ts <ownId> <remoteId> <idle|busy> [offer]
  * ```
  *
- * It answers the parent's offer and prints `{"type":"connected"}` once its mesh announces the
- * parent. `busy`: then sends 4 KiB reliable packets as fast as `ERR_BUSY` allows. Every received
+ * It answers the offer it is given (or, with `offer`, prints an offer and takes the answer), trickles
+ * its candidates, and prints `{"type":"connected"}` once its mesh announces the remote peer and
+ * `{"type":"disconnected","at":<Date.now()>}` when it reports it gone. `busy`: then sends 4 KiB reliable packets as fast as `ERR_BUSY` allows. Every received
  * packet is counted. On `{"type":"close"}` it closes its mesh (a graceful leave), prints
  * `{"type":"closed","received":n}` and exits 0; standard input closing does the same.
  *
@@ -17,11 +18,14 @@
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { CandidateQueue, createPeerConnection } from "../../adapters/node_datachannel.ts";
+import { withoutCandidates } from "../../adapters/loopback.ts";
 import { GodotError } from "../../core/constants.ts";
 import { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
 
-const [ownId, remoteId] = process.argv.slice(-3, -1).map(Number);
-const busy = process.argv.at(-1) === "busy";
+const args = process.argv.slice(2);
+const [ownId, remoteId] = args.slice(0, 2).map(Number);
+const busy = args[2] === "busy";
+const offering = args[3] === "offer";
 const say = (value: unknown) => process.stdout.write(JSON.stringify(value) + "\n");
 
 const mesh = new WebRTCMultiplayer({ highWaterMark: 1 << 20 });
@@ -29,10 +33,16 @@ mesh.initialize(ownId);
 const pc = createPeerConnection();
 if (mesh.addPeer(pc, remoteId) !== GodotError.OK) throw new Error(mesh.lastError.message);
 const queue = new CandidateQueue((c) => pc.addIceCandidate(c));
+// An offerer's candidates wait until it has the answer (see withoutCandidates).
+let held: unknown[] | undefined = offering ? [] : undefined;
 pc.addEventListener("icecandidate", (event) => {
   const c = (event as Event & { candidate?: { candidate: string; sdpMid?: string } }).candidate;
-  if (c?.candidate) say({ type: "candidate", candidate: c.candidate, sdpMid: c.sdpMid });
+  if (!c?.candidate) return;
+  const line = { type: "candidate", candidate: c.candidate, sdpMid: c.sdpMid };
+  if (held !== undefined) held.push(line);
+  else say(line);
 });
+mesh.addEventListener("peer_disconnected", () => say({ type: "disconnected", at: Date.now() }));
 let running = true;
 let received = 0;
 (async () => {
@@ -56,6 +66,10 @@ async function leave(): Promise<void> {
   process.exit(0);
 }
 
+if (offering) {
+  await pc.setLocalDescription(await pc.createOffer());
+  say({ type: "offer", sdp: withoutCandidates(pc.localDescription!.sdp ?? "") });
+}
 const input = createInterface({ input: process.stdin });
 input.on("close", leave);
 for await (const line of input) {
@@ -65,6 +79,11 @@ for await (const line of input) {
     await queue.ready();
     await pc.setLocalDescription(await pc.createAnswer());
     say({ type: "answer", sdp: pc.localDescription!.sdp });
+  } else if (msg.type === "answer") {
+    await pc.setRemoteDescription({ type: "answer", sdp: msg.sdp });
+    await queue.ready();
+    for (const line of held ?? []) say(line);
+    held = undefined;
   } else if (msg.type === "candidate") {
     await queue.add({ candidate: msg.candidate, sdpMid: msg.sdpMid });
   } else if (msg.type === "close") {
