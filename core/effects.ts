@@ -104,7 +104,9 @@ export type SignalName =
   | "connection_succeeded"
   | "server_disconnected"
   | "connected_to_server"
-  | "connection_failed";
+  | "connection_failed"
+  | "peer_interrupted"
+  | "peer_resumed";
 
 /** Emit a signal; `peerId` is set for `peer_connected` and `peer_disconnected`. */
 export interface Emit {

@@ -117,6 +117,8 @@ export interface ConnectionStateChanged {
   readonly peerId: number;
   /** The new `connectionState`. */
   readonly state: PeerConnectionState;
+  /** The interpreter's clock (ms, monotonic), for liveness rule L9; absent in older callers. */
+  readonly now?: number;
 }
 
 /** One of a peer's channels reported a new `readyState` (`open`/`close` events). */

@@ -29,6 +29,11 @@
  *     timer.
  * L8. One deadline: the earliest of the next beat, each proven peer's timeout and each probing
  *     peer's probe window. The interpreter keeps one timer for it and feeds `TimePassed(now)`.
+ * L9. With `reconnect` (`graceMs`), a silent proven peer (L5), or an announced peer whose connection
+ *     reports `"disconnected"`, is first `peer_interrupted`, not removed. Heard from again (any
+ *     message, or its connection `"connected"` again) within `graceMs` it is `peer_resumed`; else it
+ *     is gone after `graceMs` (rule 7). `"failed"`, `"closed"` and channel closes still remove at
+ *     once: a transport that gave up cannot heal.
  *
  * @module
  */
@@ -95,6 +100,8 @@ export interface PeerLiveness {
   readonly since: number;
   /** When the peer was last heard from (any message), shifted by local stalls (rule L7). */
   readonly lastHeard: number;
+  /** When it was interrupted (rule L9), or `null`. */
+  readonly interruptedAt?: number | null;
 }
 
 /** The liveness section of the mesh state. */
@@ -105,6 +112,8 @@ export interface LivenessState {
   readonly peers: ReadonlyMap<number, PeerLiveness>;
   /** When the next beat is due; `null` when nobody is probing or proven. */
   readonly nextBeatAt: number | null;
+  /** Rule L9's grace in ms; `null` when `reconnect` is off. */
+  readonly graceMs?: number | null;
 }
 
 /** Liveness off: no channel, no beacons, no timer. */
@@ -115,8 +124,45 @@ export const LIVENESS_OFF: LivenessState = Object.freeze({
 });
 
 /** A fresh liveness section with these settings (or off for `null`). */
-export function livenessState(config: LivenessConfig | null): LivenessState {
-  return config === null ? LIVENESS_OFF : { config, peers: new Map(), nextBeatAt: null };
+export function livenessState(
+  config: LivenessConfig | null,
+  graceMs: number | null = null,
+): LivenessState {
+  return config === null ? LIVENESS_OFF : { config, peers: new Map(), nextBeatAt: null, graceMs };
+}
+
+/**
+ * Validates `MeshOptions.reconnect`: `undefined` or `false` is off (`null`), `true` the default
+ * grace of 10 s, `{ graceMs }` an integer in 1000..600000. It needs liveness on.
+ *
+ * @example
+ * ```ts
+ * import { parseReconnectOptions } from "./liveness.ts";
+ * console.log(parseReconnectOptions({ graceMs: 5000 }, true)); // { _tag: "Right", right: 5000 }
+ * ```
+ */
+export function parseReconnectOptions(
+  value: unknown,
+  liveness: boolean,
+): E.Either<string, number | null> {
+  if (value === undefined || value === false) return E.right(null);
+  if (!liveness) return E.left("reconnect needs liveness (liveness: false turns it off)");
+  if (value === true) return E.right(10_000);
+  if (typeof value !== "object" || value === null) {
+    return E.left(`reconnect must be false or { graceMs }, got ${show(value)}`);
+  }
+  const { graceMs, ...rest } = value as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length > 0) return E.left(`reconnect: unknown option ${JSON.stringify(extra[0])}`);
+  if (graceMs === undefined) return E.right(10_000);
+  if (
+    typeof graceMs !== "number" || !Number.isInteger(graceMs) || graceMs < 1000 || graceMs > 600_000
+  ) {
+    return E.left(
+      `reconnect.graceMs must be an integer in 1000..600000 (ms), got ${show(graceMs)}`,
+    );
+  }
+  return E.right(graceMs);
 }
 
 /** Bounds of the settings. */
@@ -255,8 +301,10 @@ export function livenessDeadline(state: MeshState): number | null {
   const { config, peers, nextBeatAt } = state.liveness;
   if (config === null) return null;
   let due = nextBeatAt ?? Infinity;
+  const grace = state.liveness.graceMs ?? null;
   for (const p of peers.values()) {
-    if (p.capability === "beacons") due = Math.min(due, p.lastHeard + config.timeoutMs);
+    if (grace !== null && p.interruptedAt != null) due = Math.min(due, p.interruptedAt + grace);
+    else if (p.capability === "beacons") due = Math.min(due, p.lastHeard + config.timeoutMs);
     else if (p.capability === "probing") due = Math.min(due, p.since + config.probeWindowMs);
   }
   return due === Infinity ? null : due;
@@ -303,11 +351,58 @@ export function beaconReceived(state: MeshState, event: BeaconReceived): Livenes
   const record = state.liveness.peers.get(event.peerId);
   if (record === undefined || !state.peers.has(event.peerId)) return nothing(state);
   if (event.kind === "bye") return { state, effects: [], gone: [event.peerId] };
-  return nothing(setRecord(state, event.peerId, {
+  const next = setRecord(state, event.peerId, {
     ...record,
     capability: "beacons",
     lastHeard: Math.max(record.lastHeard, event.now),
-  }));
+    interruptedAt: null,
+  });
+  return { state: next, effects: resumed(state, event.peerId, record), gone: [] };
+}
+
+/** Rule L9: `peer_resumed` owed when an interrupted, announced peer is heard from again. */
+function resumed(state: MeshState, id: number, record: PeerLiveness): Effect[] {
+  return record.interruptedAt != null && state.peers.get(id)?.announced === true
+    ? [{ type: "Emit", signal: "peer_resumed", peerId: id }]
+    : [];
+}
+
+/**
+ * Rule L9 for connection states: with `reconnect`, `"disconnected"` of an announced peer
+ * interrupts it and `"connected"` of an interrupted one resumes it. `undefined`: not this rule's
+ * business (rule 5 decides).
+ */
+export function connectionInterrupted(
+  state: MeshState,
+  event: { readonly peerId: number; readonly state: string; readonly now?: number },
+): LivenessStep | undefined {
+  const grace = state.liveness.graceMs ?? null;
+  const record = state.liveness.peers.get(event.peerId);
+  const peer = state.peers.get(event.peerId);
+  if (grace === null || record === undefined || peer === undefined || !peer.announced) {
+    return undefined;
+  }
+  if (event.state === "disconnected") {
+    if (record.interruptedAt != null) return nothing(state);
+    const now = event.now ?? record.lastHeard;
+    return {
+      state: setRecord(state, event.peerId, { ...record, interruptedAt: now }),
+      effects: [{ type: "Emit", signal: "peer_interrupted", peerId: event.peerId }],
+      gone: [],
+    };
+  }
+  if (event.state === "connected" && record.interruptedAt != null) {
+    return {
+      state: setRecord(state, event.peerId, {
+        ...record,
+        interruptedAt: null,
+        lastHeard: Math.max(record.lastHeard, event.now ?? record.lastHeard),
+      }),
+      effects: resumed(state, event.peerId, record),
+      gone: [],
+    };
+  }
+  return undefined;
 }
 
 /** Rule L3: the channel closed; a peer still probing has none (its stack reset the stream). */
@@ -338,19 +433,33 @@ export function timePassed(state: MeshState, event: TimePassed): LivenessStep {
   const late = due === null ? 0 : now - due;
   const shift = late >= config.stallMs ? late : 0;
   const heard = new Map(event.heard);
+  const grace = state.liveness.graceMs ?? null;
   const peers = new Map<number, PeerLiveness>();
   const gone: number[] = [];
   const beating: number[] = [];
+  const signals: Effect[] = [];
   for (const [id, record] of state.liveness.peers) {
     if (!state.peers.has(id)) continue;
     let r = record;
+    if (r.interruptedAt != null) r = { ...r, interruptedAt: r.interruptedAt + shift };
     if (r.capability !== "transport") {
       const lastHeard = Math.max(r.lastHeard + shift, heard.get(id) ?? -Infinity);
       r = { ...r, since: r.since + shift, lastHeard };
-      if (r.capability === "beacons" && now - r.lastHeard >= config.timeoutMs) gone.push(id);
+      const silent = r.capability === "beacons" && now - r.lastHeard >= config.timeoutMs;
+      if (r.interruptedAt != null && !silent && heard.has(id) && heard.get(id)! > r.interruptedAt) {
+        signals.push(...resumed(state, id, r));
+        r = { ...r, interruptedAt: null };
+      }
+      if (silent && grace !== null && r.interruptedAt == null && state.peers.get(id)!.announced) {
+        r = { ...r, interruptedAt: now };
+        signals.push({ type: "Emit", signal: "peer_interrupted", peerId: id });
+      } else if (silent && (grace === null || r.interruptedAt == null)) gone.push(id);
       else if (r.capability === "probing" && now - r.since >= config.probeWindowMs) {
         r = { ...r, capability: "transport" };
       }
+    }
+    if (grace !== null && r.interruptedAt != null && now - r.interruptedAt >= grace) {
+      if (!gone.includes(id)) gone.push(id);
     }
     if (r.capability !== "transport" && !gone.includes(id)) beating.push(id);
     peers.set(id, r);
@@ -362,6 +471,7 @@ export function timePassed(state: MeshState, event: TimePassed): LivenessStep {
     effects.push({ type: "SendBeacons", peerIds: beating, kind: "beat" });
     nextBeatAt = now + config.intervalMs;
   }
+  effects.push(...signals);
   return { state: withLiveness(state, { ...state.liveness, peers, nextBeatAt }), effects, gone };
 }
 

@@ -79,6 +79,7 @@ import type {
 import {
   beaconReceived,
   byeBefore,
+  connectionInterrupted,
   forgetPeer,
   livenessChannelClosed,
   livenessChannelFor,
@@ -461,7 +462,7 @@ function close(state: MeshState): Step {
     ...(state.godot === 4 ? initialGodot4State : initialState),
     refuseNewConnections: state.refuseNewConnections,
     transferMode: state.transferMode,
-    liveness: livenessState(state.liveness.config),
+    liveness: livenessState(state.liveness.config, state.liveness.graceMs ?? null),
     transferChannel: state.transferChannel,
   }, effects];
 }
@@ -695,8 +696,12 @@ export function reduce(state: MeshState, event: Event): Step {
       return setTransferMode(state, event.value);
     case "TargetPeerSet":
       return setTargetPeer(state, event);
-    case "ConnectionStateChanged":
-      return connectionStateChanged(state, event);
+    case "ConnectionStateChanged": {
+      const interrupted = connectionInterrupted(state, event);
+      return interrupted === undefined
+        ? connectionStateChanged(state, event)
+        : departures(interrupted);
+    }
     case "ChannelStateChanged":
       return channelStateChanged(state, event);
     case "ChannelErrored":

@@ -19,6 +19,7 @@ import {
   livenessDeadline,
   livenessState,
   parseLivenessOptions,
+  parseReconnectOptions,
 } from "../core/liveness.ts";
 import { reduce } from "../core/reduce.ts";
 import { admit, channelMode, route } from "../core/route.ts";
@@ -63,6 +64,15 @@ export interface MeshOptions {
    * throw a `TypeError` from the constructor.
    */
   liveness?: LivenessOptions | false;
+  /**
+   * Short outages heal (off by default: Godot removes a peer on "disconnected"). A peer silent for
+   * the liveness timeout, or whose connection reports `"disconnected"`, is first
+   * `peer_interrupted`; heard from again within `graceMs` (default 10000) it is `peer_resumed`,
+   * else `peer_disconnected`. The connection itself must survive the outage: no ICE restart is
+   * made (libdatachannel 0.24 cannot restart ICE; see docs/liveness.md for what heals on which
+   * stack). Needs liveness. Bad values throw a `TypeError` from the constructor.
+   */
+  reconnect?: { graceMs?: number } | boolean;
 }
 
 /** The settings of {@link MeshOptions.liveness}, in milliseconds; omitted ones take the defaults. */
@@ -148,6 +158,10 @@ export interface WebRTCMultiplayerEventMap {
   peer_connected: CustomEvent<number>;
   /** An announced peer left; `detail` is its id. */
   peer_disconnected: CustomEvent<number>;
+  /** Reconnect on: a peer went silent (or its connection "disconnected"); `detail` is its id. */
+  peer_interrupted: CustomEvent<number>;
+  /** Reconnect on: an interrupted peer is heard from again; `detail` is its id. */
+  peer_resumed: CustomEvent<number>;
   /** Server compatibility: peer 1 connected. */
   connection_succeeded: CustomEvent<undefined>;
   /** Server compatibility: peer 1 left. */
@@ -269,7 +283,9 @@ export abstract class MultiplayerInterpreter<
     super();
     const liveness = parseLivenessOptions(options.liveness);
     if (liveness._tag === "Left") throw new TypeError(liveness.left);
-    this.#state = { ...initial, liveness: livenessState(liveness.right) };
+    const reconnect = parseReconnectOptions(options.reconnect, liveness.right !== null);
+    if (reconnect._tag === "Left") throw new TypeError(reconnect.left);
+    this.#state = { ...initial, liveness: livenessState(liveness.right, reconnect.right) };
     if (liveness.right !== null) closeOnPageHide(this);
     if (liveness.right?.byeOnExit === true) closeOnExitSignals(this);
     this.#autoPoll = options.autoPoll ?? true;
@@ -983,6 +999,7 @@ export abstract class MultiplayerInterpreter<
           type: "ConnectionStateChanged",
           peerId,
           state: state as PeerConnectionState,
+          now: performance.now(),
         });
       }
     });

@@ -207,7 +207,10 @@ export function renderState(state: MeshState): string {
         : r.capability === "probing"
         ? `${id}:probing since ${r.since}`
         : `${id}:beacons heard ${r.lastHeard}`
-    );
+    ).map((text, i) => {
+      const at = [...state.liveness.peers].sort(([a], [b]) => a - b)[i][1].interruptedAt;
+      return at == null ? text : `${text} interrupted@${at}`;
+    });
     parts[parts.length - 1] += `\n   liveness=[${live.join(" ")}] beat@${nextBeatAt ?? "-"}`;
   }
   return parts.join(" ");

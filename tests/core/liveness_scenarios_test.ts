@@ -230,6 +230,55 @@ Deno.test("L7: a local stall shifts the silence instead of removing the peers", 
   assertEquals(emits(stalled.effects), ["peer_connected(2)"]);
 });
 
+/** A mesh with liveness and reconnect (grace 10 s). */
+const HEALING: MeshState = { ...initialState, liveness: livenessState(DEFAULT_LIVENESS, 10_000) };
+
+Deno.test("L9: with reconnect, short outages interrupt and resume; long ones remove", (t) => {
+  const silentFrom505 = [
+    ...JOINED,
+    beacon(2, "hello", 5),
+    beacon(2, "beat", 505),
+    ...ticks(500, 3500),
+  ];
+  assertSnapshot(
+    t,
+    story(
+      section("silence, then beacons again within the grace: interrupted, resumed", [
+        ...silentFrom505,
+        tick(3505),
+        tick(4000),
+        beacon(2, "beat", 6000),
+        tick(6000),
+      ], HEALING),
+      section("data again (under load) also resumes it", [
+        ...silentFrom505,
+        tick(3505),
+        tick(5000, [[2, 4900]]),
+      ], HEALING),
+      section("silence beyond the grace: removed 10 s after the interruption", [
+        ...silentFrom505,
+        tick(3505),
+        ...ticks(4000, 13500),
+        tick(13505),
+      ], HEALING),
+      section("connection disconnected, then connected again", [
+        ...JOINED,
+        beacon(2, "hello", 5),
+        { type: "ConnectionStateChanged", peerId: 2, state: "disconnected", now: 100 },
+        { type: "ConnectionStateChanged", peerId: 2, state: "connected", now: 2000 },
+      ], HEALING),
+      section("failed still removes at once", [
+        ...JOINED,
+        beacon(2, "hello", 5),
+        { type: "ConnectionStateChanged", peerId: 2, state: "disconnected", now: 100 },
+        { type: "ConnectionStateChanged", peerId: 2, state: "failed", now: 200 },
+      ], HEALING),
+    ),
+  );
+  const closed = stateAfter([...JOINED, close()], HEALING);
+  assertEquals(closed.liveness.graceMs, 10_000, "close() keeps the reconnect setting");
+});
+
 Deno.test("L5 with server compatibility: a silent host is server_disconnected", (t) => {
   const script: Script = [
     init(3, true),
