@@ -4,8 +4,13 @@
  * Deno (`deno run -A`) and, bundled by esbuild, in Node. Not a test file.
  *
  * ```sh
- * deno run -A tests/liveness/_peer.ts <ownId> <remoteId> <idle|busy> [offer]
+ * deno run -A tests/liveness/_peer.ts <ownId> <remoteId> <idle|busy|count> [offer|answer] [heal]
  * ```
+ *
+ * `count`: sends 10,000 reliable packets numbered 0..9999 (u32, 1 KiB each), paced over about 8 s,
+ * and checks that the packets it receives are numbered in order; it prints
+ * `{"type":"received","count":n,"inOrder":bool}` when 10,000 arrived. `heal`: `reconnect` on, and
+ * `peer_interrupted`/`peer_resumed` are printed as `{"type":"interrupted"|"resumed","at":...}`.
  *
  * It answers the offer it is given (or, with `offer`, prints an offer and takes the answer), trickles
  * its candidates, and prints `{"type":"connected"}` once its mesh announces the remote peer and
@@ -25,10 +30,16 @@ import { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
 const args = process.argv.slice(2);
 const [ownId, remoteId] = args.slice(0, 2).map(Number);
 const busy = args[2] === "busy";
+const counting = args[2] === "count";
 const offering = args[3] === "offer";
+const heal = args[4] === "heal";
+const COUNT = 10_000;
 const say = (value: unknown) => process.stdout.write(JSON.stringify(value) + "\n");
 
-const mesh = new WebRTCMultiplayer({ highWaterMark: 1 << 20 });
+const mesh = new WebRTCMultiplayer({ highWaterMark: 1 << 20, reconnect: heal });
+for (const name of ["interrupted", "resumed"]) {
+  mesh.addEventListener(`peer_${name}`, () => say({ type: name, at: Date.now() }));
+}
 mesh.initialize(ownId);
 const pc = createPeerConnection();
 if (mesh.addPeer(pc, remoteId) !== GodotError.OK) throw new Error(mesh.lastError.message);
@@ -45,12 +56,27 @@ pc.addEventListener("icecandidate", (event) => {
 mesh.addEventListener("peer_disconnected", () => say({ type: "disconnected", at: Date.now() }));
 let running = true;
 let received = 0;
+let inOrder = true;
 (async () => {
-  for await (const _ of mesh.packets()) received++;
+  for await (const packet of mesh.packets()) {
+    if (counting) {
+      const seq = new DataView(packet.data.buffer, packet.data.byteOffset).getUint32(0);
+      if (seq !== received) inOrder = false;
+      if (received + 1 === COUNT) say({ type: "received", count: COUNT, inOrder });
+    }
+    received++;
+  }
 })();
 mesh.addEventListener("peer_connected", async () => {
   say({ type: "connected" });
   const payload = new Uint8Array(4096);
+  for (let seq = 0; running && counting && seq < COUNT;) {
+    const packet = new Uint8Array(1024);
+    new DataView(packet.buffer).setUint32(0, seq);
+    if (mesh.putPacket(packet) === GodotError.OK) seq++;
+    else await new Promise((r) => setTimeout(r, 2));
+    if (seq % 10 === 0) await new Promise((r) => setTimeout(r, 8));
+  }
   while (running && busy) {
     const r = mesh.putPacket(payload);
     await new Promise((r2) => setTimeout(r2, r === GodotError.OK ? 0 : 2));

@@ -149,3 +149,44 @@ Deno.test("both signaling servers drop a partitioned member within 10 s (lab: se
     await lab.teardown();
   }
 });
+
+Deno.test("reconnect: a 4 s partition under reliable load heals without a disconnect, 10,000 packets in order (lab)", async () => {
+  const why = await labUnavailable();
+  if (why !== undefined) throw new Error(`network lab unavailable: ${why}`);
+  const lab = await createLab();
+  try {
+    const wan = lab.exec("wan", [deno, "run", "-A", PEER, "1", "2", "count", "offer", "heal"]);
+    const lan = lab.exec("lanA", [deno, "run", "-A", PEER, "2", "1", "count", "answer", "heal"]);
+    const wanEvents = new Map<string, (msg: unknown) => void>();
+    const lanEvents = new Map<string, (msg: unknown) => void>();
+    const connected = [once(wanEvents, "connected"), once(lanEvents, "connected")];
+    const interrupted = [once(wanEvents, "interrupted"), once(lanEvents, "interrupted")];
+    const resumed = [once(wanEvents, "resumed"), once(lanEvents, "resumed")];
+    const received = [once(wanEvents, "received"), once(lanEvents, "received")];
+    const departures: string[] = [];
+    wanEvents.set("disconnected", () => departures.push("wan side"));
+    lanEvents.set("disconnected", () => departures.push("NAT side"));
+    relay(wan, lan, wanEvents);
+    relay(lan, wan, lanEvents);
+    await Promise.all(connected);
+    await new Promise((r) => setTimeout(r, 1500));
+    const cutAt = Date.now();
+    await lab.partition("lanA");
+    await Promise.all(interrupted);
+    await new Promise((r) => setTimeout(r, Math.max(0, cutAt + 4000 - Date.now())));
+    await lab.restore("lanA");
+    const healedAt = Date.now();
+    const back = (await Promise.all(resumed)) as Array<{ at: number }>;
+    console.log(
+      `partition of ${healedAt - cutAt} ms: resumed ${back.map((b) => b.at - healedAt)} ms after ` +
+        `the heal`,
+    );
+    const counts = (await Promise.all(received)) as Array<{ count: number; inOrder: boolean }>;
+    for (const c of counts) assert(c.count === 10_000 && c.inOrder, JSON.stringify(c));
+    // Two more timeouts' worth: still no departure on either side.
+    await new Promise((r) => setTimeout(r, 4000));
+    assert(departures.length === 0, `departures: ${departures}`);
+  } finally {
+    await lab.teardown();
+  }
+});
