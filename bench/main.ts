@@ -330,7 +330,9 @@ await Deno.writeTextFile(
 if (!quick) {
   await Deno.writeTextFile(new URL("formation.svg", results), formationSvg(series));
   const md = new URL("BENCHMARKS.md", root);
-  await Deno.writeTextFile(md, markdown(rows, json));
+  // The departure-detection table of `deno task bench:liveness`, when it was run.
+  const liveness = await Deno.readTextFile(new URL("liveness.md", results)).catch(() => "");
+  await Deno.writeTextFile(md, markdown(rows, json) + (liveness ? `\n${liveness}` : ""));
   // Keep the generated page in the repository's format (`deno fmt --check` is part of the tests).
   const outputs = [md, new URL("formation.svg", results), new URL("latest.json", results)];
   await new Deno.Command(Deno.execPath(), {

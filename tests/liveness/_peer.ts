@@ -36,7 +36,9 @@ const heal = args[4] === "heal";
 const COUNT = 10_000;
 const say = (value: unknown) => process.stdout.write(JSON.stringify(value) + "\n");
 
-const mesh = new WebRTCMultiplayer({ highWaterMark: 1 << 20, reconnect: heal });
+// LIVENESS=off: the raw stack's own detection (benchmarks).
+const liveness = process.env.LIVENESS === "off" ? false : undefined;
+const mesh = new WebRTCMultiplayer({ highWaterMark: 1 << 20, reconnect: heal, liveness });
 for (const name of ["interrupted", "resumed"]) {
   mesh.addEventListener(`peer_${name}`, () => say({ type: name, at: Date.now() }));
 }

@@ -62,11 +62,13 @@ export async function spawnPeer(
   childId: number,
   runtime: Runtime,
   mode: "idle" | "busy",
+  env: Record<string, string> = {},
 ): Promise<Child> {
   const args = [`${childId}`, `${ownId}`, mode];
   const command = runtime === "deno"
     ? new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", `${root}tests/liveness/_peer.ts`, ...args],
+      env,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -74,6 +76,7 @@ export async function spawnPeer(
     : new Deno.Command("node", {
       args: [await bundleForNode(), ...args],
       cwd: root,
+      env,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
