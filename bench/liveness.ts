@@ -21,7 +21,10 @@ const log = (s: string) => console.error(`[bench:liveness] ${s}`);
 
 /** One kill: ms from SIGKILL to `peer_disconnected`. */
 async function once(runtime: Runtime, mode: "idle" | "busy", liveness: boolean): Promise<number> {
-  const mesh = new WebRTCMultiplayer({ highWaterMark: 1 << 20, liveness: liveness ? undefined : false });
+  const mesh = new WebRTCMultiplayer({
+    highWaterMark: 1 << 20,
+    liveness: liveness ? undefined : false,
+  });
   mesh.initialize(1);
   const child = await spawnPeer(mesh, 1, 2, runtime, mode, liveness ? {} : { LIVENESS: "off" });
   try {

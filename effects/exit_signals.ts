@@ -3,13 +3,13 @@
  * (so its peers get a `bye` and see `peer_disconnected` at once instead of after the liveness
  * timeout), then the signal takes its usual course.
  *
- * One listener per signal for the whole process, installed when the first such mesh is
- * initialized. After closing the meshes it removes itself and, when it was the only listener
- * (Node: `process.listenerCount`), raises the same signal again 50 ms later so that the process
- * ends exactly as it would have; an application with listeners of its own keeps handling the
- * signal itself. Deno cannot count listeners: the signal is raised again in any case, so an
- * application's own Deno listener sees it twice. `liveness: { byeOnExit: false }` leaves signals
- * alone. Browsers use `pagehide` instead (see `multiplayer.ts`).
+ * One listener per signal for the whole process (on the global `process`, which Node has and Deno
+ * 2 provides too), installed when the first such mesh is made. After closing the meshes it removes
+ * itself and, when it was the only `process` listener, raises the same signal again 50 ms later so
+ * that the process ends exactly as it would have; an application with listeners of its own keeps
+ * handling the signal itself. (A Deno application's own `Deno.addSignalListener` listener is not
+ * counted: it sees the signal twice.) `liveness: { byeOnExit: false }` leaves signals alone.
+ * Browsers use `pagehide` instead (see `multiplayer.ts`).
  *
  * @module
  */
@@ -35,14 +35,6 @@ interface NodeProcess {
   kill(pid: number, signal: string): void;
 }
 
-type DenoSignals = {
-  pid: number;
-  build: { os: string };
-  addSignalListener(signal: string, listener: () => void): void;
-  removeSignalListener(signal: string, listener: () => void): void;
-  kill(pid: number, signal: string): void;
-};
-
 function closeAll(): void {
   for (const ref of [...meshes]) {
     meshes.delete(ref);
@@ -56,34 +48,22 @@ function closeAll(): void {
 
 function install(): void {
   if (installed) return;
-  const deno = (globalThis as { Deno?: DenoSignals }).Deno;
+  // Node's `process`, which Deno 2 also provides as a global; none in browsers.
   const node = (globalThis as { process?: NodeProcess }).process;
-  if (deno !== undefined && typeof deno.addSignalListener === "function") {
-    if (deno.build.os === "windows") return; // SIGTERM listeners are not supported there
-    installed = true;
-    for (const signal of SIGNALS) {
-      const listener = () => {
-        closeAll();
-        for (const s of SIGNALS) deno.removeSignalListener(s, listeners[s]);
-        installed = false;
-        setTimeout(() => deno.kill(deno.pid, signal), FLUSH_MS);
-      };
-      listeners[signal] = listener;
-      deno.addSignalListener(signal, listener);
-    }
-  } else if (node !== undefined && typeof node.on === "function") {
-    installed = true;
-    for (const signal of SIGNALS) {
-      const listener = () => {
-        const alone = node.listenerCount(signal) === 1;
-        closeAll();
-        for (const s of SIGNALS) node.removeListener(s, listeners[s]);
-        installed = false;
-        if (alone) setTimeout(() => node.kill(node.pid, signal), FLUSH_MS);
-      };
-      listeners[signal] = listener;
-      node.on(signal, listener);
-    }
+  if (node === undefined || typeof node.on !== "function") return;
+  if (typeof node.listenerCount !== "function") return;
+  installed = true;
+  for (const signal of SIGNALS) {
+    const listener = () => {
+      const alone = node.listenerCount(signal) === 1;
+      closeAll();
+      for (const s of SIGNALS) node.removeListener(s, listeners[s]);
+      installed = false;
+      // Alone: end the process as the signal would have. Else the application handles it.
+      if (alone) setTimeout(() => node.kill(node.pid, signal), FLUSH_MS);
+    };
+    listeners[signal] = listener;
+    node.on(signal, listener);
   }
 }
 

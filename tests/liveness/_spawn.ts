@@ -99,9 +99,20 @@ export async function spawnPeer(
   });
   let onConnected!: () => void;
   let onClosed!: (n: number) => void;
-  const connected = new Promise<void>((r) => onConnected = r);
+  let onFailed!: (e: Error) => void;
+  const connected = new Promise<void>((r, reject) => {
+    onConnected = r;
+    onFailed = reject;
+  });
+  connected.catch(() => {}); // observed by the caller's await; never unhandled after a kill
   const closed = new Promise<number>((r) => onClosed = r);
   const stderr = new Response(process.stderr).text();
+  // A child that dies before connecting fails the wait with its reason instead of hanging.
+  process.status.then(async (status) =>
+    onFailed(
+      new Error(`child exited (${JSON.stringify(status)}) before connecting: ${await stderr}`),
+    )
+  );
   (async () => {
     for await (const line of lines(process.stdout)) {
       const msg = JSON.parse(line);
