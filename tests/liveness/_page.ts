@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The browser side of the Chromium liveness tests, bundled by esbuild and injected into a blank
  * page: one mesh over the browser's own `RTCPeerConnection`, driven from the test through

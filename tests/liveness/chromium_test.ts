@@ -43,6 +43,24 @@ async function within(p: Promise<unknown>, ms: number, what: string): Promise<vo
   clearTimeout(timer);
 }
 
+/**
+ * Mesh peer 1 (node-datachannel) offers to peer 2: its connection, a queue for the remote
+ * candidates and the list its own candidates collect in (relayed by the test).
+ */
+async function offerFrom(mesh: WebRTCMultiplayer) {
+  mesh.initialize(1);
+  const pc = createPeerConnection();
+  assertEquals(mesh.addPeer(pc, 2), GodotError.OK);
+  const queue = new CandidateQueue((c) => pc.addIceCandidate(c));
+  const ours: Array<{ candidate: string; sdpMid?: string }> = [];
+  pc.addEventListener("icecandidate", (e) => {
+    const c = (e as Event & { candidate?: { candidate: string; sdpMid?: string } }).candidate;
+    if (c?.candidate) ours.push({ candidate: c.candidate, sdpMid: c.sdpMid });
+  });
+  await pc.setLocalDescription(await pc.createOffer());
+  return { pc, queue, ours };
+}
+
 async function bundle(): Promise<string> {
   const result = await esbuild.build({
     entryPoints: [new URL("./_page.ts", import.meta.url).pathname],
@@ -68,16 +86,7 @@ Deno.test("a crashed Chromium page (renderer killed) is gone within 3.5 s, idle 
       await page.waitForFunction(() => "lv" in globalThis);
       const mesh = new WebRTCMultiplayer({ highWaterMark: 1 << 20 });
       const log = recordSignals(mesh);
-      mesh.initialize(1);
-      const pc = createPeerConnection();
-      assertEquals(mesh.addPeer(pc, 2), GodotError.OK);
-      const queue = new CandidateQueue((c) => pc.addIceCandidate(c));
-      const ours: Array<{ candidate: string; sdpMid?: string }> = [];
-      pc.addEventListener("icecandidate", (e) => {
-        const c = (e as Event & { candidate?: { candidate: string; sdpMid?: string } }).candidate;
-        if (c?.candidate) ours.push({ candidate: c.candidate, sdpMid: c.sdpMid });
-      });
-      await pc.setLocalDescription(await pc.createOffer());
+      const { pc, queue, ours } = await offerFrom(mesh);
       const answer = await page.evaluate(
         // deno-lint-ignore no-explicit-any
         (sdp) => (globalThis as any).lv.answer(2, 1, sdp),
@@ -228,16 +237,7 @@ Deno.test("a Godot-shaped Chromium peer (only channels 1-3): byte-exact for 10 s
         f,
         a,
       ]);
-    mesh.initialize(1);
-    const pc = createPeerConnection();
-    assertEquals(mesh.addPeer(pc, 2), GodotError.OK);
-    const queue = new CandidateQueue((c) => pc.addIceCandidate(c));
-    const ours: Array<{ candidate: string; sdpMid?: string }> = [];
-    pc.addEventListener("icecandidate", (e) => {
-      const c = (e as Event & { candidate?: { candidate: string; sdpMid?: string } }).candidate;
-      if (c?.candidate) ours.push({ candidate: c.candidate, sdpMid: c.sdpMid });
-    });
-    await pc.setLocalDescription(await pc.createOffer());
+    const { pc, queue, ours } = await offerFrom(mesh);
     const answer = await godot("answer", withoutCandidates(pc.localDescription!.sdp!));
     await pc.setRemoteDescription({ type: "answer", sdp: answer });
     await queue.ready();
