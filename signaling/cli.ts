@@ -1,89 +1,114 @@
 /**
- * `deno task serve`: runs the signaling server until interrupted.
+ * `deno task serve`: runs the signaling server until interrupted. `--help` lists every flag with
+ * its default; the npm package's `webrtc-mesh serve` takes the same flags but `--node`, `--web` and
+ * the TURN ones (see `_serve_cli.ts`).
  *
  * ```sh
- * deno task serve [--host 127.0.0.1] [--port 9080] [--node] [--web] [--max-peers N] [--max-lobbies N]
- *                  [--idle-timeout MS]   (a client silent that long is dropped; default 8000, 0 off)
+ * deno task serve [--host 127.0.0.1] [--port 9080] [--log-level info|warn|error|silent] [--quiet]
+ *                 [--max-peers N] [--max-lobbies N] [--idle-timeout MS] [--node] [--web]
+ *                 [--turn-secret SECRET --turn turn:HOST:PORT [--stun stun:HOST:PORT] [--turn-ttl S]]
  * ```
+ *
+ * The first line printed is `signaling server listening on ws://HOST:PORT`. `--node` uses the
+ * `ws` package (the Node server) instead of `Deno.serve`. `--web` builds the browser demo (`web/`,
+ * see `scripts/build_web.ts`) and serves it on the same port: open the printed `http://` address.
  *
  * `--turn-secret SECRET --turn turn:HOST:PORT [--stun stun:HOST:PORT]` hands clients their ICE
  * servers at `GET /ice-servers`, with time-limited TURN credentials made from the secret coturn
  * shares (`use-auth-secret`); `--turn-ttl S` sets their lifetime (default 3600).
  *
- * `--node` uses the `ws` package (the Node server) instead of `Deno.serve`. `--web` builds the
- * browser demo (`web/`, see `scripts/build_web.ts`) and serves it on the same port: open the
- * printed `http://` address in a browser.
- *
  * @module
  */
-import { parseArgs } from "node:util";
+import { boolean, integer, list, readFlags, string } from "./_flags.ts";
+import { checkServeFlags, runServe, SERVE_FLAGS } from "./_serve_cli.ts";
 import { serveSignalingDeno } from "./server_deno.ts";
-import { DEFAULT_PORT } from "./protocol.ts";
 import { restIceServers } from "./ice.ts";
 
-const { values: args } = parseArgs({
-  args: Deno.args,
-  options: {
-    host: { type: "string", default: "127.0.0.1" },
-    port: { type: "string", default: String(DEFAULT_PORT) },
-    node: { type: "boolean", default: false },
-    web: { type: "boolean", default: false },
-    "max-peers": { type: "string" },
-    "max-lobbies": { type: "string" },
-    "idle-timeout": { type: "string" },
-    quiet: { type: "boolean", default: false },
-    stun: { type: "string", multiple: true },
-    turn: { type: "string", multiple: true },
-    "turn-secret": { type: "string" },
-    "turn-ttl": { type: "string", default: "3600" },
+/** Refuses a url whose scheme is not one of `schemes` (a `check` of {@link list}). */
+function scheme(...schemes: string[]): (text: string) => void {
+  return (text) => {
+    if (!schemes.some((s) => text.startsWith(`${s}:`))) {
+      throw new Error(`must be a ${schemes.map((s) => `${s}:`).join(" or ")} url`);
+    }
+  };
+}
+
+/** `deno task serve`'s command line. */
+export const SERVE_COMMAND = {
+  name: "deno task serve",
+  summary: "Runs the signaling server (Godot demo protocol) until Ctrl-C.",
+  flags: {
+    ...SERVE_FLAGS,
+    node: boolean("use the ws package (the Node server) instead of Deno.serve"),
+    web: boolean("also build and serve the browser demo page on the same port"),
+    stun: list(
+      "a STUN server handed out at GET /ice-servers; may repeat",
+      "URL",
+      scheme("stun", "stuns"),
+    ),
+    turn: list(
+      "a TURN server (no credentials) handed out with time-limited ones; may repeat",
+      "URL",
+      scheme("turn", "turns"),
+    ),
+    "turn-secret": string(
+      "the secret shared with coturn (static-auth-secret)",
+      undefined,
+      "SECRET",
+    ),
+    "turn-ttl": integer("lifetime of handed-out TURN credentials", {
+      default: 3600,
+      min: 1,
+      max: 7 * 86400,
+      valueName: "SECONDS",
+    }),
   },
-});
-
-if (args.node && args.web) {
-  console.error("--web needs the Deno server (drop --node)");
-  Deno.exit(2);
-}
-if (args.web) {
-  const { buildWeb } = await import("../scripts/build_web.ts");
-  const build = await buildWeb();
-  console.log(`built web/dist/app.js (${(build.bytes / 1024).toFixed(0)} KiB)`);
-}
-
-const limits: Record<string, number> = {};
-if (args["max-peers"]) limits.maxPeers = Number(args["max-peers"]);
-if (args["max-lobbies"]) limits.maxLobbies = Number(args["max-lobbies"]);
-if ((args.turn?.length ?? 0) > 0 !== (args["turn-secret"] !== undefined)) {
-  console.error("--turn and --turn-secret go together (time-limited TURN credentials)");
-  Deno.exit(2);
-}
-if (args.node && args["turn-secret"]) {
-  console.error("--turn-secret needs the Deno server (drop --node)");
-  Deno.exit(2);
-}
-const iceServers = args["turn-secret"]
-  ? restIceServers({
-    stun: args.stun,
-    turn: args.turn ?? [],
-    secret: args["turn-secret"],
-    ttlSeconds: Number(args["turn-ttl"]),
-  })
-  : undefined;
-const options = {
-  iceServers,
-  hostname: args.host,
-  port: Number(args.port),
-  limits,
-  idleTimeoutMs: args["idle-timeout"] === undefined ? undefined : Number(args["idle-timeout"]),
-  staticDir: args.web ? new URL("../web/", import.meta.url) : undefined,
-  log: args.quiet ? undefined : (m: string) => console.log(`[${new Date().toISOString()}] ${m}`),
+  check: (
+    values: { node: boolean; web: boolean; turn: string[]; "turn-secret": string | undefined },
+    given: ReadonlySet<string>,
+  ) => {
+    if (values.node && values.web) return "--web needs the Deno server: drop --node";
+    if ((values.turn.length > 0) !== (values["turn-secret"] !== undefined)) {
+      return "--turn and --turn-secret go together (time-limited TURN credentials)";
+    }
+    if (values.node && values["turn-secret"] !== undefined) {
+      return "--turn-secret needs the Deno server: drop --node";
+    }
+    return checkServeFlags(values, given);
+  },
 };
-const running = args.node
-  ? await (await import("./server_node.ts")).serveSignalingNode(options)
-  : await serveSignalingDeno(options);
-console.log(`signaling server listening on ${running.url}${args.node ? " (ws)" : ""}`);
-if (running.httpUrl) console.log(`demo page: open ${running.httpUrl} in a browser`);
-Deno.addSignalListener("SIGINT", async () => {
-  console.log("shutting down");
-  await running.shutdown();
-  Deno.exit(0);
-});
+
+if (import.meta.main) {
+  const args = readFlags(SERVE_COMMAND, Deno.args, { exit: Deno.exit });
+  const iceServers = args["turn-secret"] === undefined ? undefined : restIceServers({
+    stun: args.stun,
+    turn: args.turn,
+    secret: args["turn-secret"],
+    ttlSeconds: args["turn-ttl"],
+  });
+  await runServe(SERVE_COMMAND.name, args, {
+    start: args.node
+      ? async (options) => (await import("./server_node.ts")).serveSignalingNode(options)
+      : serveSignalingDeno,
+    note: args.node ? " (ws)" : undefined,
+    extra: {
+      ...(args.web ? { staticDir: new URL("../web/", import.meta.url) } : {}),
+      ...(iceServers ? { iceServers } : {}),
+    },
+    prepare: args.web
+      ? async () => {
+        const { buildWeb } = await import("../scripts/build_web.ts");
+        const build = await buildWeb();
+        return (running) => [
+          `built web/dist/app.js (${(build.bytes / 1024).toFixed(0)} KiB)`,
+          `demo page: open ${running.httpUrl} in a browser`,
+        ];
+      }
+      : undefined,
+    onStop: (handler) => {
+      Deno.addSignalListener("SIGINT", handler);
+      Deno.addSignalListener("SIGTERM", handler);
+    },
+    exit: Deno.exit,
+  });
+}

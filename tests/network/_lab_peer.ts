@@ -8,10 +8,11 @@
  * - `{"type":"error","message","ms"}`: the client's `signaling_error` events (retries, giving up).
  * - `{"type":"sent",...}`, `{"type":"tally",...}`, `{"type":"closed"}` in answer to commands.
  *
- * Commands, one JSON object per line on stdin: `{"cmd":"send","count","mode":0|2}` sends `count`
- * numbered data packets to every peer (reliable: waits out `ERR_BUSY`) followed by a reliable
- * `fin` with the totals of every send so far (one send per mode); `{"cmd":"tally"}` reports what arrived from each peer, judged by the demo's rules once its
- * `fin` arrived; `{"cmd":"quit"}` closes everything and exits.
+ * Commands, one JSON object per line on stdin: `{"cmd":"send","count","mode":0|2,"size"?}`
+ * sends `count` numbered data packets of `size` bytes (default 6, the demo's header; more is
+ * padding) to every peer (reliable: waits out `ERR_BUSY`), then a reliable `fin` with the totals
+ * of every send so far (one send per mode); `{"cmd":"tally"}` reports what arrived from each peer,
+ * judged by the demo's rules once its `fin` arrived; `{"cmd":"quit"}` closes everything and exits.
  *
  * Usage: `_lab_peer.ts '<JSON {url, lobby?, options, iceFromServer?}>'` (options as `joinLobby`
  * takes them; `iceFromServer` fetches `iceServers` from the signaling server's `/ice-servers`).
@@ -87,7 +88,8 @@ client.addEventListener("signaling_error", (e) => {
 
 const reading = (async () => {
   for await (const packet of mesh.packets()) {
-    const p = decode(packet.data);
+    // Data packets may carry padding after the demo's 6-byte header (see `size`).
+    const p = decode(packet.data[0] === 0 ? packet.data.subarray(0, 6) : packet.data);
     if (p?.kind === "data") record(tallyOf(packet.peerId)[p.channel], p.seq);
     else if (p?.kind === "fin") fins.set(packet.peerId, p.sent);
   }
@@ -97,13 +99,14 @@ const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
 const totals: [number, number, number] = [0, 0, 0];
 
-async function send(count: number, mode: number): Promise<void> {
+async function send(count: number, mode: number, size = 6): Promise<void> {
   const t0 = performance.now();
   let busy = 0;
   mesh.targetPeer = 0;
   for (let seq = 0; seq < count; seq++) {
     mesh.transferMode = mode;
-    const bytes = encode({ kind: "data", channel: mode, seq });
+    const bytes = new Uint8Array(Math.max(6, size));
+    bytes.set(encode({ kind: "data", channel: mode, seq }));
     while (mesh.putPacket(bytes) === GodotError.ERR_BUSY) {
       busy++;
       await sleep(5);
@@ -118,8 +121,8 @@ async function send(count: number, mode: number): Promise<void> {
 }
 
 for await (const line of lines(Deno.stdin.readable)) {
-  const command = JSON.parse(line) as { cmd: string; count?: number; mode?: number };
-  if (command.cmd === "send") await send(command.count ?? 0, command.mode ?? 2);
+  const command = JSON.parse(line) as { cmd: string; count?: number; mode?: number; size?: number };
+  if (command.cmd === "send") await send(command.count ?? 0, command.mode ?? 2, command.size);
   else if (command.cmd === "tally") {
     const from: Record<string, unknown> = {};
     for (const [peer, t] of tallies) {

@@ -120,7 +120,8 @@ Deno.test("lab: the mesh across NATs", async (t) => {
         const c = await guest.waitFor((e) => e.type === "connected", 20000, "connected");
         await host.waitFor((e) => e.type === "connected", 20000, "connected");
         await lab.loss("lanA", 5);
-        await host.command({ cmd: "send", count: 10000, mode: 2 });
+        const t0 = performance.now();
+        await host.command({ cmd: "send", count: 10000, mode: 2, size: 1000 });
         const sent = await host.waitFor((e) => e.type === "sent", 90000, "reliable sent");
         // Unreliable packets through the same loss: losses are reported, not hidden.
         await host.command({ cmd: "send", count: 2000, mode: 0 });
@@ -142,6 +143,7 @@ Deno.test("lab: the mesh across NATs", async (t) => {
           if (Date.now() > until) break;
           await new Promise((r) => setTimeout(r, 500));
         }
+        const arrivedMs = Math.round(performance.now() - t0);
         const dropped = await lab.dropped("lanA");
         await lab.restore("lanA");
         const from = Object.values(tally.from)[0] as {
@@ -151,7 +153,8 @@ Deno.test("lab: the mesh across NATs", async (t) => {
         };
         const unreliableLost = 2000 - from.received[0];
         console.log(
-          `reliable ${from.received[2]}/10000 in ${sent.ms} ms (ERR_BUSY ${sent.busy}), ` +
+          `reliable ${from.received[2]}/10000 × 1000 B queued in ${sent.ms} ms (ERR_BUSY ` +
+            `${sent.busy}), all arrived within ${arrivedMs} ms, ` +
             `reordered ${from.reordered[2]}; unreliable ${
               from.received[0]
             }/2000 (lost ${unreliableLost}); ` +
@@ -166,7 +169,7 @@ Deno.test("lab: the mesh across NATs", async (t) => {
           scenario: "5 % loss on lanA, reliable + unreliable",
           candidates: `${c.pair.local.type}↔${c.pair.remote.type}`,
           setupMs: [c.ms],
-          packets: `10000/10000 reliable in order; unreliable ${
+          packets: `10000/10000 reliable (1000 B) in order; unreliable ${
             from.received[0]
           }/2000 (${unreliableLost} lost, reported)`,
           verdict: `ok (${dropped} packets dropped by the link)`,
