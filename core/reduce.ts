@@ -49,10 +49,11 @@
  *     and the observed close removes it as rule 5 does.
  * 14. `TransferChannelSet`: an integer 0..255. `close()` also resets the network mode and the
  *     extra channels.
- * 15. Liveness (core/liveness.ts, rules L1-L8): `AddPeerRequested` also creates the liveness
+ * 15. Liveness (core/liveness.ts, rules L1-L9): `AddPeerRequested` also creates the liveness
  *     channel; `RemovePeerRequested` and `CloseRequested` first say `bye`; `LivenessChannelOpened`,
  *     `LivenessChannelClosed`, `BeaconReceived` and `TimePassed` are decided there, and a peer they
- *     find gone is removed here as by rule 7.
+ *     find gone is removed here as by rule 7. With `reconnect`, a `ConnectionStateChanged` to
+ *     `"disconnected"` (and back to `"connected"`) is rule L9's before rule 5 sees it.
  *
  * A rejected request returns the very same state object plus one `Reply` with the error and the
  * reason. Observations about unknown peers change nothing (they are late events of a peer that was
