@@ -43,6 +43,10 @@ async function within(p: Promise<unknown>, ms: number, what: string): Promise<vo
   clearTimeout(timer);
 }
 
+/** What `_page.ts` puts on the page's `globalThis` (called inside `page.evaluate`). */
+type Candidate = { candidate: string; sdpMid?: string };
+type PageApi = Record<"lv" | "godot", Record<string, (...args: unknown[]) => unknown>>;
+
 /**
  * Mesh peer 1 (node-datachannel) offers to peer 2: its connection, a queue for the remote
  * candidates and the list its own candidates collect in (relayed by the test).
@@ -88,8 +92,7 @@ Deno.test("a crashed Chromium page (renderer killed) is gone within 3.5 s, idle 
       const log = recordSignals(mesh);
       const { pc, queue, ours } = await offerFrom(mesh);
       const answer = await page.evaluate(
-        // deno-lint-ignore no-explicit-any
-        (sdp) => (globalThis as any).lv.answer(2, 1, sdp),
+        (sdp) => (globalThis as unknown as PageApi).lv.answer(2, 1, sdp),
         pc.localDescription!.sdp!,
       );
       await pc.setRemoteDescription({ type: "answer", sdp: answer });
@@ -98,12 +101,13 @@ Deno.test("a crashed Chromium page (renderer killed) is gone within 3.5 s, idle 
       const relay = (async () => {
         while (relaying) {
           for (const c of ours.splice(0)) {
-            // deno-lint-ignore no-explicit-any
-            await page.evaluate((c) => (globalThis as any).lv.addCandidate(c), c).catch(() => {});
+            await page.evaluate((c) => (globalThis as unknown as PageApi).lv.addCandidate(c), c)
+              .catch(() => {});
           }
-          // deno-lint-ignore no-explicit-any
-          const theirs = await page.evaluate(() => (globalThis as any).lv.takeCandidates())
-            .catch(() => []);
+          const theirs = (await page.evaluate(() =>
+            (globalThis as unknown as PageApi).lv.takeCandidates()
+          )
+            .catch(() => [])) as Candidate[];
           for (const c of theirs) await queue.add(c).catch(() => {});
           await new Promise((r) => setTimeout(r, 50));
         }
@@ -112,8 +116,7 @@ Deno.test("a crashed Chromium page (renderer killed) is gone within 3.5 s, idle 
         await until(() => mesh.getPeer(2)?.connected === true, 15000, "page connected");
         await until(() => mesh.stats().peers.get(2)?.departure === "beacons", 5000, "page proven");
         if (mode === "busy") {
-          // deno-lint-ignore no-explicit-any
-          await page.evaluate(() => (globalThis as any).lv.startSending());
+          await page.evaluate(() => (globalThis as unknown as PageApi).lv.startSending());
           await until(() => mesh.stats().received > 50, 10000, "packets from the page");
         }
         relaying = false;
@@ -159,9 +162,11 @@ Deno.test("Chromium detects a SIGKILLed Deno peer within 3.5 s (busy)", async ()
     const page = await browser.newPage();
     await page.addScriptTag({ content: code, type: "module" });
     await page.waitForFunction(() => "lv" in globalThis);
-    // deno-lint-ignore no-explicit-any
     const lv = (f: string, ...a: unknown[]) =>
-      page.evaluate(([f, a]) => (globalThis as any).lv[f as string](...(a as unknown[])), [f, a]);
+      page.evaluate(
+        ([f, a]) => (globalThis as unknown as PageApi).lv[f as string](...(a as unknown[])),
+        [f, a],
+      );
     const offer = (await lv("offer", 1, 2)) as string;
     let answered = false;
     const toPage: unknown[] = [];
@@ -230,13 +235,15 @@ Deno.test("a Godot-shaped Chromium peer (only channels 1-3): byte-exact for 10 s
     const page = await browser.newPage();
     await page.addScriptTag({ content: code, type: "module" });
     await page.waitForFunction(() => "godot" in globalThis);
-    // deno-lint-ignore no-explicit-any
+    // deno-lint-ignore no-explicit-any -- the page's answers are read field by field below
     const godot = (f: string, ...a: unknown[]): Promise<any> =>
-      // deno-lint-ignore no-explicit-any
-      page.evaluate(([f, a]) => (globalThis as any).godot[f as string](...(a as unknown[])), [
-        f,
-        a,
-      ]);
+      page.evaluate(
+        ([f, a]) => (globalThis as unknown as PageApi).godot[f as string](...(a as unknown[])),
+        [
+          f,
+          a,
+        ],
+      );
     const { pc, queue, ours } = await offerFrom(mesh);
     const answer = await godot("answer", withoutCandidates(pc.localDescription!.sdp!));
     await pc.setRemoteDescription({ type: "answer", sdp: answer });
@@ -245,10 +252,15 @@ Deno.test("a Godot-shaped Chromium peer (only channels 1-3): byte-exact for 10 s
     while (mesh.getPeer(2)?.connected !== true) {
       if (Date.now() > end0) throw new Error("Godot-shaped page never connected");
       for (const c of ours.splice(0)) await godot("addCandidate", c);
-      // deno-lint-ignore no-explicit-any
-      const theirs = await page.evaluate(() => (globalThis as any).lv.takeCandidates());
-      for (const c of theirs) await queue.add(c);
-      await new Promise((r) => setTimeout(r, 50));
+      const theirs = (await page.evaluate(() =>
+        (globalThis as unknown as PageApi).lv.takeCandidates()
+      )) as Candidate[];
+      for (const c of theirs) {
+        await queue.add(c);
+      }
+      await new Promise((r) =>
+        setTimeout(r, 50)
+      );
     }
     const sent: string[][] = [[], [], []];
     const fromGodot: string[] = [];
