@@ -144,7 +144,7 @@ export function livenessState(
 export function parseReconnectOptions(
   value: unknown,
   liveness: boolean,
-): E.Either<string, number | null> {
+): Parsed<number | null> {
   if (value === undefined || value === false) return E.right(null);
   if (!liveness) return E.left("reconnect needs liveness (liveness: false turns it off)");
   if (value === true) return E.right(10_000);
@@ -164,6 +164,11 @@ export function parseReconnectOptions(
   }
   return E.right(graceMs);
 }
+
+/** A validated option (`Right`) or why it was refused (`Left`): fp-ts's `Either` shape. */
+export type Parsed<T> =
+  | { readonly _tag: "Right"; readonly right: T }
+  | { readonly _tag: "Left"; readonly left: string };
 
 /** Bounds of the settings. */
 const BOUNDS = {
@@ -185,7 +190,7 @@ const BOUNDS = {
  * console.log(parseLivenessOptions({ intervalMs: 2000 })._tag); // Left
  * ```
  */
-export function parseLivenessOptions(value: unknown): E.Either<string, LivenessConfig | null> {
+export function parseLivenessOptions(value: unknown): Parsed<LivenessConfig | null> {
   if (value === undefined || value === true) return E.right(DEFAULT_LIVENESS);
   if (value === false) return E.right(null);
   if (typeof value !== "object" || value === null) {
