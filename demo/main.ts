@@ -12,10 +12,16 @@
  * Over loopback every packet normally arrives on all three channels; the summary shows the count.
  *
  * ```sh
- * deno task demo [--peers 4] [--duration 3] [--stun URL] [--turn turn:USER:PASSWORD@HOST:PORT] [--relay-only]
+ * deno task demo [--peers 4] [--duration 3] [--godot4 [--client-server]] [--mixed]
+ *                [--stun URL] [--turn turn:USER:PASSWORD@HOST:PORT] [--relay-only]
  * deno task demo --web [--peers 2] [--port 9080] [--host 127.0.0.1]
  * deno task demo --help     # every flag with its default
  * ```
+ *
+ * `--godot4` runs the peers on Godot 4's protocol with `WebRTCMultiplayerPeer`; `--client-server`
+ * makes the lobby a client/server one (peer 1 is the server, every other peer connects to it
+ * alone); `--mixed` alternates Godot 3 and Godot 4 peers in one mesh lobby (the host speaks
+ * Godot 3).
  *
  * `--web` runs the browser demo instead (see `demo/_web.ts`): it serves the demo page, starts
  * `--peers` server-side peers (default 2) in a lobby and prints the address to open.
@@ -50,6 +56,9 @@ export const DEMO_COMMAND = {
       valueName: "SECONDS",
     }),
     verbose: boolean("print every peer's log lines as they come"),
+    godot4: boolean("peers speak Godot 4's protocol and drive a WebRTCMultiplayerPeer"),
+    "client-server": boolean("with --godot4: a client/server lobby (peer 1 is the server)"),
+    mixed: boolean("alternate Godot 3 and Godot 4 peers in one mesh lobby"),
     web: boolean("run the browser demo instead (see demo/_web.ts)"),
     port: integer("port of the --web server; 0 picks a free one", {
       default: DEFAULT_PORT,
@@ -59,9 +68,24 @@ export const DEMO_COMMAND = {
     host: string("interface the --web server binds", "127.0.0.1", "ADDRESS"),
     ...ICE_FLAGS,
   },
-  check: (values: { peers: number | undefined; web: boolean } & IceFlagValues) => {
+  check: (
+    values: {
+      peers: number | undefined;
+      web: boolean;
+      godot4: boolean;
+      "client-server": boolean;
+      mixed: boolean;
+    } & IceFlagValues,
+  ) => {
     const ice = checkIceFlags(values);
     if (ice !== undefined) return ice;
+    if (values["client-server"] && !values.godot4) {
+      return "--client-server needs --godot4 (Godot 3's protocol has no client/server lobbies)";
+    }
+    if (values.mixed && values.godot4) return "--mixed already mixes both protocols: drop --godot4";
+    if (values.web && (values.mixed || values.godot4)) {
+      return "--web has its own protocol switch on the page: drop --godot4/--mixed";
+    }
     if (values.peers === undefined) return undefined;
     if (values.web && values.peers > 16) return `--peers ${values.peers}: must be 0..16 with --web`;
     if (!values.web && values.peers < 2) {
@@ -106,6 +130,13 @@ interface Proc {
 }
 
 const procs: Proc[] = [];
+/** Whether peer process `index` speaks Godot 4 (with --mixed: every second one, not the host). */
+const godot4Peer = (index: number) => args.godot4 || (args.mixed && index % 2 === 1);
+const shape = args["client-server"]
+  ? "a client/server lobby (every client connected to the server)"
+  : args.mixed
+  ? "a full mesh of Godot 3 and Godot 4 peers"
+  : "a full mesh";
 const encoder = new TextEncoder();
 let lobby: string | undefined;
 const lobbyKnown = Promise.withResolvers<string>();
@@ -126,6 +157,8 @@ function spawn(index: number, lobbyName: string): Proc {
       "--duration",
       String(duration),
       ...peerIceArgs,
+      ...(godot4Peer(index) ? ["--godot4"] : []),
+      ...(args["client-server"] ? ["--client-server"] : []),
     ],
     cwd: root,
     stdin: "piped",
@@ -257,5 +290,5 @@ if (failures.length > 0) {
   for (const f of failures) console.log(`  - ${f}`);
   Deno.exit(1);
 }
-console.log(`\nOK: ${peers} peers formed a full mesh and every packet arrived (${elapsed()} s)`);
+console.log(`\nOK: ${peers} peers formed ${shape} and every packet arrived (${elapsed()} s)`);
 Deno.exit(0);

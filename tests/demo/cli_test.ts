@@ -33,7 +33,7 @@ async function run(script: string[], args: string[]) {
 
 /** The flag names a help text lists, in order. */
 function listedFlags(help: string): string[] {
-  return [...help.matchAll(/^ {2}--([a-z-]+)/gm)].map((m) => m[1]);
+  return [...help.matchAll(/^ {2}--([a-z0-9-]+)/gm)].map((m) => m[1]);
 }
 
 const ICE_ROWS = Object.keys(ICE_FLAGS);
@@ -47,11 +47,24 @@ Deno.test("cli: --help on each command lists every flag with its default", async
       "duration",
       "interval",
       "json",
+      "godot4",
+      "client-server",
       "expect",
       "connect-timeout",
       ...ICE_ROWS,
     ],
-    demo: ["peers", "duration", "verbose", "web", "port", "host", ...ICE_ROWS],
+    demo: [
+      "peers",
+      "duration",
+      "verbose",
+      "godot4",
+      "client-server",
+      "mixed",
+      "web",
+      "port",
+      "host",
+      ...ICE_ROWS,
+    ],
     // The npm command is the Node server: no --node, --web (needs the sources) or TURN REST
     // (GET /ice-servers is the Deno server's).
     "webrtc-mesh serve": Object.keys(SERVE_FLAGS),
@@ -94,6 +107,10 @@ Deno.test("cli: bad flags and values exit 2 with one clear line and no stack tra
     ["demo", ["--port", "70000"], "deno task demo: --port 70000: must be an integer in 0..65535"],
     ["demo", ["--peers"], "deno task demo: --peers needs a value"],
     ["demo", ["4"], "deno task demo: unexpected argument 4"],
+    ["demo", ["--client-server"], "deno task demo: --client-server needs --godot4"],
+    ["demo", ["--mixed", "--godot4"], "deno task demo: --mixed already mixes both protocols"],
+    ["demo", ["--web", "--godot4"], "deno task demo: --web has its own protocol switch"],
+    ["peer", ["--url", "ws://127.0.0.1:1", "--client-server"], "deno task peer: --client-server"],
     ["webrtc-mesh serve", ["--port", "70000"], "webrtc-mesh serve: --port 70000: must be an"],
     ["webrtc-mesh serve", ["--web"], "webrtc-mesh serve: unknown flag --web"],
   ];

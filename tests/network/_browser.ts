@@ -3,8 +3,8 @@
  * given address, which joins a lobby by itself (`?lobby=…`, ICE options in the query), and reports
  * on stdout, one JSON object per line:
  *
- * - `{"type":"connected","ms","peer","candidates"}` once a peer is connected (candidate types from
- *   the page's `mesh.stats()`),
+ * - `{"type":"connected","ms","peer","candidates","protocol"}` once a peer is connected
+ *   (candidate types from the page's `mesh.stats()`; the protocol the page speaks),
  * - `{"type":"received","in"}` once `expect` reliable packets arrived from that peer (after
  *   sending it `expect` chat lines),
  * - `{"type":"closed"}` after `quit` on stdin.
@@ -43,6 +43,7 @@ try {
         ms: Math.round(performance.now() - started),
         peer: peer.id,
         candidates: peer.candidates,
+        protocol: s?.protocol,
       });
       for (let i = 0; i < expect; i++) {
         await page.evaluate((t) => (globalThis as unknown as PageHooks).meshSay(t), `chat ${i}`);

@@ -14,13 +14,16 @@
  * of every send so far (one send per mode); `{"cmd":"tally"}` reports what arrived from each peer,
  * judged by the demo's rules once its `fin` arrived; `{"cmd":"quit"}` closes everything and exits.
  *
- * Usage: `_lab_peer.ts '<JSON {url, lobby?, options, iceFromServer?}>'` (options as `joinLobby`
- * takes them; `iceFromServer` fetches `iceServers` from the signaling server's `/ice-servers`).
+ * Usage: `_lab_peer.ts '<JSON {url, lobby?, options, iceFromServer?, godot4?}>'` (options as
+ * `joinLobby` takes them; `iceFromServer` fetches `iceServers` from the signaling server's
+ * `/ice-servers`; `godot4` joins with `joinLobbyGodot4`, the same options, and drives a
+ * `WebRTCMultiplayerPeer` mesh).
  *
  * @module
  */
 import { GodotError, TransferMode } from "../../core/constants.ts";
-import { joinLobby, type JoinOptions } from "../../signaling/client.ts";
+import { joinLobby, LobbyClient, type SessionOptions } from "../../signaling/client.ts";
+import { joinLobbyGodot4 } from "../../signaling/client_godot4.ts";
 import { fetchIceServers } from "../../signaling/ice.ts";
 import { createPeerConnection } from "../../adapters/node_datachannel.ts";
 import { type ChannelTally, decode, encode, judge, newTally, record } from "../../demo/_wire.ts";
@@ -39,9 +42,11 @@ if (logLevel) {
 const config = JSON.parse(Deno.args[0]) as {
   url: string;
   lobby?: string;
-  options?: JoinOptions;
+  options?: SessionOptions;
   /** Ask the signaling server for ICE servers (time-limited TURN credentials) first. */
   iceFromServer?: boolean;
+  /** Speak Godot 4's protocol (`joinLobbyGodot4`, a mesh lobby). */
+  godot4?: boolean;
 };
 if (config.iceFromServer) {
   config.options = { ...config.options, iceServers: await fetchIceServers(config.url) };
@@ -52,15 +57,17 @@ const ms = () => Math.round(performance.now() - started);
 
 let client;
 try {
-  client = await joinLobby(config.url, config.lobby ?? "", {
-    createPeerConnection,
-    ...config.options,
-  });
+  const options = { createPeerConnection, ...config.options };
+  client = config.godot4
+    ? await joinLobbyGodot4(config.url, config.lobby ?? "", options)
+    : await joinLobby(config.url, config.lobby ?? "", options);
 } catch (error) {
   out({ type: "join_failed", message: String(error), code: (error as { code?: number }).code });
   Deno.exit(1);
 }
-const mesh = client.mesh;
+// The Godot 3 mesh and the Godot 4 peer share everything this peer uses.
+const mesh = client instanceof LobbyClient ? client.mesh : client.peer;
+const events = mesh as unknown as EventTarget;
 out({ type: "joined", id: client.id, lobby: client.lobby });
 
 const tallies = new Map<number, ChannelTally[]>();
@@ -71,8 +78,8 @@ const tallyOf = (peer: number) => {
   return t;
 };
 
-mesh.addEventListener("peer_connected", async (e) => {
-  const peer = e.detail;
+events.addEventListener("peer_connected", async (e) => {
+  const peer = (e as CustomEvent<number>).detail;
   // The selected pair is read from the stack's stats as the connection connects.
   let pair = mesh.stats().peers.get(peer)?.candidatePair;
   for (let i = 0; !pair && i < 50; i++) {
@@ -81,7 +88,10 @@ mesh.addEventListener("peer_connected", async (e) => {
   }
   out({ type: "connected", peer, ms: ms(), pair });
 });
-mesh.addEventListener("peer_disconnected", (e) => out({ type: "disconnected", peer: e.detail }));
+events.addEventListener(
+  "peer_disconnected",
+  (e) => out({ type: "disconnected", peer: (e as CustomEvent<number>).detail }),
+);
 client.addEventListener("signaling_error", (e) => {
   out({ type: "error", message: e.detail.message, peer: e.detail.peerId, ms: ms() });
 });

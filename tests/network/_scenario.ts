@@ -142,22 +142,26 @@ export class LabPeer {
   }
 }
 
+/** A lab peer's join options; `godot4` joins with `joinLobbyGodot4` (the same ICE options). */
+export type LabOptions = JoinOptions & { readonly godot4?: boolean };
+
 /** Starts a lab peer in `node` that joins `lobby` ("" creates one) with `options`. */
 export function startPeer(
   lab: Lab,
   node: NodeName,
   url: string,
   lobby: string,
-  options: JoinOptions,
+  labOptions: LabOptions,
   name: string = node,
   iceFromServer = false,
 ): LabPeer {
+  const { godot4, ...options } = labOptions;
   const proc = lab.exec(node, [
     deno,
     "run",
     "-A",
     PEER,
-    JSON.stringify({ url, lobby, options, iceFromServer }),
+    JSON.stringify({ url, lobby, options, iceFromServer, godot4 }),
   ], { cwd: ROOT });
   return new LabPeer(proc, name);
 }
@@ -168,8 +172,8 @@ export async function startPair(
   url: string,
   a: NodeName,
   b: NodeName,
-  options: JoinOptions,
-  guestOptions: JoinOptions = options,
+  options: LabOptions,
+  guestOptions: LabOptions = options,
 ): Promise<[LabPeer, LabPeer]> {
   const host = startPeer(lab, a, url, "", options, `host in ${a}`);
   const joined = await host.waitFor((e) => e.type === "joined", 20000, "join");

@@ -2,7 +2,9 @@
  * The browser path through a real relay: headless Chromium in one NAT's LAN and a node-datachannel
  * peer behind the other NAT join one lobby with policy "relay". Neither holds a static TURN
  * password: both fetch time-limited credentials (coturn's `use-auth-secret`) from the signaling
- * server's `/ice-servers`, which also serves the page.
+ * server's `/ice-servers`, which also serves the page. The page speaks Godot 4 (`?protocol=godot4`)
+ * in the Godot 3 peer's lobby (a mixed mesh lobby): its ICE query parameters reach the Godot 4
+ * client as they reach the Godot 3 one.
  */
 import assert from "node:assert/strict";
 import { createLab, WAN_IP } from "./_lab.ts";
@@ -47,7 +49,7 @@ Deno.test("lab: Chromium behind a NAT joins a node-datachannel peer through TURN
     );
     running.push(node);
     const joined = await node.waitFor((e) => e.type === "joined", 30000, "join");
-    const page = `http://${WAN_IP}:9080/?lobby=${joined.lobby}&ice=server&relay=1`;
+    const page = `http://${WAN_IP}:9080/?lobby=${joined.lobby}&protocol=godot4&ice=server&relay=1`;
     const browser = new LabPeer(
       lab.exec("lanA", [
         deno,
@@ -72,6 +74,7 @@ Deno.test("lab: Chromium behind a NAT joins a node-datachannel peer through TURN
     console.log(
       `chromium sees ${b.candidates} after ${b.ms} ms; the node peer sees ${n.pair.local.type}↔${n.pair.remote.type}`,
     );
+    assert.equal(b.protocol, "godot4", "the page speaks Godot 4");
     assert.equal(b.candidates, "relay↔relay");
     assert.equal(n.pair.local.type, "relay");
     assert.equal(n.pair.remote.type, "relay");
@@ -97,7 +100,7 @@ Deno.test("lab: Chromium behind a NAT joins a node-datachannel peer through TURN
     assert.ok(users.length >= 2, `two REST allocations in coturn's log:\n${log.slice(-3000)}`);
     assert.ok(Number(users[0][1]) > Date.now() / 1000, "the credential expires in the future");
     await addRow({
-      scenario: "Chromium (lanA) ↔ node-datachannel (lanB), TURN REST, relay",
+      scenario: "Chromium (lanA, Godot 4) ↔ node-datachannel (lanB, Godot 3), TURN REST, relay",
       candidates: b.candidates,
       setupMs: [b.ms],
       packets: `${PACKETS} reliable to the page, ${fromPage} from it`,

@@ -1,6 +1,7 @@
 /**
- * The mesh across the lab: the demo's four-peer traffic check over three NATs and the wan, and a
- * 10,000-packet reliable transfer through 5 % random loss.
+ * The mesh across the lab: the demo's four-peer traffic check over three NATs and the wan (a mixed
+ * lobby, as `deno task demo --mixed`: every second peer speaks Godot 4, with the same ICE flags),
+ * and a 10,000-packet reliable transfer through 5 % random loss.
  */
 import assert from "node:assert/strict";
 import { createLab, type Lab, type NodeName } from "./_lab.ts";
@@ -26,7 +27,7 @@ Deno.test("lab: the mesh across NATs", async (t) => {
     const turnFlag = `turn:${STATIC.username}:${STATIC.credential}@${turn.url.slice(5)}`;
 
     await t.step(
-      "the demo's 4 peers over three NATs and the wan pass its traffic check",
+      "the demo's 4 peers (Godot 3 and Godot 4) over three NATs and the wan pass its traffic check",
       async () => {
         const nodes: NodeName[] = ["lanA", "lanB", "lanS", "wan"];
         const started = performance.now();
@@ -36,7 +37,7 @@ Deno.test("lab: the mesh across NATs", async (t) => {
         /** When each peer saw all three others (it starts sending then), ms since the start. */
         const sending = new Map<NodeName, number>();
         const done = Promise.withResolvers<void>();
-        const spawn = (node: NodeName, lobby: string) => {
+        const spawn = (node: NodeName, lobby: string, godot4: boolean) => {
           const proc = lab.exec(node, [
             deno,
             "run",
@@ -55,6 +56,7 @@ Deno.test("lab: the mesh across NATs", async (t) => {
             turn.stunUrl,
             "--turn",
             turnFlag,
+            ...(godot4 ? ["--godot4"] : []),
           ], { cwd: ROOT });
           const entry = { node, proc, events: [] as unknown[] };
           procs.push(entry);
@@ -73,9 +75,10 @@ Deno.test("lab: the mesh across NATs", async (t) => {
             }
           })().catch(() => {});
         };
-        spawn(nodes[0], "");
+        // As `deno task demo --mixed`: the host speaks Godot 3, every second peer Godot 4.
+        spawn(nodes[0], "", false);
         const lobby = await joined.promise;
-        for (const node of nodes.slice(1)) spawn(node, lobby);
+        nodes.slice(1).forEach((node, i) => spawn(node, lobby, i % 2 === 0));
         const timer = setTimeout(
           () => done.reject(new Error("no verdict from every peer in 60 s")),
           60000,
@@ -101,7 +104,7 @@ Deno.test("lab: the mesh across NATs", async (t) => {
         assert.equal(bad.length, 0, JSON.stringify(bad));
         const reliable = results.reduce((s, r) => s + r.in[2], 0);
         await addRow({
-          scenario: "4-peer demo mesh: lanA, lanB, lanS, wan",
+          scenario: "4-peer demo mesh (Godot 3 + 4): lanA, lanB, lanS, wan",
           candidates: [...pairs].sort().join(" "),
           setupMs: [Math.max(...sending.values())],
           packets: `${reliable} reliable, all in order`,

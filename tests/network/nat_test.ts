@@ -1,20 +1,22 @@
 /**
  * NAT traversal on real stacks in the lab (node-datachannel, coturn): STUN between two cone NATs,
  * a symmetric NAT with and without TURN, the relay-only policy, and the relay fallback that gets a
- * pair connected when the TURN server loses allocations (see README, "Behind NAT").
+ * pair connected when the TURN server loses allocations (see README, "Behind NAT"). The relay-only
+ * policy and the relay fallback are also run with Godot 4 clients (`joinLobbyGodot4`): the ICE
+ * options live in the session layer both protocols share.
  */
 import assert from "node:assert/strict";
 import { createLab, type Lab } from "./_lab.ts";
 import { startTurn, type Turn } from "./_coturn.ts";
 import {
   addRow,
+  type LabOptions,
   type LabPeer,
   type PeerEvent,
   startPair,
   startSignaling,
   typesOf,
 } from "./_scenario.ts";
-import type { JoinOptions } from "../../signaling/client.ts";
 
 const STATIC = { kind: "static", username: "lab", credential: "lab-password" } as const;
 /** Setup timeout of these scenarios: a lab setup connects in well under a second. */
@@ -25,8 +27,8 @@ let turn: Turn;
 let url: string;
 const running: LabPeer[] = [];
 
-const stunOnly = (): JoinOptions => ({ iceServers: [{ urls: turn.stunUrl }] });
-const withTurn = (extra: JoinOptions = {}): JoinOptions => ({
+const stunOnly = (): LabOptions => ({ iceServers: [{ urls: turn.stunUrl }] });
+const withTurn = (extra: LabOptions = {}): LabOptions => ({
   iceServers: [
     { urls: turn.stunUrl },
     { urls: turn.url, username: STATIC.username, credential: STATIC.credential },
@@ -34,7 +36,7 @@ const withTurn = (extra: JoinOptions = {}): JoinOptions => ({
   ...extra,
 });
 
-async function pair(a: "lanA" | "lanB" | "lanS", b: "lanA" | "lanB" | "lanS", o: JoinOptions) {
+async function pair(a: "lanA" | "lanB" | "lanS", b: "lanA" | "lanB" | "lanS", o: LabOptions) {
   const peers = await startPair(lab, url, a, b, o);
   running.push(...peers);
   return peers;
@@ -101,6 +103,11 @@ Deno.test("lab: NAT traversal with STUN and TURN", async (t) => {
           "lanB",
           withTurn({ iceTransportPolicy: "relay" }),
         );
+        const [relay4Host, relay4Guest] = await pair(
+          "lanA",
+          "lanB",
+          withTurn({ iceTransportPolicy: "relay", godot4: true }),
+        );
 
         const [s1, s2] = await connected(symHost, symGuest, 20000);
         console.log(
@@ -118,17 +125,23 @@ Deno.test("lab: NAT traversal with STUN and TURN", async (t) => {
           verdict: "connected via relay",
         });
 
-        const [r1, r2] = await connected(relayHost, relayGuest, 20000);
-        console.log(`cone ↔ cone, policy relay: ${typesOf(r1)}, ${r2.ms} ms`);
-        assertPair(r1, /^relay$/, /^relay$/);
-        assertPair(r2, /^relay$/, /^relay$/);
-        await addRow({
-          scenario: 'cone ↔ cone, policy "relay"',
-          candidates: typesOf(r1),
-          setupMs: [r2.ms],
-          packets: "-",
-          verdict: "relay forced",
-        });
+        const relayed = [
+          ["", relayHost, relayGuest],
+          [" Godot 4 clients,", relay4Host, relay4Guest],
+        ] as const;
+        for (const [clients, host, guest] of relayed) {
+          const [r1, r2] = await connected(host, guest, 20000);
+          console.log(`cone ↔ cone,${clients} policy relay: ${typesOf(r1)}, ${r2.ms} ms`);
+          assertPair(r1, /^relay$/, /^relay$/);
+          assertPair(r2, /^relay$/, /^relay$/);
+          await addRow({
+            scenario: `cone ↔ cone,${clients} policy "relay"`,
+            candidates: typesOf(r1),
+            setupMs: [r2.ms],
+            packets: "-",
+            verdict: "relay forced",
+          });
+        }
 
         // Without TURN: both sides are told after setupAttempts, within the bound, and nothing
         // connected or stayed behind.
@@ -153,7 +166,16 @@ Deno.test("lab: NAT traversal with STUN and TURN", async (t) => {
           packets: "-",
           verdict: "app told after 2 attempts",
         });
-        await quit(failHost, failGuest, symHost, symGuest, relayHost, relayGuest);
+        await quit(
+          failHost,
+          failGuest,
+          symHost,
+          symGuest,
+          relayHost,
+          relayGuest,
+          relay4Host,
+          relay4Guest,
+        );
       },
     );
 
@@ -170,12 +192,20 @@ Deno.test("lab: NAT traversal with STUN and TURN", async (t) => {
           relayFallback: false,
         });
         const [fixHost, fixGuest] = await pair("lanS", "lanB", options);
+        const [fix4Host, fix4Guest] = await pair("lanS", "lanB", { ...options, godot4: true });
         const [x1, x2] = await connected(fixHost, fixGuest, 2 * SETUP_MS + 10000);
         console.log(`with the relay fallback: ${typesOf(x1)} after ${x2.ms} ms`);
         assertPair(x1, /^relay$/, /^relay$/);
-        assert.ok(
-          fixHost.events.some((e) => e.type === "error" && /setting it up again/.test(e.message)),
-        );
+        const [y1, y2] = await connected(fix4Host, fix4Guest, 2 * SETUP_MS + 10000);
+        console.log(`with the relay fallback, Godot 4: ${typesOf(y1)} after ${y2.ms} ms`);
+        assertPair(y1, /^relay$/, /^relay$/);
+        // Godot 4: the higher id (the guest) offers, so it is the side that sets up again.
+        for (const [offerer, what] of [[fixHost, "Godot 3"], [fix4Guest, "Godot 4"]] as const) {
+          assert.ok(
+            offerer.events.some((e) => e.type === "error" && /setting it up again/.test(e.message)),
+            `${what}: the offering side set the connection up again: ${offerer.dump()}`,
+          );
+        }
         const g = await plainHost.waitFor(gaveUp, 2 * SETUP_MS + 10000, "giving up");
         console.log(`without it: "${g.message}" after ${g.ms} ms`);
         assert.ok(!plainHost.events.some(isConnected) && !plainGuest.events.some(isConnected));
@@ -186,7 +216,7 @@ Deno.test("lab: NAT traversal with STUN and TURN", async (t) => {
           packets: "-",
           verdict: "connected on retry (without fallback: gave up)",
         });
-        await quit(plainHost, plainGuest, fixHost, fixGuest);
+        await quit(plainHost, plainGuest, fixHost, fixGuest, fix4Host, fix4Guest);
         await lab.wanDefaultRoute(true);
       },
     );

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { GodotError } from "../../core/constants.ts";
 import { joinLobby, type WebSocketConstructor } from "../../signaling/client.ts";
+import { joinLobbyGodot4 } from "../../signaling/client_godot4.ts";
 import {
   checkIceConfig,
   fetchIceServers,
@@ -43,11 +44,16 @@ Deno.test("malformed ICE configuration: ERR_INVALID_PARAMETER before any connect
     }
   } as unknown as WebSocketConstructor;
   let factories = 0;
-  for (const [what, iceServers, policy] of BAD) {
+  // Both protocols' clients: the check is in the session layer they share.
+  for (
+    const [[what, iceServers, policy], join] of BAD.flatMap((bad) =>
+      [joinLobby, joinLobbyGodot4].map((join) => [bad, join] as const)
+    )
+  ) {
     const problem = checkIceConfig(iceServers, policy);
     assert.ok(problem, `${what} is refused`);
     await assert.rejects(
-      joinLobby("ws://198.18.0.1:9", "", {
+      join("ws://198.18.0.1:9", "", {
         // deno-lint-ignore no-explicit-any
         iceServers: iceServers as any,
         // deno-lint-ignore no-explicit-any
@@ -59,7 +65,7 @@ Deno.test("malformed ICE configuration: ERR_INVALID_PARAMETER before any connect
         },
       }),
       (error: unknown) => {
-        assert.ok(error instanceof IceConfigError, `${what}: ${error}`);
+        assert.ok(error instanceof IceConfigError, `${join.name}, ${what}: ${error}`);
         assert.equal(error.code, GodotError.ERR_INVALID_PARAMETER);
         assert.equal(error.message, problem);
         return true;
