@@ -1,7 +1,8 @@
 /**
  * Crash detection: a peer process (tests/reliability/_peer_process.ts, on the stack under test)
  * is killed with SIGKILL while both sides send; the time until the mesh reports
- * `peer_disconnected` is what the stack gives today (no liveness of our own).
+ * `peer_disconnected` is measured with the surviving mesh's liveness off (what the stack gives on its
+ * own) or on (its defaults: docs/liveness.md).
  *
  * @module
  */
@@ -10,10 +11,14 @@ import { spawnChildPeer } from "../tests/reliability/_child.ts";
 import { sleep, until } from "./_net.ts";
 
 /** Seconds from SIGKILL to `peer_disconnected`, once per run. */
-export async function crashDetection(runs: number, timeoutMs = 60000): Promise<number[]> {
+export async function crashDetection(
+  runs: number,
+  liveness: boolean,
+  timeoutMs = 60000,
+): Promise<number[]> {
   const seconds: number[] = [];
   for (let r = 0; r < runs; r++) {
-    const mesh = new WebRTCMultiplayer();
+    const mesh = new WebRTCMultiplayer(liveness ? {} : { liveness: false });
     mesh.initialize(1);
     const child = await spawnChildPeer(mesh, 1, 2);
     try {

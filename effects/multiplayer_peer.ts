@@ -28,6 +28,10 @@ export interface WebRTCMultiplayerPeerEventMap {
   peer_connected: CustomEvent<number>;
   /** A connected peer left; `detail` is its id. */
   peer_disconnected: CustomEvent<number>;
+  /** Reconnect on: a peer went silent (or its connection "disconnected"); `detail` is its id. */
+  peer_interrupted: CustomEvent<number>;
+  /** Reconnect on: an interrupted peer is heard from again; `detail` is its id. */
+  peer_resumed: CustomEvent<number>;
   /** Client: peer 1 connected and the status became `CONNECTED` (after `peer_connected(1)`). */
   connected_to_server: CustomEvent<undefined>;
   /** Client: peer 1 was removed before it ever connected; the status is `DISCONNECTED`. */
