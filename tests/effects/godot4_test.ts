@@ -4,8 +4,7 @@
  * and a Godot 4 peer object sharing one process and one adapter.
  */
 import { assert, assertEquals } from "@std/assert";
-import { createPeerConnection } from "../_stack.ts";
-import type { IceCandidateLike } from "../../adapters/loopback.ts";
+import { createPeerConnection, type IceCandidateLike } from "../../adapters/node_datachannel.ts";
 import { ConnectionStatus, GodotError, TransferMode } from "../../core/constants.ts";
 import { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
 import { WebRTCMultiplayerPeer } from "../../effects/multiplayer_peer.ts";
