@@ -28,6 +28,7 @@ export const ENTRY_POINTS: Readonly<Record<string, string>> = {
   "./signaling/node": "signaling/server_node.ts",
   "./node": "adapters/node_datachannel.ts",
   "./browser": "adapters/browser.ts",
+  "./scene": "scene/mod.ts",
 };
 
 /** Runtime dependencies of the package: npm name -> the deno.json import it is pinned by. */
