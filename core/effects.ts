@@ -9,7 +9,7 @@ import type { GodotError } from "./constants.ts";
 export interface NegotiatedChannelInit {
   /** Always `true`: both sides create the channel with the same id. */
   readonly negotiated: true;
-  /** The SCTP stream id (1, 2 or 3). */
+  /** The SCTP stream id (1, 2 or 3; Godot 4's extra channels 4, 5, ...). */
   readonly id: number;
   /** Whether messages arrive in order. */
   readonly ordered: boolean;
@@ -19,20 +19,38 @@ export interface NegotiatedChannelInit {
 
 /** One channel to create: its label and init. */
 export interface ChannelSpec {
-  /** The channel's label. */
-  readonly label: "reliable" | "ordered" | "unreliable";
+  /** The channel's label: `"reliable"`, `"ordered"`, `"unreliable"`, or an extra channel's id (`"4"`, ...). */
+  readonly label: string;
   /** The `RTCDataChannelInit` to create it with. */
   readonly init: NegotiatedChannelInit;
 }
 
-/** Create the three channels of a peer, in order, with `binaryType = "arraybuffer"`. */
+/** Create the channels of a peer, in order, with `binaryType = "arraybuffer"`. */
 export interface CreateChannels {
   /** Discriminant. */
   readonly type: "CreateChannels";
   /** The peer whose connection gets the channels. */
   readonly peerId: number;
-  /** The `[reliable, ordered, unreliable]` channels, in creation order. */
-  readonly channels: readonly [ChannelSpec, ChannelSpec, ChannelSpec];
+  /** The `[reliable, ordered, unreliable]` channels, then Godot 4's extra ones, in creation order. */
+  readonly channels: readonly ChannelSpec[];
+  /**
+   * Godot 4 only: the peer's turn in the receive round-robin (peers are served in the order they
+   * were added) and, within the peer, the lowest channel with a packet first. Absent (Godot 3):
+   * peers are served in ascending id order, each peer's packets in arrival order.
+   */
+  readonly turn?: number;
+}
+
+/**
+ * Close a peer's connection but keep the peer: the connection's `"closed"` state is then observed
+ * (a W3C connection closed locally fires no event of its own) and removes it (Godot 4's
+ * `disconnectPeer(id)`, whose removal happens in a later poll).
+ */
+export interface CloseConnection {
+  /** Discriminant. */
+  readonly type: "CloseConnection";
+  /** The peer whose connection is closed. */
+  readonly peerId: number;
 }
 
 /** Close a peer's channels and connection and forget them (its queued packets stay). */
@@ -62,7 +80,9 @@ export type SignalName =
   | "peer_connected"
   | "peer_disconnected"
   | "connection_succeeded"
-  | "server_disconnected";
+  | "server_disconnected"
+  | "connected_to_server"
+  | "connection_failed";
 
 /** Emit a signal; `peerId` is set for `peer_connected` and `peer_disconnected`. */
 export interface Emit {
@@ -87,6 +107,7 @@ export interface Reply {
 /** Every effect the reducer produces. */
 export type Effect =
   | CreateChannels
+  | CloseConnection
   | ClosePeer
   | DiscardChannels
   | DropPackets

@@ -6,6 +6,39 @@
  */
 import type { ChannelIndex, ChannelState, PeerConnectionState } from "./state.ts";
 
+/**
+ * Godot 4: `createMesh(id, channelsConfig)`, `createServer(channelsConfig)` (id 1) or
+ * `createClient(id, channelsConfig)` was called.
+ */
+export interface CreateRequested {
+  /** Discriminant. */
+  readonly type: "CreateRequested";
+  /** The network mode asked for. */
+  readonly network: "mesh" | "server" | "client";
+  /** Our own id (1 for a server). */
+  readonly peerId: number;
+  /** The `channelsConfig` passed (validated by the reducer: TransferMode values). */
+  readonly channelsConfig: unknown;
+}
+
+/** Godot 4: `disconnectPeer(peerId, force)` was called. */
+export interface DisconnectPeerRequested {
+  /** Discriminant. */
+  readonly type: "DisconnectPeerRequested";
+  /** The id passed. */
+  readonly peerId: number;
+  /** `true`: removed at once, no signal; `false`: its connection is closed and the removal follows. */
+  readonly force: unknown;
+}
+
+/** Godot 4: `transferChannel` was assigned. */
+export interface TransferChannelSet {
+  /** Discriminant. */
+  readonly type: "TransferChannelSet";
+  /** The value assigned (validated by the reducer). */
+  readonly value: unknown;
+}
+
 /** `initialize(peerId, serverCompatibility)` was called. */
 export interface InitializeRequested {
   /** Discriminant. */
@@ -92,7 +125,7 @@ export interface ChannelStateChanged {
   readonly type: "ChannelStateChanged";
   /** The peer concerned. */
   readonly peerId: number;
-  /** Which of the peer's channels (0 reliable, 1 ordered, 2 unreliable). */
+  /** Which of the peer's channels (0 reliable, 1 ordered, 2 unreliable, 3+ extra). */
   readonly channel: ChannelIndex;
   /** The new `readyState`. */
   readonly state: ChannelState;
@@ -104,7 +137,7 @@ export interface ChannelErrored {
   readonly type: "ChannelErrored";
   /** The peer concerned. */
   readonly peerId: number;
-  /** Which of the peer's channels (0 reliable, 1 ordered, 2 unreliable). */
+  /** Which of the peer's channels (0 reliable, 1 ordered, 2 unreliable, 3+ extra). */
   readonly channel: ChannelIndex;
   /** The error's message. */
   readonly message: string;
@@ -132,7 +165,10 @@ export type Event =
   | ConnectionStateChanged
   | ChannelStateChanged
   | ChannelErrored
-  | ChannelCreateFailed;
+  | ChannelCreateFailed
+  | CreateRequested
+  | DisconnectPeerRequested
+  | TransferChannelSet;
 
 /** Events that report what the WebRTC stack did (queued until `poll()` when `autoPoll` is off). */
 export type Observation =

@@ -28,6 +28,27 @@
  * 9. `RefuseNewConnectionsSet` only affects later `AddPeerRequested`. `TransferModeSet` and
  *    `TargetPeerSet` validate their value.
  *
+ * Godot 4 (`WebRTCMultiplayerPeer`, SPEC-GODOT4.md) is the same machine on a state that starts as
+ * {@link initialGodot4State} (`godot: 4`); each API refuses the other's calls. The differences are
+ * data read by the cases above, plus three cases of its own:
+ *
+ * 10. `CreateRequested` (createMesh/createServer/createClient): client id 1 refused; id; each
+ *     `channelsConfig` entry a TransferMode; the peer DISCONNECTED. Sets the network mode, the
+ *     extra channels and the status (`CONNECTING` for a client, else `CONNECTED`).
+ * 11. `AddPeerRequested` first checks: created (`ERR_UNCONFIGURED`); a client adds only peer 1, a
+ *     server never peer 1; then rule 2. `CreateChannels` adds one negotiated channel per
+ *     `channelsConfig` entry (ids 4, 5, ...; {@link channelSpecs}) and the peer's `turn`: peers
+ *     are read in the order they were added. A peer is ready when every channel is open.
+ * 12. A client is rule 6 with other names: peer 1 ready → status `CONNECTED`, `peer_connected(1)`,
+ *     `connected_to_server`; peer 1 lost after that → `peer_disconnected(1)`,
+ *     `server_disconnected`, `DISCONNECTED`; peer 1 lost before → `connection_failed`,
+ *     `DISCONNECTED`.
+ * 13. `DisconnectPeerRequested`: unknown id `ERR_DOES_NOT_EXIST`; `force` drops the peer at once,
+ *     emitting nothing (a client losing peer 1 becomes `DISCONNECTED`); otherwise `CloseConnection`
+ *     and the observed close removes it as rule 5 does.
+ * 14. `TransferChannelSet`: an integer 0..255. `close()` also resets the network mode and the
+ *     extra channels.
+ *
  * A rejected request returns the very same state object plus one `Reply` with the error and the
  * reason. Observations about unknown peers change nothing (they are late events of a peer that was
  * already removed).
@@ -43,6 +64,8 @@ import type {
   ChannelErrored,
   ChannelStateChanged,
   ConnectionStateChanged,
+  CreateRequested,
+  DisconnectPeerRequested,
   Event,
   InitializeRequested,
   RemovePeerRequested,
@@ -50,6 +73,7 @@ import type {
 } from "./events.ts";
 import {
   type ChannelState,
+  initialGodot4State,
   initialState,
   isConnectionEnded,
   isPeerReady,
@@ -96,6 +120,47 @@ export function CHANNEL_SPECS(lifetime: number): readonly [ChannelSpec, ChannelS
   ];
 }
 
+/** Largest `transferChannel` (Godot 4: a `uint8`). */
+export const MAX_TRANSFER_CHANNEL = 255;
+
+/** Most extra channels: SCTP ids 4.. stay clear of the library's own channels above 258. */
+export const MAX_EXTRA_CHANNELS = MAX_TRANSFER_CHANNEL;
+
+/**
+ * Every channel of a peer: {@link CHANNEL_SPECS}, then one negotiated channel per entry of Godot
+ * 4's `channelsConfig`: id and label `4 + i`; RELIABLE ordered; UNRELIABLE_ORDERED ordered with
+ * `maxPacketLifeTime`; UNRELIABLE unordered with `maxPacketLifeTime`.
+ *
+ * @example
+ * ```ts
+ * import { channelSpecs } from "./reduce.ts";
+ * console.log(channelSpecs(1, [0])[3]);
+ * // { label: "4", init: { negotiated: true, id: 4, ordered: false, maxPacketLifeTime: 1 } }
+ * ```
+ */
+export function channelSpecs(
+  lifetime: number,
+  channelsConfig: readonly TransferMode[],
+): readonly ChannelSpec[] {
+  const reserved = CHANNEL_SPECS(lifetime);
+  if (channelsConfig.length === 0) return reserved;
+  return [
+    ...reserved,
+    ...channelsConfig.map((mode, i): ChannelSpec => {
+      const id = 4 + i;
+      const init = mode === TransferMode.RELIABLE
+        ? { negotiated: true as const, id, ordered: true }
+        : {
+          negotiated: true as const,
+          id,
+          ordered: mode === TransferMode.UNRELIABLE_ORDERED,
+          maxPacketLifeTime: lifetime,
+        };
+      return { label: String(id), init };
+    }),
+  ];
+}
+
 const OK_REPLY: Reply = { type: "Reply", error: GodotError.OK, message: "" };
 
 function reject(state: MeshState, rejection: Rejection): Step {
@@ -127,19 +192,32 @@ function gated(state: MeshState): boolean {
   return state.status !== ConnectionStatus.CONNECTED;
 }
 
-/** Rules 4 and 6: announce every ready, unannounced peer that may be announced now. */
+/**
+ * Whether we are a client of peer 1: a server-compatible Godot 3 mesh with another id (rule 6),
+ * or a Godot 4 client (rule 12).
+ */
+function isClient(state: MeshState): boolean {
+  return state.godot === 4
+    ? state.network === "client"
+    : state.serverCompatibility && state.uniqueId !== 1;
+}
+
+/** Rules 4, 6 and 12: announce every ready, unannounced peer that may be announced now. */
 function announce(state: MeshState): Step {
   const effects: Effect[] = [];
   let next = state;
   if (gated(state)) {
     const server = state.peers.get(1);
-    const serverArrives = state.serverCompatibility && state.uniqueId !== 1 &&
-      server !== undefined && !server.announced && isPeerReady(server);
+    const serverArrives = isClient(state) && server !== undefined && !server.announced &&
+      isPeerReady(server);
     if (!serverArrives) return [state, effects];
     next = setPeer({ ...next, status: ConnectionStatus.CONNECTED }, { ...server, announced: true });
     effects.push(
       { type: "Emit", signal: "peer_connected", peerId: 1 },
-      { type: "Emit", signal: "connection_succeeded" },
+      {
+        type: "Emit",
+        signal: state.godot === 4 ? "connected_to_server" : "connection_succeeded",
+      },
     );
   }
   for (const id of ascendingIds(next)) {
@@ -173,22 +251,39 @@ function observe(state: MeshState, peer: PeerState): Step {
 
 const NO_EFFECTS: readonly Effect[] = Object.freeze([]);
 
-/** Rule 7 without the reply: drop the peer, close it, emit what is owed. */
+/** Rule 7 (and 12) without the reply: drop the peer, close it, emit what is owed. */
 function dropPeer(state: MeshState, peer: PeerState): Step {
   let next = deletePeer(state, peer.id);
   const effects: Effect[] = [{ type: "ClosePeer", peerId: peer.id }];
   if (peer.announced) {
     effects.push({ type: "Emit", signal: "peer_disconnected", peerId: peer.id });
-    if (state.serverCompatibility && peer.id === 1) {
+    if (peer.id === 1 && (state.godot === 4 ? isClient(state) : state.serverCompatibility)) {
       effects.push({ type: "Emit", signal: "server_disconnected" });
       next = { ...next, status: ConnectionStatus.DISCONNECTED };
     }
+  } else if (
+    peer.id === 1 && state.godot === 4 && isClient(state) &&
+    state.status === ConnectionStatus.CONNECTING
+  ) {
+    effects.push({ type: "Emit", signal: "connection_failed" });
+    next = { ...next, status: ConnectionStatus.DISCONNECTED };
   }
   return [next, effects];
 }
 
+/** The refusal of a call that belongs to the other API. */
+function wrongApi(state: MeshState, call: string): Rejection {
+  return {
+    error: GodotError.ERR_UNAVAILABLE,
+    message: state.godot === 4
+      ? `${call}: this is a Godot 4 WebRTCMultiplayerPeer; use createMesh(), createServer() or createClient()`
+      : `${call}: this is a Godot 3 WebRTCMultiplayer; use initialize()`,
+  };
+}
+
 /** Rule 1's checks, in order. */
 const INITIALIZE_CHECKS: ReadonlyArray<RequestCheck<MeshState, InitializeRequested>> = [
+  (state) => state.godot === 3 ? E.right(undefined) : E.left(wrongApi(state, "initialize")),
   (_, { peerId }) => checkPeerId(peerId, "initialize"),
   (_, { serverCompatibility }) =>
     check(
@@ -269,20 +364,50 @@ const ADD_PEER_CHECKS: ReadonlyArray<RequestCheck<MeshState, AddPeerRequested>> 
     ),
 ];
 
+/** Rule 11's checks, before rule 2's (SPEC-GODOT4 section 3). */
+const ADD_PEER_GODOT4_CHECKS: ReadonlyArray<RequestCheck<MeshState, AddPeerRequested>> = [
+  (state) =>
+    check(
+      state.network !== "none",
+      GodotError.ERR_UNCONFIGURED,
+      () =>
+        "addPeer: the peer is not created; call createMesh(), createServer() or createClient() first",
+    ),
+  (state, { peerId }) =>
+    check(
+      state.network !== "client" || peerId === 1,
+      GodotError.ERR_INVALID_PARAMETER,
+      () => `addPeer: a client connects to the server only (peer 1), got ${show(peerId)}`,
+    ),
+  (state, { peerId }) =>
+    check(
+      state.network !== "server" || peerId !== 1,
+      GodotError.ERR_INVALID_PARAMETER,
+      () => "addPeer: a server cannot add peer 1 (its own id)",
+    ),
+  ...ADD_PEER_CHECKS,
+];
+
 function addPeer(state: MeshState, event: AddPeerRequested): Step {
   const { peerId, lifetime } = event;
-  const verdict = firstFailure(ADD_PEER_CHECKS, state, event);
+  const godot4 = state.godot === 4;
+  const verdict = firstFailure(godot4 ? ADD_PEER_GODOT4_CHECKS : ADD_PEER_CHECKS, state, event);
   if (E.isLeft(verdict)) return reject(state, verdict.left);
+  const channels = channelSpecs(lifetime, state.channelsConfig);
   const peer: PeerState = {
     id: peerId,
     lifetime,
     connectionState: "new",
-    channels: ["connecting", "connecting", "connecting"],
+    channels: channels.map(() => "connecting"),
     announced: false,
   };
+  if (!godot4) {
+    return [setPeer(state, peer), [{ type: "CreateChannels", peerId, channels }, OK_REPLY]];
+  }
+  const turn = state.added + 1;
   return [
-    setPeer(state, peer),
-    [{ type: "CreateChannels", peerId, channels: CHANNEL_SPECS(lifetime) }, OK_REPLY],
+    setPeer({ ...state, added: turn }, peer),
+    [{ type: "CreateChannels", peerId, channels, turn }, OK_REPLY],
   ];
 }
 
@@ -317,10 +442,104 @@ function close(state: MeshState): Step {
   const effects: Effect[] = ascendingIds(state).map((peerId) => ({ type: "ClosePeer", peerId }));
   effects.push({ type: "DropPackets" }, OK_REPLY);
   return [{
-    ...initialState,
+    ...(state.godot === 4 ? initialGodot4State : initialState),
     refuseNewConnections: state.refuseNewConnections,
     transferMode: state.transferMode,
+    transferChannel: state.transferChannel,
   }, effects];
+}
+
+/** Whether `value` is a Godot TransferMode (0, 1 or 2). */
+function isTransferMode(value: unknown): value is TransferMode {
+  return value === TransferMode.UNRELIABLE || value === TransferMode.UNRELIABLE_ORDERED ||
+    value === TransferMode.RELIABLE;
+}
+
+function createCall(network: CreateRequested["network"]): string {
+  return network === "mesh" ? "createMesh" : network === "server" ? "createServer" : "createClient";
+}
+
+/** Rule 10's checks, in order (SPEC-GODOT4 section 1). */
+const CREATE_CHECKS: ReadonlyArray<RequestCheck<MeshState, CreateRequested>> = [
+  (state, { network }) =>
+    state.godot === 4 ? E.right(undefined) : E.left(wrongApi(state, createCall(network))),
+  (_, { network, peerId }) =>
+    check(
+      network !== "client" || peerId !== 1,
+      GodotError.ERR_INVALID_PARAMETER,
+      () => "createClient: Clients cannot have ID 1.",
+    ),
+  (_, { network, peerId }) => checkPeerId(peerId, createCall(network)),
+  (_, { network, channelsConfig }) =>
+    check(
+      Array.isArray(channelsConfig) && channelsConfig.length <= MAX_EXTRA_CHANNELS &&
+        channelsConfig.every(isTransferMode),
+      GodotError.ERR_INVALID_PARAMETER,
+      () =>
+        `${
+          createCall(network)
+        }: channelsConfig must be an array of at most ${MAX_EXTRA_CHANNELS} TransferMode values (0, 1, 2), got ${
+          Array.isArray(channelsConfig)
+            ? `[${channelsConfig.map(show).join(", ")}]`
+            : show(channelsConfig)
+        }`,
+    ),
+  (state, { network }) =>
+    check(
+      state.status === ConnectionStatus.DISCONNECTED,
+      GodotError.ERR_ALREADY_IN_USE,
+      () =>
+        `${
+          createCall(network)
+        }: the peer is already active as peer ${state.uniqueId} (${state.network}); call close() first`,
+    ),
+];
+
+function create(state: MeshState, event: CreateRequested): Step {
+  const verdict = firstFailure(CREATE_CHECKS, state, event);
+  if (E.isLeft(verdict)) return reject(state, verdict.left);
+  return [{
+    ...state,
+    uniqueId: event.peerId,
+    network: event.network,
+    channelsConfig: Object.freeze([...(event.channelsConfig as TransferMode[])]),
+    status: event.network === "client" ? ConnectionStatus.CONNECTING : ConnectionStatus.CONNECTED,
+  }, [OK_REPLY]];
+}
+
+function disconnectPeer(state: MeshState, event: DisconnectPeerRequested): Step {
+  const peer = isPeerId(event.peerId) ? state.peers.get(event.peerId) : undefined;
+  if (peer === undefined) {
+    return reject(state, {
+      error: GodotError.ERR_DOES_NOT_EXIST,
+      message: `disconnectPeer: peer ${show(event.peerId)} is not connected to this peer`,
+    });
+  }
+  if (typeof event.force !== "boolean") {
+    return reject(state, {
+      error: GodotError.ERR_INVALID_PARAMETER,
+      message: `disconnectPeer: force must be a boolean, got ${show(event.force)}`,
+    });
+  }
+  if (!event.force) return [state, [{ type: "CloseConnection", peerId: peer.id }, OK_REPLY]];
+  let next = deletePeer(state, peer.id);
+  if (peer.id === 1 && isClient(state)) next = { ...next, status: ConnectionStatus.DISCONNECTED };
+  return [next, [{ type: "ClosePeer", peerId: peer.id }, OK_REPLY]];
+}
+
+function setTransferChannel(state: MeshState, value: unknown): Step {
+  if (
+    typeof value !== "number" || !Number.isInteger(value) || value < 0 ||
+    value > MAX_TRANSFER_CHANNEL
+  ) {
+    return reject(state, {
+      error: GodotError.ERR_INVALID_PARAMETER,
+      message: `transferChannel must be an integer in 0..${MAX_TRANSFER_CHANNEL}, got ${
+        show(value)
+      }`,
+    });
+  }
+  return [{ ...state, transferChannel: value === 0 ? 0 : value }, [OK_REPLY]];
 }
 
 function connectionStateChanged(state: MeshState, event: ConnectionStateChanged): Step {
@@ -332,9 +551,11 @@ function connectionStateChanged(state: MeshState, event: ConnectionStateChanged)
 
 function channelStateChanged(state: MeshState, event: ChannelStateChanged): Step {
   const peer = state.peers.get(event.peerId);
-  if (peer === undefined || peer.channels[event.channel] === event.state) return [state, []];
+  const current = peer?.channels[event.channel];
+  // Unknown peer or channel index (a late or stray event), or nothing new.
+  if (peer === undefined || current === undefined || current === event.state) return [state, []];
   if (event.state === "closing" || event.state === "closed") return dropPeer(state, peer);
-  const channels = [...peer.channels] as [ChannelState, ChannelState, ChannelState];
+  const channels: ChannelState[] = [...peer.channels];
   channels[event.channel] = event.state;
   return observe(state, { ...peer, channels });
 }
@@ -355,10 +576,7 @@ function setBoolean(state: MeshState, value: unknown): Step {
 }
 
 function setTransferMode(state: MeshState, value: unknown): Step {
-  if (
-    value !== TransferMode.UNRELIABLE && value !== TransferMode.UNRELIABLE_ORDERED &&
-    value !== TransferMode.RELIABLE
-  ) {
+  if (!isTransferMode(value)) {
     return reject(state, {
       error: GodotError.ERR_INVALID_PARAMETER,
       message: `transferMode must be 0 (UNRELIABLE), 1 (UNRELIABLE_ORDERED) or 2 (RELIABLE), got ${
@@ -423,6 +641,12 @@ export function reduce(state: MeshState, event: Event): Step {
       return channelStateChanged(state, event);
     case "ChannelErrored":
       return channelErrored(state, event);
+    case "CreateRequested":
+      return create(state, event);
+    case "DisconnectPeerRequested":
+      return disconnectPeer(state, event);
+    case "TransferChannelSet":
+      return setTransferChannel(state, event.value);
     default: {
       const unknown: never = event;
       return reject(state, {

@@ -5,7 +5,7 @@
  * @module
  */
 import { ConnectionStatus, GodotError, TransferMode } from "./constants.ts";
-import type { ChannelIndex, MeshState } from "./state.ts";
+import { type ChannelIndex, type MeshState, RESERVED_CHANNELS } from "./state.ts";
 
 /** A packet may go out: write it on `channel` of each peer in `peers`. */
 export interface Routed {
@@ -60,10 +60,60 @@ export function modeOf(channel: ChannelIndex): TransferMode {
 }
 
 /**
+ * The transfer mode of any channel index of a peer: the reserved channels as {@link modeOf} says,
+ * extra channel `3 + i` as `channelsConfig[i]`.
+ *
+ * @example
+ * ```ts
+ * import { channelMode, TransferMode } from "./mod.ts";
+ * console.log(channelMode([TransferMode.UNRELIABLE], 3)); // 0 (UNRELIABLE)
+ * console.log(channelMode([], 1)); // 1 (UNRELIABLE_ORDERED)
+ * ```
+ */
+export function channelMode(
+  channelsConfig: readonly TransferMode[],
+  index: ChannelIndex,
+): TransferMode {
+  return index < RESERVED_CHANNELS
+    ? modeOf(index)
+    : channelsConfig[index - RESERVED_CHANNELS] ?? TransferMode.RELIABLE;
+}
+
+/**
+ * Godot 4's channel number of a channel index (what `getPacketChannel` reports): 0 for the
+ * reserved channels, `i + 1` for extra channel `i` (index `3 + i`).
+ *
+ * @example
+ * ```ts
+ * import { godotChannelOf } from "./mod.ts";
+ * console.log(godotChannelOf(2), godotChannelOf(3), godotChannelOf(4)); // 0 1 2
+ * ```
+ */
+export function godotChannelOf(index: ChannelIndex): number {
+  return index < RESERVED_CHANNELS ? 0 : index - RESERVED_CHANNELS + 1;
+}
+
+/**
+ * A channel's readable name: its label (`"reliable"`, `"ordered"`, `"unreliable"`) or, for an
+ * extra channel, `channel n` with Godot 4's channel number.
+ *
+ * @example
+ * ```ts
+ * import { channelName } from "./mod.ts";
+ * console.log(channelName(0), "/", channelName(4)); // reliable / channel 2
+ * ```
+ */
+export function channelName(index: ChannelIndex): string {
+  return CHANNEL_LABELS[index] ?? `channel ${godotChannelOf(index)}`;
+}
+
+/**
  * Decides where a packet goes: `targetPeer > 0` that peer only, `0` every peer, `< 0` every peer
- * but `-targetPeer`. Broadcasts skip peers whose channel is not open yet; a unicast to such a peer
- * is `ERR_UNAVAILABLE`; an unknown unicast target is `ERR_INVALID_PARAMETER`; a mesh whose status
- * is `DISCONNECTED` is `ERR_UNCONFIGURED`.
+ * but `-targetPeer`. The channel: `transferChannel` 0 the reserved channel of `mode`, n > 0 the
+ * extra channel n-1 (Godot 4; a channel the mesh lacks is `ERR_INVALID_PARAMETER`). Broadcasts skip
+ * peers whose channel is not open yet; a unicast to such a peer is `ERR_UNAVAILABLE`; an unknown
+ * unicast target is `ERR_INVALID_PARAMETER`; a mesh whose status is `DISCONNECTED` is
+ * `ERR_UNCONFIGURED`.
  *
  * @example
  * ```ts
@@ -76,16 +126,28 @@ export function route(
   state: MeshState,
   targetPeer: number = state.targetPeer,
   mode: TransferMode = state.transferMode,
+  transferChannel: number = state.transferChannel,
 ): Route {
   if (state.status === ConnectionStatus.DISCONNECTED) {
     return {
       error: GodotError.ERR_UNCONFIGURED,
-      message: state.uniqueId === 0
+      message: state.godot === 4
+        ? state.network === "none"
+          ? "putPacket: the peer is not created; call createMesh(), createServer() or createClient() first"
+          : "putPacket: the peer is disconnected (the server is gone); close() and create it again"
+        : state.uniqueId === 0
         ? "putPacket: the mesh is not initialized; call initialize() first"
         : "putPacket: the mesh is disconnected (the server left); close() and initialize() again",
     };
   }
-  const channel = channelOf(mode);
+  const channel = transferChannel === 0 ? channelOf(mode) : RESERVED_CHANNELS - 1 + transferChannel;
+  if (channel >= RESERVED_CHANNELS + state.channelsConfig.length) {
+    return {
+      error: GodotError.ERR_INVALID_PARAMETER,
+      message:
+        `putPacket: no channel ${transferChannel}: channelsConfig has ${state.channelsConfig.length} extra channel(s)`,
+    };
+  }
   if (targetPeer > 0) {
     const peer = state.peers.get(targetPeer);
     if (peer === undefined) {
@@ -97,7 +159,7 @@ export function route(
     if (peer.channels[channel] !== "open") {
       return {
         error: GodotError.ERR_UNAVAILABLE,
-        message: `putPacket: peer ${targetPeer}'s ${CHANNEL_LABELS[channel]} channel is ${
+        message: `putPacket: peer ${targetPeer}'s ${channelName(channel)} channel is ${
           peer.channels[channel]
         }, not open`,
       };
@@ -112,7 +174,7 @@ export function route(
   return { error: GodotError.OK, channel, peers };
 }
 
-/** Channel labels by index. */
+/** Labels of the reserved channels by index. */
 export const CHANNEL_LABELS: readonly ["reliable", "ordered", "unreliable"] = [
   "reliable",
   "ordered",
@@ -121,9 +183,10 @@ export const CHANNEL_LABELS: readonly ["reliable", "ordered", "unreliable"] = [
 
 /**
  * Whether a payload of `size` bytes may be written on a channel of a connection whose SCTP max
- * message size is `maxMessageSize` and whose `bufferedAmount` is `buffered`. Only the reliable
- * channel (0) applies the high-water mark: unreliable traffic is never held back. Returns
- * `undefined` when it may, else the refusal.
+ * message size is `maxMessageSize` and whose `bufferedAmount` is `buffered`. Only a reliable
+ * channel (`reliable`: by default the reserved channel 0; Godot 4's extra channels by their mode)
+ * applies the high-water mark: unreliable traffic is never held back. Returns `undefined` when it
+ * may, else the refusal.
  *
  * @example
  * ```ts
@@ -140,6 +203,7 @@ export function admit(
   buffered: number,
   highWaterMark: number,
   peerId: number,
+  reliable: boolean = channel === 0,
 ): Refused | undefined {
   if (size > maxMessageSize) {
     return {
@@ -148,11 +212,12 @@ export function admit(
         `putPacket: ${size} bytes exceed peer ${peerId}'s max message size of ${maxMessageSize} bytes`,
     };
   }
-  if (channel === 0 && buffered > highWaterMark) {
+  if (reliable && buffered > highWaterMark) {
     return {
       error: GodotError.ERR_BUSY,
-      message:
-        `putPacket: peer ${peerId}'s reliable channel has ${buffered} bytes buffered (high-water mark ${highWaterMark}); retry later`,
+      message: `putPacket: peer ${peerId}'s ${
+        channelName(channel)
+      } channel has ${buffered} bytes buffered (high-water mark ${highWaterMark}); retry later`,
     };
   }
   return undefined;

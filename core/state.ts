@@ -44,8 +44,20 @@ export type ChannelState = "connecting" | "open" | "closing" | "closed";
 /** Every `ChannelState`, in lifecycle order. */
 export const CHANNEL_STATES: readonly ChannelState[] = ["connecting", "open", "closing", "closed"];
 
-/** Index of a peer's channel: 0 reliable, 1 ordered, 2 unreliable. */
-export type ChannelIndex = 0 | 1 | 2;
+/**
+ * Index of a peer's channel: 0 reliable, 1 ordered, 2 unreliable (the reserved channels), then
+ * `3 + i` for the extra channel `channelsConfig[i]` of a Godot 4 peer (SCTP id `4 + i`).
+ */
+export type ChannelIndex = number;
+
+/** The number of reserved channels every peer has (reliable, ordered, unreliable). */
+export const RESERVED_CHANNELS = 3;
+
+/**
+ * Godot 4's network mode: `"none"` until `createMesh`/`createServer`/`createClient` (and always,
+ * for a Godot 3 `WebRTCMultiplayer`, whose `initialize` has no mode).
+ */
+export type NetworkMode = "none" | "mesh" | "server" | "client";
 
 /** What the mesh knows about one peer. */
 export interface PeerState {
@@ -55,8 +67,8 @@ export interface PeerState {
   readonly lifetime: number;
   /** Last observed state of the peer's connection. */
   readonly connectionState: PeerConnectionState;
-  /** Last observed state of the reliable, ordered and unreliable channels. */
-  readonly channels: readonly [ChannelState, ChannelState, ChannelState];
+  /** Last observed state of the reliable, ordered and unreliable channels, then the extra ones. */
+  readonly channels: readonly ChannelState[];
   /** Whether `peer_connected` was emitted for this peer (and `peer_disconnected` is owed). */
   readonly announced: boolean;
 }
@@ -75,8 +87,18 @@ export interface MeshState {
   readonly transferMode: TransferMode;
   /** 0 broadcast, > 0 one peer, < 0 everyone but `-targetPeer`. */
   readonly targetPeer: number;
-  /** Peers by id. */
+  /** Peers by id, in the order they were added. */
   readonly peers: ReadonlyMap<number, PeerState>;
+  /** Which API drives this state: Godot 3's `WebRTCMultiplayer` or Godot 4's `WebRTCMultiplayerPeer`. */
+  readonly godot: 3 | 4;
+  /** Godot 4's network mode (`"none"` for Godot 3). */
+  readonly network: NetworkMode;
+  /** Godot 4's `channelsConfig`: the transfer mode of each extra channel (empty for Godot 3). */
+  readonly channelsConfig: readonly TransferMode[];
+  /** Godot 4's `transferChannel`: 0 the reserved channel of `transferMode`, n extra channel n-1. */
+  readonly transferChannel: number;
+  /** Godot 4: how many peers were added so far; a peer's turn in the receive round-robin. */
+  readonly added: number;
 }
 
 /**
@@ -96,11 +118,27 @@ export const initialState: MeshState = Object.freeze({
   transferMode: TransferMode.RELIABLE,
   targetPeer: 0,
   peers: new Map<number, PeerState>(),
+  godot: 3,
+  network: "none",
+  channelsConfig: Object.freeze([]),
+  transferChannel: 0,
+  added: 0,
 });
 
 /**
- * Whether a peer counts as connected (SPEC rule 4): its connection is `"connected"` and all three
- * channels are `"open"`.
+ * The state of a new Godot 4 `WebRTCMultiplayerPeer`: network mode `"none"`, no peers.
+ *
+ * @example
+ * ```ts
+ * import { initialGodot4State } from "./state.ts";
+ * console.log(initialGodot4State.godot, initialGodot4State.network); // 4 none
+ * ```
+ */
+export const initialGodot4State: MeshState = Object.freeze({ ...initialState, godot: 4 });
+
+/**
+ * Whether a peer counts as connected (SPEC rule 4): its connection is `"connected"` and all its
+ * channels (the three reserved ones and Godot 4's extra ones) are `"open"`.
  *
  * @example
  * ```ts
@@ -112,6 +150,8 @@ export const initialState: MeshState = Object.freeze({
  * ```
  */
 export function isPeerReady(peer: PeerState): boolean {
-  return peer.connectionState === "connected" &&
-    peer.channels[0] === "open" && peer.channels[1] === "open" && peer.channels[2] === "open";
+  if (peer.connectionState !== "connected") return false;
+  const channels = peer.channels;
+  for (let i = 0; i < channels.length; i++) if (channels[i] !== "open") return false;
+  return true;
 }

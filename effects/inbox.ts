@@ -1,7 +1,9 @@
 /**
- * The inbound packet queue: one FIFO per peer, served round-robin in ascending peer id order, one
- * packet per peer per turn (Godot's `get_packet` order). Bounded per peer; what does not fit is
- * counted as dropped.
+ * The inbound packet queue: one queue per peer, served round-robin by each peer's turn, one packet
+ * per peer per turn (Godot's `get_packet` order). A peer's turn is its id (Godot 3: ascending ids)
+ * or the order it was added in (Godot 4). Within a peer, packets are kept in lanes: one lane gives
+ * arrival order (Godot 3); one lane per channel serves the lowest channel with a packet first
+ * (Godot 4). Bounded per peer; what does not fit is counted as dropped.
  *
  * @module
  */
@@ -27,20 +29,23 @@ export interface InboxCounters {
   readonly dropped: number;
 }
 
-class Fifo {
-  items: Packet[] = [];
+class Fifo<P> {
+  items: P[] = [];
   head = 0;
   received = 0;
   dropped = 0;
   get size(): number {
     return this.items.length - this.head;
   }
-  push(p: Packet): void {
+  push(p: P): void {
     this.items.push(p);
   }
-  shift(): Packet {
+  peek(): P {
+    return this.items[this.head];
+  }
+  shift(): P {
     const p = this.items[this.head];
-    this.items[this.head++] = undefined as unknown as Packet;
+    this.items[this.head++] = undefined as unknown as P;
     if (this.head === this.items.length) {
       this.items = [];
       this.head = 0;
@@ -52,8 +57,26 @@ class Fifo {
   }
 }
 
+/** One peer's packets: lanes of FIFOs and its counters. */
+class PeerQueue<P> {
+  lanes: Fifo<P>[] = [];
+  size = 0;
+  received = 0;
+  dropped = 0;
+  constructor(public turn: number) {}
+  /** The lowest lane with a packet (call only when `size > 0`). */
+  front(): Fifo<P> {
+    const lanes = this.lanes;
+    for (let i = 0; i < lanes.length; i++) {
+      const lane = lanes[i];
+      if (lane !== undefined && lane.size > 0) return lane;
+    }
+    throw new Error("inbox: empty peer queue is active");
+  }
+}
+
 /**
- * Per-peer FIFOs with round-robin service.
+ * Per-peer queues with round-robin service.
  *
  * @example
  * ```ts
@@ -65,11 +88,11 @@ class Fifo {
  * console.log(inbox.shift()?.peerId, inbox.shift()?.peerId, inbox.shift()?.peerId); // 3 7 3
  * ```
  */
-export class Inbox {
-  #queues = new Map<number, Fifo>();
-  /** Ids of peers with queued packets, ascending. */
-  #active: number[] = [];
-  /** The peer served last; the next turn goes to the first active id after it. */
+export class Inbox<P extends { readonly peerId: number } = Packet> {
+  #queues = new Map<number, PeerQueue<P>>();
+  /** Peers with queued packets, by ascending turn. */
+  #active: PeerQueue<P>[] = [];
+  /** The turn served last; the next goes to the first active turn after it. */
   #last = 0;
   #size = 0;
   #maxPerPeer: number;
@@ -84,11 +107,15 @@ export class Inbox {
     return this.#size;
   }
 
-  /** Queues a packet; returns false (and counts a drop) when the peer's queue is full. */
-  push(packet: Packet): boolean {
+  /**
+   * Queues a packet; returns false (and counts a drop) when the peer's queue is full. `turn` is the
+   * peer's place in the round-robin (default: its id), `lane` the queue within the peer (default 0:
+   * arrival order); the lowest lane with a packet is served first.
+   */
+  push(packet: P, turn: number = packet.peerId, lane = 0): boolean {
     let q = this.#queues.get(packet.peerId);
     if (q === undefined) {
-      q = new Fifo();
+      q = new PeerQueue<P>(turn);
       this.#queues.set(packet.peerId, q);
     }
     q.received++;
@@ -96,36 +123,60 @@ export class Inbox {
       q.dropped++;
       return false;
     }
-    if (q.size === 0) this.#activate(packet.peerId);
-    q.push(packet);
+    if (q.size === 0) {
+      q.turn = turn;
+      this.#activate(q);
+    } else if (q.turn !== turn) {
+      // The id was removed and added again while its old packets wait: it moves to its new turn.
+      this.#active.splice(this.#active.indexOf(q), 1);
+      q.turn = turn;
+      this.#activate(q);
+    }
+    let fifo = q.lanes[lane];
+    if (fifo === undefined) {
+      for (let i = q.lanes.length; i < lane; i++) q.lanes[i] = undefined as unknown as Fifo<P>;
+      fifo = q.lanes[lane] = new Fifo<P>();
+    }
+    fifo.push(packet);
+    q.size++;
     this.#size++;
     return true;
   }
 
-  /** The sender of the packet `shift()` returns next, or 0 when nothing is queued. */
-  peekPeer(): number {
+  /** The peer whose packet `shift()` returns next. */
+  #next(): PeerQueue<P> | undefined {
     const active = this.#active;
-    if (active.length === 0) return 0;
-    // First active id greater than the last served one, else wrap around to the smallest.
+    if (active.length === 0) return undefined;
+    // First active turn greater than the last served one, else wrap around to the smallest.
     let lo = 0;
     let hi = active.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (active[mid] <= this.#last) lo = mid + 1;
+      if (active[mid].turn <= this.#last) lo = mid + 1;
       else hi = mid;
     }
     return lo < active.length ? active[lo] : active[0];
   }
 
+  /** The packet `shift()` returns next, left in place; `undefined` when nothing is queued. */
+  peek(): P | undefined {
+    return this.#next()?.front().peek();
+  }
+
+  /** The sender of the packet `shift()` returns next, or 0 when nothing is queued. */
+  peekPeer(): number {
+    return this.peek()?.peerId ?? 0;
+  }
+
   /** Takes the next packet in round-robin order. */
-  shift(): Packet | undefined {
-    const id = this.peekPeer();
-    if (id === 0) return undefined;
-    const q = this.#queues.get(id)!;
-    const packet = q.shift();
+  shift(): P | undefined {
+    const q = this.#next();
+    if (q === undefined) return undefined;
+    const packet = q.front().shift();
+    q.size--;
     this.#size--;
-    this.#last = id;
-    if (q.size === 0) this.#active.splice(this.#active.indexOf(id), 1);
+    this.#last = q.turn;
+    if (q.size === 0) this.#active.splice(this.#active.indexOf(q), 1);
     return packet;
   }
 
@@ -150,10 +201,10 @@ export class Inbox {
     this.#size = 0;
   }
 
-  #activate(id: number): void {
+  #activate(q: PeerQueue<P>): void {
     const active = this.#active;
     let i = active.length;
-    while (i > 0 && active[i - 1] > id) i--;
-    active.splice(i, 0, id);
+    while (i > 0 && active[i - 1].turn > q.turn) i--;
+    active.splice(i, 0, q);
   }
 }

@@ -1,5 +1,6 @@
 /**
- * The interpreter: `WebRTCMultiplayer` and the W3C shapes it accepts.
+ * The interpreter and its facades: `WebRTCMultiplayer` (Godot 3), `WebRTCMultiplayerPeer`
+ * (Godot 4), and the W3C shapes they accept.
  *
  * @module
  */
@@ -7,11 +8,18 @@ export {
   type LastError,
   type MeshOptions,
   type MeshStats,
+  MultiplayerInterpreter,
   type PeerInfo,
   type PeerStats,
   WebRTCMultiplayer,
   type WebRTCMultiplayerEventMap,
 } from "./multiplayer.ts";
+export {
+  type ChannelPacket,
+  GODOT_MAX_PACKET_SIZE,
+  WebRTCMultiplayerPeer,
+  type WebRTCMultiplayerPeerEventMap,
+} from "./multiplayer_peer.ts";
 export { type Packet } from "./inbox.ts";
 export * from "./w3c.ts";
 export { TypedEventTarget } from "./typed_event_target.ts";

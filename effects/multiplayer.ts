@@ -1,19 +1,20 @@
 /**
  * `WebRTCMultiplayer`: Godot's `WebRTCMultiplayer` API over real W3C peer connections.
  *
- * This file is the interpreter of the pure core: it owns the connection and channel objects by
- * peer id, turns their events into reducer events, and carries out the reducer's effects. Every
- * lifecycle decision is the reducer's ({@link reduce}); none is made here.
+ * This file is the interpreter of the pure core ({@link MultiplayerInterpreter}): it owns the
+ * connection and channel objects by peer id, turns their events into reducer events, and carries
+ * out the reducer's effects. Every lifecycle decision is the reducer's ({@link reduce}); none is
+ * made here. `WebRTCMultiplayer` (Godot 3) and `WebRTCMultiplayerPeer` (Godot 4,
+ * `./multiplayer_peer.ts`) are thin facades over it.
  *
  * @module
  */
 import { ConnectionStatus, GodotError, TransferMode } from "../core/constants.ts";
 import type { Effect, SignalName } from "../core/effects.ts";
-import type { Event, Observation } from "../core/events.ts";
+import type { Event as MeshEvent, Observation } from "../core/events.ts";
 import { reduce } from "../core/reduce.ts";
-import { admit, modeOf, route } from "../core/route.ts";
+import { admit, channelMode, route } from "../core/route.ts";
 import {
-  type ChannelIndex,
   initialState,
   isPeerReady,
   type MeshState,
@@ -49,9 +50,14 @@ export interface MeshOptions {
 export interface PeerInfo {
   /** The connection passed to `addPeer`. */
   readonly connection: RTCPeerConnectionLike;
-  /** The `[reliable, ordered, unreliable]` channels. */
-  readonly channels: readonly [RTCDataChannelLike, RTCDataChannelLike, RTCDataChannelLike];
-  /** Whether the connection is connected and all three channels are open. */
+  /** The `[reliable, ordered, unreliable]` channels, then Godot 4's extra channels. */
+  readonly channels: readonly [
+    RTCDataChannelLike,
+    RTCDataChannelLike,
+    RTCDataChannelLike,
+    ...RTCDataChannelLike[],
+  ];
+  /** Whether the connection is connected and all its channels are open. */
   readonly connected: boolean;
 }
 
@@ -111,8 +117,8 @@ interface Link {
   sent: number;
 }
 
-interface Waiter {
-  resolve(result: IteratorResult<Packet>): void;
+interface Waiter<P> {
+  resolve(result: IteratorResult<P>): void;
 }
 
 const CONNECTION_STATES: ReadonlySet<string> = new Set(PEER_CONNECTION_STATES);
@@ -150,52 +156,23 @@ function toBytes(data: unknown): Uint8Array | undefined {
 }
 
 /**
- * A full mesh of WebRTC peer connections with Godot's `WebRTCMultiplayer` API.
- *
- * Add one `RTCPeerConnection` per remote peer (in state `"new"`); the mesh creates three
- * pre-negotiated data channels on each, tracks when each peer is really connected, emits Godot's
- * signals as DOM events, and moves packets with Godot's targeting and transfer-mode rules. It never
- * creates offers or sets descriptions: signaling is the application's job (see `./signaling`).
- *
- * @example Two meshes in one process over real node-datachannel connections
- * ```ts
- * import { TransferMode, WebRTCMultiplayer } from "./multiplayer.ts";
- * import { connectPair, createPeerConnection } from "../adapters/node_datachannel.ts";
- *
- * const a = new WebRTCMultiplayer();
- * const b = new WebRTCMultiplayer();
- * a.initialize(1);
- * b.initialize(2);
- * const pa = createPeerConnection();
- * const pb = createPeerConnection();
- * a.addPeer(pa, 2);
- * b.addPeer(pb, 1);
- * const connected = Promise.all([a, b].map((mesh) =>
- *   new Promise((r) => mesh.addEventListener("peer_connected", r, { once: true }))
- * ));
- * await connectPair(pa, pb);
- * await connected;
- *
- * a.transferMode = TransferMode.RELIABLE;
- * a.putPacket(new TextEncoder().encode("hello"));
- * for await (const packet of b.packets()) {
- *   console.log(packet.peerId, new TextDecoder().decode(packet.data)); // 1 hello
- *   break;
- * }
- * a.close();
- * b.close();
- * await Promise.all([a.whenClosed(), b.whenClosed()]);
- * ```
+ * The interpreter shared by {@link WebRTCMultiplayer} (Godot 3) and `WebRTCMultiplayerPeer`
+ * (Godot 4): it holds the reducer's state, the connections and channels by peer id, the inbound
+ * queue and the signals. The facades add only their API's own calls; `M` is their signal map and
+ * `P` the packet shape their `packets()` yields.
  */
-export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMap> {
-  #state: MeshState = initialState;
+export abstract class MultiplayerInterpreter<
+  M extends { [K in keyof M]: Event },
+  P extends { readonly peerId: number; readonly data: Uint8Array },
+> extends TypedEventTarget<M> {
+  #state: MeshState;
   #links = new Map<number, Link>();
-  #inbox: Inbox;
+  #inbox: Inbox<P>;
   #autoPoll: boolean;
   #highWaterMark: number;
   #defaultMaxMessageSize: number;
   /** Events waiting for the reducer while an earlier one's effects are applied. */
-  #work: Event[] = [];
+  #work: MeshEvent[] = [];
   #draining = false;
   /** The last `Reply` of the current drain. */
   #reply: LastError = OK;
@@ -206,14 +183,15 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
   #firing = false;
   /** The connection of the `addPeer` call being reduced. */
   #adding: RTCPeerConnectionLike | undefined;
-  #waiters: Waiter[] = [];
+  #waiters: Waiter<P>[] = [];
   #lastError: LastError = OK;
   /** Channels closed by the mesh that have not reported `close` yet. */
   #closing = new Set<Promise<void>>();
 
-  /** Creates an empty, uninitialized mesh. */
-  constructor(options: MeshOptions = {}) {
+  /** An interpreter starting from `initial` (the facade's API decides which). */
+  protected constructor(options: MeshOptions, initial: MeshState) {
     super();
+    this.#state = initial;
     this.#autoPoll = options.autoPoll ?? true;
     this.#highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     this.#defaultMaxMessageSize = options.defaultMaxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
@@ -250,23 +228,6 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
   }
 
   /**
-   * Initializes the mesh as peer `peerId` (1..2147483647). With `serverCompatibility` and an id
-   * other than 1, the mesh behaves as a client of peer 1: no `peer_connected` until peer 1 is
-   * connected, then `connection_succeeded`.
-   *
-   * @example
-   * ```ts
-   * import { ConnectionStatus, WebRTCMultiplayer } from "./multiplayer.ts";
-   * const mesh = new WebRTCMultiplayer();
-   * console.log(mesh.initialize(5, true)); // 0 (OK)
-   * console.log(mesh.getConnectionStatus() === ConnectionStatus.CONNECTING); // true
-   * ```
-   */
-  initialize(peerId: number, serverCompatibility = false): GodotError {
-    return this.#request({ type: "InitializeRequested", peerId, serverCompatibility });
-  }
-
-  /**
    * Adds a connection in state `"new"` as peer `peerId` and creates its three pre-negotiated
    * channels. `unreliableLifetime` (ms) is the `maxPacketLifeTime` of the ordered and unreliable
    * channels.
@@ -288,7 +249,7 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
     const w3c = isPeerConnectionLike(connection);
     this.#adding = w3c ? connection : undefined;
     try {
-      return this.#request({
+      return this.request({
         type: "AddPeerRequested",
         peerId,
         lifetime: unreliableLifetime,
@@ -316,7 +277,7 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
    * ```
    */
   removePeer(peerId: number): void {
-    this.#request({ type: "RemovePeerRequested", peerId });
+    this.request({ type: "RemovePeerRequested", peerId });
   }
 
   /**
@@ -348,7 +309,7 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
     if (peer === undefined || link === undefined) return undefined;
     return {
       connection: link.connection,
-      channels: [link.channels[0], link.channels[1], link.channels[2]],
+      channels: link.channels.slice(0, peer.channels.length) as unknown as PeerInfo["channels"],
       connected: isPeerReady(peer),
     };
   }
@@ -386,7 +347,7 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
    * ```
    */
   close(): void {
-    this.#request({ type: "CloseRequested" });
+    this.request({ type: "CloseRequested" });
   }
 
   /**
@@ -404,7 +365,7 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
     return this.#state.refuseNewConnections;
   }
   set refuseNewConnections(value: boolean) {
-    this.#request({ type: "RefuseNewConnectionsSet", value });
+    this.request({ type: "RefuseNewConnectionsSet", value });
   }
 
   /**
@@ -422,7 +383,7 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
     return this.#state.transferMode;
   }
   set transferMode(value: TransferMode) {
-    this.#request({ type: "TransferModeSet", value });
+    this.request({ type: "TransferModeSet", value });
   }
 
   /**
@@ -440,7 +401,7 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
     return this.#state.targetPeer;
   }
   set targetPeer(value: number) {
-    this.#request({ type: "TargetPeerSet", value });
+    this.request({ type: "TargetPeerSet", value });
   }
 
   /**
@@ -523,14 +484,15 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
   putPacket(data: Uint8Array): GodotError {
     const bytes = data instanceof Uint8Array ? data : undefined;
     if (bytes === undefined) {
-      return this.#fail(
+      return this.fail(
         GodotError.ERR_INVALID_PARAMETER,
         `putPacket: data must be a Uint8Array, got ${show(data)}`,
       );
     }
     const r = route(this.#state);
-    if (r.error !== GodotError.OK) return this.#fail(r.error, r.message);
+    if (r.error !== GodotError.OK) return this.fail(r.error, r.message);
     const { channel, peers } = r;
+    const reliable = channelMode(this.#state.channelsConfig, channel) === TransferMode.RELIABLE;
     for (let i = 0; i < peers.length; i++) {
       const link = this.#links.get(peers[i])!;
       const refused = admit(
@@ -540,8 +502,9 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
         link.channels[channel].bufferedAmount,
         this.#highWaterMark,
         peers[i],
+        reliable,
       );
-      if (refused !== undefined) return this.#fail(refused.error, refused.message);
+      if (refused !== undefined) return this.fail(refused.error, refused.message);
     }
     for (let i = 0; i < peers.length; i++) {
       const link = this.#links.get(peers[i])!;
@@ -551,7 +514,7 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
       } catch (e) {
         // The channel closed under us; its close event removes the peer. A unicast reports it.
         if (peers.length === 1 && this.#state.targetPeer > 0) {
-          return this.#fail(
+          return this.fail(
             GodotError.ERR_UNAVAILABLE,
             `putPacket: sending to peer ${peers[i]} failed: ${(e as Error)?.message ?? e}`,
           );
@@ -573,6 +536,11 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
    */
   getPacket(): Uint8Array | undefined {
     return this.#inbox.shift()?.data;
+  }
+
+  /** The packet the next `getPacket()` returns, left in the queue. */
+  protected peekPacket(): P | undefined {
+    return this.#inbox.peek();
   }
 
   /**
@@ -614,10 +582,10 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
    * for await (const packet of reader) console.log(packet); // (nothing arrives; ends after 10 ms)
    * ```
    */
-  packets(signal?: AbortSignal): AsyncIterableIterator<Packet> {
+  packets(signal?: AbortSignal): AsyncIterableIterator<P> {
     let done = signal?.aborted ?? false;
-    let waiter: Waiter | undefined;
-    const finish = (): IteratorResult<Packet> => {
+    let waiter: Waiter<P> | undefined;
+    const finish = (): IteratorResult<P> => {
       done = true;
       signal?.removeEventListener("abort", onAbort);
       return { done: true, value: undefined };
@@ -631,13 +599,13 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
       } else finish();
     };
     signal?.addEventListener("abort", onAbort);
-    const iterator: AsyncIterableIterator<Packet> = {
-      next: (): Promise<IteratorResult<Packet>> => {
+    const iterator: AsyncIterableIterator<P> = {
+      next: (): Promise<IteratorResult<P>> => {
         if (done) return Promise.resolve({ done: true, value: undefined });
         const packet = this.#inbox.shift();
         if (packet !== undefined) return Promise.resolve({ done: false, value: packet });
         return new Promise((resolve) => {
-          const w: Waiter = {
+          const w: Waiter<P> = {
             resolve: (result) => {
               waiter = undefined;
               if (result.done) finish();
@@ -648,7 +616,7 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
           this.#waiters.push(w);
         });
       },
-      return: (): Promise<IteratorResult<Packet>> => {
+      return: (): Promise<IteratorResult<P>> => {
         if (waiter !== undefined) {
           this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
           waiter = undefined;
@@ -721,7 +689,8 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
 
   // ---- the interpreter ----
 
-  #fail(error: GodotError, message: string): GodotError {
+  /** Sets `lastError` and returns `error`. */
+  protected fail(error: GodotError, message: string): GodotError {
     this.#lastError = { error, message };
     return error;
   }
@@ -731,8 +700,8 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
     return typeof size === "number" && size > 0 ? size : this.#defaultMaxMessageSize;
   }
 
-  /** Reduces a request (an API call) and returns its reply. */
-  #request(event: Event): GodotError {
+  /** Reduces a request (an API call), sets `lastError` and returns its reply. */
+  protected request(event: MeshEvent): GodotError {
     this.#reply = OK;
     this.#run(event);
     this.#lastError = this.#reply;
@@ -747,7 +716,7 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
   }
 
   /** Runs an event and everything it causes through the reducer, then fires the signals. */
-  #run(event: Event): void {
+  #run(event: MeshEvent): void {
     this.#work.push(event);
     if (this.#draining) return;
     this.#draining = true;
@@ -766,8 +735,24 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
   #apply(effect: Effect): void {
     switch (effect.type) {
       case "CreateChannels":
-        this.#createChannels(effect.peerId, effect.channels);
+        this.#createChannels(effect.peerId, effect.channels, effect.turn);
         return;
+      case "CloseConnection": {
+        const link = this.#links.get(effect.peerId);
+        if (link === undefined) return;
+        try {
+          link.connection.close();
+        } catch {
+          // Already closed: its state says so below.
+        }
+        // A W3C connection closed locally fires no event: observe what we did.
+        this.#observe(link, {
+          type: "ConnectionStateChanged",
+          peerId: effect.peerId,
+          state: "closed",
+        });
+        return;
+      }
       case "ClosePeer":
         this.#closeLink(effect.peerId, true);
         return;
@@ -808,9 +793,18 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
     }
   }
 
+  /** The packet object `packets()` yields, for a message on channel `index` of `mode`. */
+  protected abstract packet(
+    peerId: number,
+    data: Uint8Array,
+    index: number,
+    mode: TransferMode,
+  ): P;
+
   #createChannels(
     peerId: number,
     specs: readonly { label: string; init: object }[],
+    turn: number | undefined,
   ): void {
     const connection = this.#adding!;
     const link: Link = { connection, channels: [], listeners: [], sent: 0 };
@@ -839,9 +833,12 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
         });
       }
     });
-    link.channels.forEach((channel, i) => {
-      const index = i as ChannelIndex;
-      const mode = modeOf(index);
+    const config = this.#state.channelsConfig;
+    // Godot 4 (a turn is given): peers in the order they were added, lowest channel first.
+    const rank = turn ?? peerId;
+    link.channels.forEach((channel, index) => {
+      const mode = channelMode(config, index);
+      const lane = turn === undefined ? 0 : index;
       this.#listen(link, channel, "open", () => {
         this.#observe(link, { type: "ChannelStateChanged", peerId, channel: index, state: "open" });
       });
@@ -872,7 +869,7 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
       });
       this.#listen(link, channel, "message", (ev) => {
         const data = toBytes((ev as MessageEvent).data);
-        if (data !== undefined) this.#deliver({ peerId, data, channel: mode });
+        if (data !== undefined) this.#deliver(this.packet(peerId, data, index, mode), rank, lane);
       });
     });
   }
@@ -887,8 +884,8 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
     link.listeners.push([target, type, listener]);
   }
 
-  #deliver(packet: Packet): void {
-    if (!this.#inbox.push(packet)) return;
+  #deliver(packet: P, turn: number, lane: number): void {
+    if (!this.#inbox.push(packet, turn, lane)) return;
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) waiter.resolve({ done: false, value: this.#inbox.shift()! });
   }
@@ -950,6 +947,78 @@ export class WebRTCMultiplayer extends TypedEventTarget<WebRTCMultiplayerEventMa
       }
     }
     for (const f of settle) f();
+  }
+}
+
+/**
+ * A full mesh of WebRTC peer connections with Godot's `WebRTCMultiplayer` API.
+ *
+ * Add one `RTCPeerConnection` per remote peer (in state `"new"`); the mesh creates three
+ * pre-negotiated data channels on each, tracks when each peer is really connected, emits Godot's
+ * signals as DOM events, and moves packets with Godot's targeting and transfer-mode rules. It never
+ * creates offers or sets descriptions: signaling is the application's job (see `./signaling`).
+ *
+ * @example Two meshes in one process over real node-datachannel connections
+ * ```ts
+ * import { TransferMode, WebRTCMultiplayer } from "./multiplayer.ts";
+ * import { connectPair, createPeerConnection } from "../adapters/node_datachannel.ts";
+ *
+ * const a = new WebRTCMultiplayer();
+ * const b = new WebRTCMultiplayer();
+ * a.initialize(1);
+ * b.initialize(2);
+ * const pa = createPeerConnection();
+ * const pb = createPeerConnection();
+ * a.addPeer(pa, 2);
+ * b.addPeer(pb, 1);
+ * const connected = Promise.all([a, b].map((mesh) =>
+ *   new Promise((r) => mesh.addEventListener("peer_connected", r, { once: true }))
+ * ));
+ * await connectPair(pa, pb);
+ * await connected;
+ *
+ * a.transferMode = TransferMode.RELIABLE;
+ * a.putPacket(new TextEncoder().encode("hello"));
+ * for await (const packet of b.packets()) {
+ *   console.log(packet.peerId, new TextDecoder().decode(packet.data)); // 1 hello
+ *   break;
+ * }
+ * a.close();
+ * b.close();
+ * await Promise.all([a.whenClosed(), b.whenClosed()]);
+ * ```
+ */
+export class WebRTCMultiplayer extends MultiplayerInterpreter<WebRTCMultiplayerEventMap, Packet> {
+  /** Creates an empty, uninitialized mesh. */
+  constructor(options: MeshOptions = {}) {
+    super(options, initialState);
+  }
+
+  /**
+   * Initializes the mesh as peer `peerId` (1..2147483647). With `serverCompatibility` and an id
+   * other than 1, the mesh behaves as a client of peer 1: no `peer_connected` until peer 1 is
+   * connected, then `connection_succeeded`.
+   *
+   * @example
+   * ```ts
+   * import { ConnectionStatus, WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * console.log(mesh.initialize(5, true)); // 0 (OK)
+   * console.log(mesh.getConnectionStatus() === ConnectionStatus.CONNECTING); // true
+   * ```
+   */
+  initialize(peerId: number, serverCompatibility = false): GodotError {
+    return this.request({ type: "InitializeRequested", peerId, serverCompatibility });
+  }
+
+  /** Godot 3's packet: the channel is named by its transfer mode. */
+  protected override packet(
+    peerId: number,
+    data: Uint8Array,
+    _index: number,
+    mode: TransferMode,
+  ): Packet {
+    return { peerId, data, channel: mode };
   }
 }
 

@@ -1,13 +1,17 @@
 /**
- * Test helpers: real node-datachannel meshes in one process.
+ * Test helpers: real node-datachannel meshes in one process, Godot 3 (`WebRTCMultiplayer`) or
+ * Godot 4 (`WebRTCMultiplayerPeer`).
  *
  * @module
  */
 import { connectPair, createPeerConnection } from "../adapters/node_datachannel.ts";
 import type { NodePeerConnection } from "../adapters/node_datachannel.ts";
 import { type MeshOptions, WebRTCMultiplayer } from "../effects/multiplayer.ts";
+import { WebRTCMultiplayerPeer } from "../effects/multiplayer_peer.ts";
 import { GodotError } from "../core/constants.ts";
-import type { Packet } from "../effects/inbox.ts";
+
+/** Either API's peer object. */
+export type AnyMesh = WebRTCMultiplayer | WebRTCMultiplayerPeer;
 
 /** Waits until `cond()` holds, polling every 5 ms; throws after `ms`. */
 export async function until(cond: () => boolean, ms = 10000, what = "condition"): Promise<void> {
@@ -18,8 +22,8 @@ export async function until(cond: () => boolean, ms = 10000, what = "condition")
   }
 }
 
-/** Records every signal a mesh emits, as `name(detail)` strings. */
-export function recordSignals(mesh: WebRTCMultiplayer): string[] {
+/** Records every signal a mesh emits (Godot 3's and Godot 4's), as `name(detail)` strings. */
+export function recordSignals(mesh: AnyMesh): string[] {
   const log: string[] = [];
   for (
     const name of [
@@ -27,6 +31,8 @@ export function recordSignals(mesh: WebRTCMultiplayer): string[] {
       "peer_disconnected",
       "connection_succeeded",
       "server_disconnected",
+      "connected_to_server",
+      "connection_failed",
     ]
   ) {
     mesh.addEventListener(name, (e) => {
@@ -38,8 +44,8 @@ export function recordSignals(mesh: WebRTCMultiplayer): string[] {
 }
 
 /** A set of meshes plus the native connections between them. */
-export interface Cluster {
-  meshes: Map<number, WebRTCMultiplayer>;
+export interface Cluster<M extends AnyMesh = WebRTCMultiplayer> {
+  meshes: Map<number, M>;
   /** `connections.get(a)!.get(b)` is a's connection to b. */
   connections: Map<number, Map<number, NodePeerConnection>>;
   signals: Map<number, string[]>;
@@ -67,6 +73,29 @@ export function cluster(
 }
 
 /**
+ * Creates one Godot 4 peer per entry of `setup` (id -> a `create*` call on the peer), no
+ * connections yet.
+ */
+export function cluster4(
+  setup: ReadonlyArray<readonly [number, (peer: WebRTCMultiplayerPeer) => GodotError]>,
+  options: MeshOptions = {},
+): Cluster<WebRTCMultiplayerPeer> {
+  const c: Cluster<WebRTCMultiplayerPeer> = {
+    meshes: new Map(),
+    connections: new Map(),
+    signals: new Map(),
+  };
+  for (const [id, create] of setup) {
+    const peer = new WebRTCMultiplayerPeer(options);
+    if (create(peer) !== GodotError.OK) throw new Error(peer.lastError.message);
+    c.meshes.set(id, peer);
+    c.connections.set(id, new Map());
+    c.signals.set(id, recordSignals(peer));
+  }
+  return c;
+}
+
+/**
  * Adds a connection between meshes `a` and `b` on both sides and negotiates it.
  *
  * libdatachannel sometimes refuses a well-formed answer with "Got a remote candidate without ICE
@@ -74,7 +103,12 @@ export function cluster(
  * reproduced elsewhere with two bare peers; the connection is unusable afterwards). Only that
  * error is retried, with fresh connections; anything else fails the test.
  */
-export async function link(c: Cluster, a: number, b: number, lifetime = 1): Promise<void> {
+export async function link<M extends AnyMesh>(
+  c: Cluster<M>,
+  a: number,
+  b: number,
+  lifetime = 1,
+): Promise<void> {
   const ma = c.meshes.get(a)!;
   const mb = c.meshes.get(b)!;
   for (let attempt = 1;; attempt++) {
@@ -97,7 +131,7 @@ export async function link(c: Cluster, a: number, b: number, lifetime = 1): Prom
 }
 
 /** Links every pair of meshes and waits until every mesh sees every other one connected. */
-export async function fullMesh(c: Cluster): Promise<void> {
+export async function fullMesh<M extends AnyMesh>(c: Cluster<M>): Promise<void> {
   const ids = [...c.meshes.keys()];
   const links: Promise<void>[] = [];
   for (let i = 0; i < ids.length; i++) {
@@ -115,7 +149,7 @@ export async function fullMesh(c: Cluster): Promise<void> {
 }
 
 /** Closes every mesh and waits for their native channels to finish closing. */
-export async function closeAll(c: Cluster): Promise<void> {
+export async function closeAll<M extends AnyMesh>(c: Cluster<M>): Promise<void> {
   for (const m of c.meshes.values()) m.close();
   for (const peers of c.connections.values()) {
     for (const pc of peers.values()) pc.close();
@@ -125,7 +159,7 @@ export async function closeAll(c: Cluster): Promise<void> {
 
 /** Waits until `mesh` has at least `n` packets queued, then drains them all with their senders. */
 export async function drain(
-  mesh: WebRTCMultiplayer,
+  mesh: AnyMesh,
   n: number,
   ms = 5000,
 ): Promise<Array<{ peer: number; data: Uint8Array }>> {
@@ -139,7 +173,10 @@ export async function drain(
 }
 
 /** Takes the next packet from `packets()` or throws after `ms`. */
-export async function nextPacket(mesh: WebRTCMultiplayer, ms = 5000): Promise<Packet> {
+export async function nextPacket<P>(
+  mesh: { packets(signal?: AbortSignal): AsyncIterableIterator<P> },
+  ms = 5000,
+): Promise<P> {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), ms);
   try {

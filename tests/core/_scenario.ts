@@ -9,15 +9,17 @@ import { ConnectionStatus, GodotError, TransferMode } from "../../core/constants
 import type { Effect } from "../../core/effects.ts";
 import type {
   AddPeerRequested,
+  CreateRequested,
   Event,
   InitializeRequested,
   RemovePeerRequested,
 } from "../../core/events.ts";
 import { reduce } from "../../core/reduce.ts";
-import { CHANNEL_LABELS, type Route } from "../../core/route.ts";
+import { channelName, type Route } from "../../core/route.ts";
 import {
   type ChannelIndex,
   type ChannelState,
+  initialGodot4State,
   initialState,
   type MeshState,
   type PeerConnectionState,
@@ -71,14 +73,26 @@ export function renderEvent(event: Event): string {
       return `ConnectionStateChanged(${show(event.peerId)}, ${event.state})`;
     case "ChannelStateChanged":
       return `ChannelStateChanged(${show(event.peerId)}, ${
-        CHANNEL_LABELS[event.channel]
+        channelName(event.channel)
       } ${event.state})`;
     case "ChannelErrored":
-      return `ChannelErrored(${show(event.peerId)}, ${CHANNEL_LABELS[event.channel]}, ${
+      return `ChannelErrored(${show(event.peerId)}, ${channelName(event.channel)}, ${
         show(event.message)
       })`;
     case "ChannelCreateFailed":
       return `ChannelCreateFailed(${show(event.peerId)}, ${show(event.message)})`;
+    case "CreateRequested": {
+      const config = Array.isArray(event.channelsConfig)
+        ? `[${event.channelsConfig.map((m) => enumName(TransferMode, m)).join(", ")}]`
+        : show(event.channelsConfig);
+      return `CreateRequested(${event.network} ${show(event.peerId)}, channels ${config})`;
+    }
+    case "DisconnectPeerRequested":
+      return `DisconnectPeerRequested(${show(event.peerId)}${
+        event.force === false ? "" : `, force=${show(event.force)}`
+      })`;
+    case "TransferChannelSet":
+      return `TransferChannelSet(${show(event.value)})`;
   }
 }
 
@@ -100,7 +114,9 @@ export function renderEffect(effect: Effect): string {
             init.ordered ? "ordered" : "unordered"
           }${init.maxPacketLifeTime === undefined ? "" : ` life=${init.maxPacketLifeTime}`}`
         ).join(", ")
-      })`;
+      }${effect.turn === undefined ? "" : `; turn ${effect.turn}`})`;
+    case "CloseConnection":
+      return `CloseConnection(${effect.peerId})`;
     case "ClosePeer":
       return `ClosePeer(${effect.peerId})`;
     case "DiscardChannels":
@@ -134,12 +150,20 @@ export function renderState(state: MeshState): string {
       p.lifetime === 1 ? "" : ` life=${p.lifetime}`
     }`
   );
+  const godot4 = state.godot === 4
+    ? [
+      `godot4 ${state.network}`,
+      `channels=[${state.channelsConfig.map((m) => enumName(TransferMode, m)).join(",")}]`,
+    ]
+    : [];
   return [
+    ...godot4,
     `id=${state.uniqueId}${state.serverCompatibility ? " compat" : ""}`,
     enumName(ConnectionStatus, state.status),
     `refuse=${state.refuseNewConnections}`,
     `mode=${enumName(TransferMode, state.transferMode)}`,
     `target=${show(state.targetPeer)}`,
+    ...(state.transferChannel === 0 ? [] : [`transferChannel=${state.transferChannel}`]),
     `peers=[${peers.join(" ")}]`,
   ].join(" ");
 }
@@ -155,7 +179,7 @@ export function renderState(state: MeshState): string {
  */
 export function renderRoute(route: Route): string {
   return route.error === GodotError.OK
-    ? `OK ${CHANNEL_LABELS[route.channel]} -> [${route.peers.join(",")}]`
+    ? `OK ${channelName(route.channel)} -> [${route.peers.join(",")}]`
     : `${enumName(GodotError, route.error)}: ${route.message}`;
 }
 
@@ -387,20 +411,20 @@ export function createFailed(peerId: number, message = "createDataChannel threw"
 }
 
 /**
- * The three channels of the peer open, in order.
+ * The three channels of the peer open, in order, then its `extra` Godot 4 channels.
  *
  * @example
  * ```ts
  * import { openChannels } from "./_scenario.ts";
- * console.log(openChannels(2).length); // 3
+ * console.log(openChannels(2).length, openChannels(2, 2).length); // 3 5
  * ```
  */
-export function openChannels(peerId: number): Event[] {
-  return [chan(peerId, 0, "open"), chan(peerId, 1, "open"), chan(peerId, 2, "open")];
+export function openChannels(peerId: number, extra = 0): Event[] {
+  return Array.from({ length: 3 + extra }, (_, i) => chan(peerId, i, "open"));
 }
 
 /**
- * The peer becomes ready: its connection reports `"connected"`, then its three channels open.
+ * The peer becomes ready: its connection reports `"connected"`, then its channels open.
  *
  * @example
  * ```ts
@@ -408,8 +432,8 @@ export function openChannels(peerId: number): Event[] {
  * console.log(connect(2).length); // 4
  * ```
  */
-export function connect(peerId: number): Event[] {
-  return [conn(peerId, "connected"), ...openChannels(peerId)];
+export function connect(peerId: number, extra = 0): Event[] {
+  return [conn(peerId, "connected"), ...openChannels(peerId, extra)];
 }
 
 /**
@@ -421,8 +445,64 @@ export function connect(peerId: number): Event[] {
  * console.log(join(2).length); // 5
  * ```
  */
-export function join(peerId: number, lifetime = 1): Event[] {
-  return [addPeer(peerId, lifetime), ...connect(peerId)];
+export function join(peerId: number, lifetime = 1, extra = 0): Event[] {
+  return [addPeer(peerId, lifetime), ...connect(peerId, extra)];
+}
+
+/**
+ * Godot 4: `createMesh(id, config)`, `createServer(config)` or `createClient(id, config)`.
+ *
+ * @example
+ * ```ts
+ * import { create } from "./_scenario.ts";
+ * console.log(create("client", 3).network); // client
+ * ```
+ */
+export function create(
+  network: CreateRequested["network"],
+  peerId: unknown = 1,
+  channelsConfig: unknown = [],
+): CreateRequested {
+  return { type: "CreateRequested", network, peerId, channelsConfig } as CreateRequested;
+}
+
+/**
+ * Godot 4: `disconnectPeer(peerId, force)`.
+ *
+ * @example
+ * ```ts
+ * import { disconnect } from "./_scenario.ts";
+ * console.log(disconnect(2, true).force); // true
+ * ```
+ */
+export function disconnect(peerId: unknown, force: unknown = false): Event {
+  return { type: "DisconnectPeerRequested", peerId, force } as Event;
+}
+
+/**
+ * Godot 4: `transferChannel = value`.
+ *
+ * @example
+ * ```ts
+ * import { transferChannel } from "./_scenario.ts";
+ * console.log(transferChannel(2).type); // TransferChannelSet
+ * ```
+ */
+export function transferChannel(value: unknown): Event {
+  return { type: "TransferChannelSet", value };
+}
+
+/**
+ * Runs a Godot 4 story from {@link initialGodot4State}.
+ *
+ * @example
+ * ```ts
+ * import { create, runGodot4 } from "./_scenario.ts";
+ * console.log(runGodot4([create("server")]).final.network); // server
+ * ```
+ */
+export function runGodot4(script: Script): ScenarioRun {
+  return runScenario(script, initialGodot4State);
 }
 
 /**
