@@ -12,3 +12,4 @@ export * from "./rpc.ts";
 export * from "./state.ts";
 export * from "./reduce.ts";
 export { GodotError, TransferMode } from "../core/constants.ts";
+export * from "./multiplayer.ts";
