@@ -14,6 +14,7 @@
  * ```sh
  * deno task demo [--peers 4] [--duration 3]
  * deno task demo --web [--peers 2] [--port 9080] [--host 127.0.0.1]
+ * deno task demo --help     # every flag with its default
  * ```
  *
  * `--web` runs the browser demo instead (see `demo/_web.ts`): it serves the demo page, starts
@@ -21,42 +22,58 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { boolean, integer, number, readFlags, string } from "../signaling/_flags.ts";
+import { DEFAULT_PORT } from "../signaling/protocol.ts";
 import { serveSignalingDeno } from "../signaling/server_deno.ts";
 import type { PeerResult, PeerStatus } from "./peer.ts";
 import { renderSummary, renderTable } from "./_table.ts";
 import { lines } from "./_lines.ts";
 
-const { values: args } = parseArgs({
-  args: Deno.args,
-  options: {
-    peers: { type: "string" },
-    duration: { type: "string", default: "3" },
-    verbose: { type: "boolean", default: false },
-    web: { type: "boolean", default: false },
-    port: { type: "string", default: "9080" },
-    host: { type: "string", default: "127.0.0.1" },
+/** `deno task demo`'s command line. */
+export const DEMO_COMMAND = {
+  name: "deno task demo",
+  summary: "A signaling server and N peer processes form a full mesh and trade packets on all\n" +
+    "three channels; exits 0 only if every packet arrived as its channel promises.\n" +
+    "With --web: serves the browser demo page with N server-side peers until Ctrl-C.",
+  flags: {
+    peers: integer("peer processes: 2..32, or 0..16 with --web", {
+      min: 0,
+      max: 32,
+      defaultText: "4; 2 with --web",
+    }),
+    duration: number("seconds of traffic", {
+      default: 3,
+      min: 0,
+      max: 600,
+      aboveMin: true,
+      valueName: "SECONDS",
+    }),
+    verbose: boolean("print every peer's log lines as they come"),
+    web: boolean("run the browser demo instead (see demo/_web.ts)"),
+    port: integer("port of the --web server; 0 picks a free one", {
+      default: DEFAULT_PORT,
+      min: 0,
+      max: 65535,
+    }),
+    host: string("interface the --web server binds", "127.0.0.1", "ADDRESS"),
   },
-});
+  check: (values: { peers: number | undefined; web: boolean }) => {
+    if (values.peers === undefined) return undefined;
+    if (values.web && values.peers > 16) return `--peers ${values.peers}: must be 0..16 with --web`;
+    if (!values.web && values.peers < 2) {
+      return `--peers ${values.peers}: must be an integer in 2..32`;
+    }
+    return undefined;
+  },
+};
+
+const args = readFlags(DEMO_COMMAND, Deno.args, { exit: Deno.exit });
 if (args.web) {
-  const webPeers = Number(args.peers ?? "2");
-  if (!Number.isInteger(webPeers) || webPeers < 0 || webPeers > 16) {
-    console.error("--peers must be an integer in 0..16 with --web");
-    Deno.exit(2);
-  }
   const { runWebDemo } = await import("./_web.ts");
-  Deno.exit(await runWebDemo({ peers: webPeers, hostname: args.host, port: Number(args.port) }));
+  Deno.exit(await runWebDemo({ peers: args.peers ?? 2, hostname: args.host, port: args.port }));
 }
-const peers = Number(args.peers ?? "4");
-const duration = Number(args.duration);
-if (!Number.isInteger(peers) || peers < 2 || peers > 32) {
-  console.error("--peers must be an integer in 2..32");
-  Deno.exit(2);
-}
-if (!(duration > 0 && duration <= 600)) {
-  console.error("--duration must be a number of seconds in (0, 600]");
-  Deno.exit(2);
-}
+const peers = args.peers ?? 4;
+const duration = args.duration;
 
 const tty = Deno.stdout.isTerminal();
 const started = performance.now();

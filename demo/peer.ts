@@ -4,6 +4,7 @@
  *
  * ```sh
  * deno task peer --url ws://127.0.0.1:9080 [--lobby NAME] [--duration 10]
+ * deno task peer --help     # every flag with its default
  * ```
  *
  * Without `--lobby` it creates a lobby (and prints its name for the others). `--json` (used by
@@ -13,10 +14,10 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { TransferMode } from "../core/constants.ts";
 import { createPeerConnection } from "../adapters/node_datachannel.ts";
 import { joinLobby, type LobbyClient } from "../signaling/client.ts";
+import { boolean, integer, number, readFlags, string, webSocketUrl } from "../signaling/_flags.ts";
 import { type ChannelTally, decode, encode, judge, newTally, record } from "./_wire.ts";
 
 /** One status report, as printed in `--json` mode. */
@@ -47,28 +48,50 @@ export interface PeerResult {
   rtt: number;
 }
 
-const { values: args } = parseArgs({
-  args: Deno.args,
-  options: {
-    url: { type: "string" },
-    lobby: { type: "string", default: "" },
-    json: { type: "boolean", default: false },
-    expect: { type: "string" },
-    duration: { type: "string", default: "0" },
-    interval: { type: "string", default: "20" },
-    "connect-timeout": { type: "string", default: "20" },
+/** `deno task peer`'s command line. */
+export const PEER_COMMAND = {
+  name: "deno task peer",
+  summary: "One demo peer: joins (or creates) a lobby and sends numbered packets on all three\n" +
+    "channels to every other peer, printing what arrives, until Ctrl-C.",
+  flags: {
+    url: string("the signaling server (required)", undefined, "URL", webSocketUrl),
+    lobby: string("lobby to join; empty creates one", "", "NAME"),
+    duration: number("seconds of sending; 0 sends until stopped", {
+      default: 0,
+      min: 0,
+      max: 86400,
+      valueName: "SECONDS",
+    }),
+    interval: integer("milliseconds between packets", {
+      default: 20,
+      min: 1,
+      max: 60000,
+      valueName: "MS",
+    }),
+    json: boolean("print JSON lines and quit on 'quit' from stdin (as deno task demo runs it)"),
+    expect: integer("peers in total to wait for before sending, then report a verdict", {
+      min: 1,
+      max: 256,
+    }),
+    "connect-timeout": number("seconds to wait for --expect peers", {
+      default: 20,
+      min: 0,
+      max: 600,
+      aboveMin: true,
+      valueName: "SECONDS",
+    }),
   },
-});
+  check: (values: { url: string | undefined }) =>
+    values.url === undefined ? "--url is required" : undefined,
+};
 
-if (!args.url) {
-  console.error("usage: peer --url ws://HOST:PORT [--lobby NAME] [--duration SECONDS] [--json]");
-  Deno.exit(2);
-}
+const args = readFlags(PEER_COMMAND, Deno.args, { exit: Deno.exit });
+const url = args.url!;
 const json = args.json;
-const expect = args.expect ? Number(args.expect) : undefined;
-const durationMs = Number(args.duration) * 1000;
-const intervalMs = Math.max(1, Number(args.interval));
-const connectTimeoutMs = Number(args["connect-timeout"]) * 1000;
+const expect = args.expect;
+const durationMs = args.duration * 1000;
+const intervalMs = args.interval;
+const connectTimeoutMs = args["connect-timeout"] * 1000;
 
 function out(value: unknown): void {
   if (json) console.log(JSON.stringify(value));
@@ -80,7 +103,7 @@ function say(text: string): void {
 
 let client: LobbyClient;
 try {
-  client = await joinLobby(args.url, args.lobby, { createPeerConnection });
+  client = await joinLobby(url, args.lobby, { createPeerConnection });
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
   out({
@@ -102,7 +125,7 @@ out({ type: "joined", id, lobby: client.lobby });
 if (!json) {
   console.log(`joined lobby ${client.lobby} as peer ${id}`);
   if (id === 1) {
-    console.log(`others join with: deno task peer --url ${args.url} --lobby ${client.lobby}`);
+    console.log(`others join with: deno task peer --url ${url} --lobby ${client.lobby}`);
   }
 }
 

@@ -13,28 +13,32 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { boolean, readFlags, string, webSocketUrl } from "../signaling/_flags.ts";
 import { createPeerConnection } from "../adapters/node_datachannel.ts";
 import { driftPosition } from "../web/protocol.ts";
 import { MeshSession } from "../web/session.ts";
 
-const { values: args } = parseArgs({
-  args: Deno.args,
-  options: {
-    url: { type: "string" },
-    lobby: { type: "string", default: "" },
-    json: { type: "boolean", default: false },
+const args = readFlags(
+  {
+    name: "demo/web_peer.ts",
+    summary: "A server-side peer of the browser demo: joins a lobby, greets, moves its dot.",
+    flags: {
+      url: string("the signaling server (required)", undefined, "URL", webSocketUrl),
+      lobby: string("lobby to join; empty creates one", "", "NAME"),
+      json: boolean("print JSON snapshots and quit on 'quit' from stdin"),
+    },
+    check: (values: { url: string | undefined }) =>
+      values.url === undefined ? "--url is required" : undefined,
   },
-});
-if (!args.url) {
-  console.error("usage: web_peer --url ws://HOST:PORT [--lobby NAME] [--json]");
-  Deno.exit(2);
-}
+  Deno.args,
+  { exit: Deno.exit },
+);
+const url = args.url!;
 
 let id = 0;
 let session: MeshSession;
 try {
-  session = await MeshSession.join(args.url, args.lobby, {
+  session = await MeshSession.join(url, args.lobby, {
     createPeerConnection,
     position: (now) => driftPosition(id, now),
     onEvent: args.json ? undefined : (line) => console.log(line),

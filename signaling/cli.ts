@@ -1,60 +1,58 @@
 /**
- * `deno task serve`: runs the signaling server until interrupted.
+ * `deno task serve`: runs the signaling server until interrupted. `--help` lists every flag with
+ * its default; the npm package's `webrtc-mesh serve` takes the same flags but `--node` and `--web`
+ * (see `_serve_cli.ts`).
  *
  * ```sh
- * deno task serve [--host 127.0.0.1] [--port 9080] [--node] [--web] [--max-peers N] [--max-lobbies N]
+ * deno task serve [--host 127.0.0.1] [--port 9080] [--log-level info|warn|error|silent] [--quiet]
+ *                 [--max-peers N] [--max-lobbies N] [--node] [--web]
  * ```
  *
- * `--node` uses the `ws` package (the Node server) instead of `Deno.serve`. `--web` builds the
- * browser demo (`web/`, see `scripts/build_web.ts`) and serves it on the same port: open the
- * printed `http://` address in a browser.
+ * The first line printed is `signaling server listening on ws://HOST:PORT`. `--node` uses the
+ * `ws` package (the Node server) instead of `Deno.serve`. `--web` builds the browser demo (`web/`,
+ * see `scripts/build_web.ts`) and serves it on the same port: open the printed `http://` address.
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { boolean, readFlags } from "./_flags.ts";
+import { checkServeFlags, runServe, SERVE_FLAGS } from "./_serve_cli.ts";
 import { serveSignalingDeno } from "./server_deno.ts";
-import { DEFAULT_PORT } from "./protocol.ts";
 
-const { values: args } = parseArgs({
-  args: Deno.args,
-  options: {
-    host: { type: "string", default: "127.0.0.1" },
-    port: { type: "string", default: String(DEFAULT_PORT) },
-    node: { type: "boolean", default: false },
-    web: { type: "boolean", default: false },
-    "max-peers": { type: "string" },
-    "max-lobbies": { type: "string" },
-    quiet: { type: "boolean", default: false },
+/** `deno task serve`'s command line. */
+export const SERVE_COMMAND = {
+  name: "deno task serve",
+  summary: "Runs the signaling server (Godot demo protocol) until Ctrl-C.",
+  flags: {
+    ...SERVE_FLAGS,
+    node: boolean("use the ws package (the Node server) instead of Deno.serve"),
+    web: boolean("also build and serve the browser demo page on the same port"),
   },
-});
-
-if (args.node && args.web) {
-  console.error("--web needs the Deno server (drop --node)");
-  Deno.exit(2);
-}
-if (args.web) {
-  const { buildWeb } = await import("../scripts/build_web.ts");
-  const build = await buildWeb();
-  console.log(`built web/dist/app.js (${(build.bytes / 1024).toFixed(0)} KiB)`);
-}
-
-const limits: Record<string, number> = {};
-if (args["max-peers"]) limits.maxPeers = Number(args["max-peers"]);
-if (args["max-lobbies"]) limits.maxLobbies = Number(args["max-lobbies"]);
-const options = {
-  hostname: args.host,
-  port: Number(args.port),
-  limits,
-  staticDir: args.web ? new URL("../web/", import.meta.url) : undefined,
-  log: args.quiet ? undefined : (m: string) => console.log(`[${new Date().toISOString()}] ${m}`),
+  check: (values: { node: boolean; web: boolean }, given: ReadonlySet<string>) =>
+    values.node && values.web
+      ? "--web needs the Deno server: drop --node"
+      : checkServeFlags(values, given),
 };
-const running = args.node
-  ? await (await import("./server_node.ts")).serveSignalingNode(options)
-  : await serveSignalingDeno(options);
-console.log(`signaling server listening on ${running.url}${args.node ? " (ws)" : ""}`);
-if (running.httpUrl) console.log(`demo page: open ${running.httpUrl} in a browser`);
-Deno.addSignalListener("SIGINT", async () => {
-  console.log("shutting down");
-  await running.shutdown();
-  Deno.exit(0);
-});
+
+if (import.meta.main) {
+  const args = readFlags(SERVE_COMMAND, Deno.args, { exit: Deno.exit });
+  await runServe(SERVE_COMMAND.name, args, {
+    start: args.node
+      ? async (options) => (await import("./server_node.ts")).serveSignalingNode(options)
+      : serveSignalingDeno,
+    note: args.node ? " (ws)" : undefined,
+    extra: args.web ? { staticDir: new URL("../web/", import.meta.url) } : undefined,
+    afterListen: args.web
+      ? async (running) => {
+        const { buildWeb } = await import("../scripts/build_web.ts");
+        const build = await buildWeb();
+        console.log(`built web/dist/app.js (${(build.bytes / 1024).toFixed(0)} KiB)`);
+        console.log(`demo page: open ${running.httpUrl} in a browser`);
+      }
+      : undefined,
+    onStop: (handler) => {
+      Deno.addSignalListener("SIGINT", handler);
+      Deno.addSignalListener("SIGTERM", handler);
+    },
+    exit: Deno.exit,
+  });
+}

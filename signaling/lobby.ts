@@ -5,22 +5,35 @@
  * the events (`now`, milliseconds), randomness from `env`. The reducer never waits: timeouts are
  * deadlines in the state ({@link nextDeadline}); the driver sends a `Tick` when one is due.
  *
+ * Two protocols, one set of rules. A connection's first frame fixes its protocol for good
+ * (`codec.ts`: `{` starts Godot 4's JSON, anything else is Godot 3's text); every frame is decoded
+ * with its sender's codec and encoded with its receiver's, so the rules below only see neutral
+ * messages and a Godot 3 and a Godot 4 client can share a mesh lobby. Below, `J:`, `I:`, `N:`... stand
+ * for either protocol's form (JOIN, ID, PEER_CONNECT...).
+ *
  * - `Opened`: refused with 4000 "Too many peers connected" when `maxPeers` connections are open.
  *   Otherwise the connection must send `J:` before `joinTimeoutMs` passes.
  * - `Text`: frames over `maxFrameBytes`, frames beyond the rate limit (a token bucket of
  *   `rateLimit.messages` per `rateLimit.intervalMs`), unparsable frames and every rule below
  *   close the sender with 4000 and a reason; nobody else is affected.
- * - `J: ` (empty): a new lobby (at most `maxLobbies`), the sender is its host with id 1.
- *   `J: name`: the lobby must exist, not be sealed and not be full; the member gets a random id
- *   in 2..2147483647 never used before in that lobby. The joiner gets `I: id`, then `N:` for
- *   every member (and every member gets `N: id`), then `J: name`.
+ * - `J: ` (empty): a new lobby (at most `maxLobbies`), the sender is its host with id 1. A Godot 4
+ *   JOIN with id 1 makes it a client/server lobby, else it is a mesh lobby.
+ *   `J: name`: the lobby must exist, not be sealed and not be full; a Godot 3 client may not join
+ *   a client/server lobby nor one whose host speaks Godot 4. The member gets a random id never
+ *   used before in that lobby, in 2..2^30-1 (Godot 3) or 2^30..2^31-1 (Godot 4): see
+ *   {@link memberIdRange}. The joiner gets `I: id`, then `N:` for every member (and every member
+ *   gets `N: id`), then `J: name`; in a client/server lobby only the host and the joiner are
+ *   announced to each other.
  * - `S: `: host only; every member gets `S: `; after `sealTimeoutMs` all members are closed with
  *   1000 "Seal complete" and the lobby is gone. Sealing again changes nothing.
  * - `O:`/`A:`/`C: dest`: `dest` (1 = host) must be another member of the sender's lobby; it gets
  *   the frame with the sender's id in place of `dest`, payload unchanged. A `dest` that was a
  *   member of the lobby and left is dropped silently (the sender had not seen its `D:` yet); any
- *   other `dest` closes the sender.
- * - A member leaving (closed by the transport or by a rule): every remaining member gets `D: id`;
+ *   other `dest` closes the sender, and so does a client/server member's relay to anyone but the
+ *   host. An offer from a Godot 4 member to a Godot 3 member is dropped (mixed pairs: the Godot 3
+ *   side offers, see {@link memberIdRange}).
+ * - A member leaving (closed by the transport or by a rule): every remaining member (in a
+ *   client/server lobby: the host) gets `D: id`;
  *   if it was the host, every member is closed with 4000 "Room host has disconnected" instead and
  *   the lobby is deleted.
  * - `Binary`: 4000 "Invalid transfer mode, must be text". `Shutdown`: everyone gets 1001.
@@ -35,13 +48,17 @@ import {
   CLOSE_GOING_AWAY,
   CLOSE_NORMAL,
   CLOSE_PROTOCOL_ERROR,
-  formatServerMessage,
   HOST_ID,
-  parseClientMessage,
   type Reason,
   Reasons,
-  type ServerMessage,
 } from "./protocol.ts";
+import {
+  decodeClient,
+  detectProtocol,
+  encodeServer,
+  type OutgoingMessage,
+  type Protocol,
+} from "./codec.ts";
 
 /** The server's limits. Every field has a default in {@link DEFAULT_LIMITS}. */
 export interface ServerLimits {
@@ -91,6 +108,8 @@ export interface Connection {
   readonly lobby: string;
   /** Its id in the lobby (1 for the host); 0 until it joined. */
   readonly id: number;
+  /** The protocol of its first frame, which all its frames must follow; undefined until then. */
+  readonly protocol: Protocol | undefined;
   /** Rate-limit tokens left. */
   readonly tokens: number;
   /** When the tokens were last refilled (ms). */
@@ -103,6 +122,11 @@ export interface Lobby {
   readonly name: string;
   /** Member connection keys in join order; the host is the first while it lives. */
   readonly members: readonly number[];
+  /**
+   * A mesh lobby (every member connects to every member) or a client/server one (Godot 4 only:
+   * members connect to the host alone, and only host and newcomer are announced to each other).
+   */
+  readonly mesh: boolean;
   /** Every id handed out in this lobby (never reused while the lobby lives). */
   readonly usedIds: ReadonlySet<number>;
   /** When it was sealed (ms), or undefined. */
@@ -250,8 +274,11 @@ class Draft {
   done(): ServerStep {
     return [{ connections: this.connections, lobbies: this.lobbies }, this.effects];
   }
-  send(key: number, message: ServerMessage): void {
-    this.effects.push({ type: "Send", key, text: formatServerMessage(message) });
+  /** Sends a message in the receiver's protocol. */
+  send(key: number, message: OutgoingMessage): void {
+    const protocol = this.connections.get(key)?.protocol;
+    if (protocol === undefined) return;
+    this.effects.push({ type: "Send", key, text: encodeServer(protocol, message) });
   }
   log(message: string): void {
     this.effects.push({ type: "Log", message });
@@ -284,7 +311,9 @@ class Draft {
       return;
     }
     this.lobbies.set(lobby.name, { ...lobby, members });
-    for (const k of members) this.send(k, { type: "peer_disconnected", id: conn.id });
+    // A client/server lobby announced a member to its host alone.
+    const told = lobby.mesh ? members : members.slice(0, 1);
+    for (const k of told) this.send(k, { type: "peer_disconnected", id: conn.id });
   }
 }
 
@@ -335,6 +364,7 @@ export function reduceServer(state: ServerState, event: ServerEvent, env: Server
         openedAt: event.now,
         lobby: "",
         id: 0,
+        protocol: undefined,
         tokens: limits.rateLimit.messages,
         refilledAt: event.now,
       });
@@ -385,13 +415,17 @@ function onText(
   if (bytes > limits.maxFrameBytes) {
     return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.MESSAGE_TOO_BIG);
   }
-  const conn = refill(before, now, limits);
-  if (conn.tokens < 1) return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.TOO_MANY_MESSAGES);
+  const refilled = refill(before, now, limits);
+  if (refilled.tokens < 1) {
+    return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.TOO_MANY_MESSAGES);
+  }
+  // The first frame fixes the connection's protocol for good.
+  const conn = { ...refilled, protocol: refilled.protocol ?? detectProtocol(text) };
   d.connections.set(key, { ...conn, tokens: conn.tokens - 1 });
-  const parsed = parseClientMessage(text);
+  const parsed = decodeClient(conn.protocol, text);
   if (!parsed.ok) return d.close(key, CLOSE_PROTOCOL_ERROR, parsed.error as Reason);
   const msg = parsed.value;
-  if (msg.type === "join") return join(d, key, msg.lobby, env);
+  if (msg.type === "join") return join(d, key, msg.lobby, msg.mesh ?? true, env);
   const lobby = conn.lobby === "" ? undefined : d.lobbies.get(conn.lobby);
   if (!lobby) return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.NEED_LOBBY);
   if (msg.type === "seal") {
@@ -408,16 +442,46 @@ function onText(
     // Nobody to deliver to, and no fault of the sender's: the frame is dropped.
     return;
   }
-  if (destKey === undefined || destKey === key) {
+  if (
+    destKey === undefined || destKey === key ||
+    // In a client/server lobby clients talk to the host alone.
+    (!lobby.mesh && conn.id !== HOST_ID && msg.dest !== HOST_ID)
+  ) {
     return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.INVALID_DEST);
   }
-  const text2 = `${msg.command}: ${conn.id}\n${msg.payload}`;
-  d.effects.push({ type: "Send", key: destKey, text: text2 });
+  const dest = d.connections.get(destKey)!;
+  if (msg.command === "O" && conn.protocol === "godot4" && dest.protocol === "godot3") {
+    // A mixed pair: both sides offer (see memberIdRange); the Godot 3 side's offer is the one
+    // that counts, and the Godot 4 side answers it.
+    d.log(`Offer ${conn.id} -> ${dest.id} dropped: the Godot 3 side offers in a mixed pair`);
+    return;
+  }
+  d.send(destKey, { type: "relay", command: msg.command, from: conn.id, payload: msg.payload });
 }
 
-function join(d: Draft, key: number, name: string, env: ServerEnv): void {
+/** The first id of Godot 4 members; Godot 3 members get ids below it. */
+export const GODOT4_FIRST_ID = 2 ** 30;
+
+/**
+ * The ids a new member may get: Godot 3 members 2..2^30-1, Godot 4 members 2^30..2^31-1. So in a
+ * mesh lobby a Godot 3 member's id is always lower than a Godot 4 member's, and by both sides' own
+ * rules (Godot 3: the lower id offers; Godot 4: the higher id offers) both offer: the server then
+ * drops the Godot 4 side's offer. The other order would leave the pair with no offerer at all.
+ *
+ * @example
+ * ```ts
+ * import { memberIdRange } from "./lobby.ts";
+ * console.log(memberIdRange("godot3"), memberIdRange("godot4")); // [ 2, 1073741823 ] [ 1073741824, 2147483647 ]
+ * ```
+ */
+export function memberIdRange(protocol: Protocol): readonly [number, number] {
+  return protocol === "godot4" ? [GODOT4_FIRST_ID, MAX_PEER_ID] : [2, GODOT4_FIRST_ID - 1];
+}
+
+function join(d: Draft, key: number, name: string, mesh: boolean, env: ServerEnv): void {
   const { limits } = env;
   const conn = d.connections.get(key)!;
+  const protocol = conn.protocol ?? "godot3";
   if (conn.lobby !== "") return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.ALREADY_IN_LOBBY);
   let lobby: Lobby | undefined;
   let id: number;
@@ -428,7 +492,7 @@ function join(d: Draft, key: number, name: string, env: ServerEnv): void {
     let fresh = env.randomLobbyName();
     for (let i = 0; d.lobbies.has(fresh) && i < 100; i++) fresh = env.randomLobbyName();
     if (d.lobbies.has(fresh)) return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.TOO_MANY_LOBBIES);
-    lobby = { name: fresh, members: [], usedIds: new Set([HOST_ID]), sealedAt: undefined };
+    lobby = { name: fresh, members: [], mesh, usedIds: new Set([HOST_ID]), sealedAt: undefined };
     id = HOST_ID;
     d.log(`Lobby ${fresh} created (${d.lobbies.size + 1} open)`);
   } else {
@@ -437,29 +501,31 @@ function join(d: Draft, key: number, name: string, env: ServerEnv): void {
     if (lobby.sealedAt !== undefined) {
       return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.LOBBY_IS_SEALED);
     }
+    if (protocol === "godot3" && !lobby.mesh) {
+      return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.CLIENT_SERVER_NEEDS_GODOT4);
+    }
+    if (protocol === "godot3" && d.connections.get(lobby.members[0])?.protocol === "godot4") {
+      return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.GODOT4_HOST_NEEDS_GODOT4);
+    }
     if (lobby.members.length >= limits.maxLobbyPeers) {
       return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.LOBBY_FULL);
     }
+    const [low, high] = memberIdRange(protocol);
+    const fits = (n: number) =>
+      Number.isInteger(n) && n >= low && n <= high && !lobby!.usedIds.has(n);
     id = env.randomId();
-    for (let i = 0; (lobby.usedIds.has(id) || !validMemberId(id)) && i < 1000; i++) {
-      id = env.randomId();
-    }
-    if (lobby.usedIds.has(id) || !validMemberId(id)) {
-      return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.LOBBY_FULL);
-    }
+    for (let i = 0; !fits(id) && i < 1000; i++) id = env.randomId();
+    if (!fits(id)) return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.LOBBY_FULL);
   }
   const usedIds = new Set(lobby.usedIds).add(id);
   d.connections.set(key, { ...d.connections.get(key)!, lobby: lobby.name, id });
-  d.send(key, { type: "id", id });
-  for (const k of lobby.members) {
+  d.send(key, { type: "id", id, mesh: lobby.mesh });
+  // Client/server: the newcomer and the host (the first member) are announced to each other only.
+  for (const k of lobby.mesh ? lobby.members : lobby.members.slice(0, 1)) {
     d.send(k, { type: "peer_connected", id });
     d.send(key, { type: "peer_connected", id: d.connections.get(k)!.id });
   }
   d.lobbies.set(lobby.name, { ...lobby, members: [...lobby.members, key], usedIds });
   d.send(key, { type: "joined", lobby: lobby.name });
   d.log(`Peer ${id} joined lobby ${lobby.name} (${lobby.members.length + 1} member(s))`);
-}
-
-function validMemberId(id: number): boolean {
-  return Number.isInteger(id) && id >= 2 && id <= MAX_PEER_ID;
 }

@@ -1,7 +1,9 @@
 /**
- * Signaling compatible with Godot's `networking/webrtc_signaling` demo (Godot 3): the text
- * protocol, the lobby rules, the transport-agnostic server, and a client that wires a
- * `WebRTCMultiplayer` to a lobby. See `PROTOCOL.md`.
+ * Signaling compatible with Godot's `networking/webrtc_signaling` demo, Godot 3 and Godot 4: both
+ * protocols (Godot 3's text lines, Godot 4's JSON), the lobby rules (mesh and client/server
+ * lobbies, mixed lobbies of both protocols), the transport-agnostic server that speaks both on
+ * one port, and two clients: `joinLobby` wires a Godot 3 `WebRTCMultiplayer` to a lobby,
+ * `joinLobbyGodot4` a Godot 4 `WebRTCMultiplayerPeer`. See `PROTOCOL.md`.
  *
  * This module runs everywhere (browsers included). The WebSocket servers are separate entry
  * points: `./signaling/node` (the `ws` package; Node, and Deno through its Node compatibility) and
@@ -27,6 +29,9 @@
  * @module
  */
 export * from "./protocol.ts";
+export * from "./protocol_godot4.ts";
+export * from "./codec.ts";
 export * from "./lobby.ts";
 export * from "./server.ts";
 export * from "./client.ts";
+export * from "./client_godot4.ts";

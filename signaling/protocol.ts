@@ -73,6 +73,13 @@ export const Reasons = {
   LOBBY_FULL: "Lobby is full",
   /** Ours: code 1001, the server is stopping. */
   SERVER_SHUTDOWN: "Server shutting down",
+  /** Ours: a Godot 3 client asked to join a client/server lobby (Godot 3's protocol has none). */
+  CLIENT_SERVER_NEEDS_GODOT4: "Lobby is client/server: Godot 3 clients cannot join it",
+  /**
+   * Ours: a Godot 3 client asked to join a mesh lobby whose host speaks Godot 4: the two sides'
+   * rules for who offers leave that pair with no offerer (see PROTOCOL.md, mixed lobbies).
+   */
+  GODOT4_HOST_NEEDS_GODOT4: "Lobby host uses Godot 4: Godot 3 clients cannot join it",
 } as const;
 
 /** One of the close reasons in {@link Reasons}. */
@@ -83,8 +90,11 @@ export type RelayCommand = "O" | "A" | "C";
 
 /** A frame a client sends, as the server understands it. */
 export type ClientMessage =
-  /** `J: <lobby>\n`; an empty lobby asks for a new lobby. */
-  | { readonly type: "join"; readonly lobby: string }
+  /**
+   * `J: <lobby>\n`; an empty lobby asks for a new lobby. `mesh: false` (Godot 4 only) asks for a
+   * client/server lobby when creating one; absent means a mesh lobby.
+   */
+  | { readonly type: "join"; readonly lobby: string; readonly mesh?: boolean }
   /** `S: \n`. */
   | { readonly type: "seal" }
   /** `O|A|C: <dest>\n<payload>`; the payload is relayed byte for byte. */
@@ -97,8 +107,11 @@ export type ClientMessage =
 
 /** A frame the server sends, as a client understands it. */
 export type ServerMessage =
-  /** `I: <id>\n`: your id in the lobby. */
-  | { readonly type: "id"; readonly id: number }
+  /**
+   * `I: <id>\n`: your id in the lobby. `mesh: false` (Godot 4 only): the lobby is client/server;
+   * absent means mesh.
+   */
+  | { readonly type: "id"; readonly id: number; readonly mesh?: boolean }
   /** `J: <lobby>\n`: you joined this lobby (sent after `I:` and the `N:`s). */
   | { readonly type: "joined"; readonly lobby: string }
   /** `N: <id>\n`: this member is (or just became) in your lobby. */
@@ -125,11 +138,13 @@ export type Parsed<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: string };
 
-function ok<T>(value: T): Parsed<T> {
+/** A successful {@link Parsed}. */
+export function ok<T>(value: T): Parsed<T> {
   return { ok: true, value };
 }
 
-function err<T>(error: string): Parsed<T> {
+/** A failed {@link Parsed}. */
+export function err<T>(error: string): Parsed<T> {
   return { ok: false, error };
 }
 
@@ -306,21 +321,36 @@ export function parseServerMessage(text: string): Parsed<ServerMessage> {
       return ok({ type: "offer", from: id, sdp: payload });
     case "A: ":
       return ok({ type: "answer", from: id, sdp: payload });
-    default: {
-      const parts = payload.split("\n").filter((p) => p !== "");
-      if (parts.length !== 3) {
-        return err(`Candidate from ${id} needs 3 lines (mid, index, candidate)`);
-      }
-      if (!/^-?[0-9]+$/.test(parts[1])) {
-        return err(`Candidate from ${id} has a non-integer index`);
-      }
-      return ok({
-        type: "candidate",
-        from: id,
-        mid: parts[0],
-        index: Number(parts[1]),
-        candidate: parts[2],
-      });
-    }
+    default:
+      return parseCandidate(id, payload);
   }
+}
+
+/**
+ * Parses a relayed candidate's payload `<mid>\n<index>\n<candidate>` as Godot's clients do
+ * (both versions): split on `\n` dropping empty parts, exactly 3 parts, an integer index. Godot 4's
+ * leading `\n` is therefore harmless.
+ *
+ * @example
+ * ```ts
+ * import { parseCandidate } from "./protocol.ts";
+ * console.log(parseCandidate(3, "\n0\n0\ncandidate:x"));
+ * // { ok: true, value: { type: "candidate", from: 3, mid: "0", index: 0, candidate: "candidate:x" } }
+ * ```
+ */
+export function parseCandidate(from: number, payload: string): Parsed<ServerMessage> {
+  const parts = payload.split("\n").filter((p) => p !== "");
+  if (parts.length !== 3) {
+    return err(`Candidate from ${from} needs 3 lines (mid, index, candidate)`);
+  }
+  if (!/^-?[0-9]+$/.test(parts[1])) {
+    return err(`Candidate from ${from} has a non-integer index`);
+  }
+  return ok({
+    type: "candidate",
+    from,
+    mid: parts[0],
+    index: Number(parts[1]),
+    candidate: parts[2],
+  });
 }

@@ -17,6 +17,9 @@ import {
   type ServerState,
 } from "./lobby.ts";
 
+/** How much a server event matters: see {@link SignalingServerOptions.log}. */
+export type LogLevel = "error" | "warn" | "info";
+
 /** The two things the server does to a socket. */
 export interface SignalingSocket {
   /** Sends a text frame. Must not throw (drop the frame if the socket is closing). */
@@ -37,8 +40,12 @@ export interface SignalingConnection {
 export interface SignalingServerOptions {
   /** Limits; unspecified ones take {@link DEFAULT_LIMITS}. */
   limits?: Partial<ServerLimits>;
-  /** Receives one line per notable server event (lobby created, sealed, protocol errors...). */
-  log?: (message: string) => void;
+  /**
+   * Receives one line per notable server event, with its level: `info` for the lobby's life (a
+   * lobby created, a peer joined, a lobby sealed or closed), `warn` for a connection closed for
+   * breaking a rule or a limit, `error` for an internal error (a bug; the event was dropped).
+   */
+  log?: (message: string, level: LogLevel) => void;
   /** Replaces randomness (tests). */
   randomId?: () => number;
   /** Replaces randomness (tests). */
@@ -107,7 +114,7 @@ export class SignalingServer {
   #nextKey = 1;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt: number | undefined;
-  #log: (message: string) => void;
+  #log: (message: string, level: LogLevel) => void;
   #now: () => number;
   #stopped = false;
 
@@ -180,7 +187,7 @@ export class SignalingServer {
       [this.#state, effects] = reduceServer(this.#state, event, this.#env);
     } catch (error) {
       // A bug in the rules must not take the server down; the event is dropped.
-      this.#log(`internal error on ${event.type}: ${error}`);
+      this.#log(`internal error on ${event.type}: ${error}`, "error");
       return;
     }
     for (const effect of effects) this.#apply(effect);
@@ -196,13 +203,13 @@ export class SignalingServer {
         const socket = this.#sockets.get(effect.key);
         this.#sockets.delete(effect.key);
         if (effect.code !== 1000 && effect.code !== 1001) {
-          this.#log(`closing connection ${effect.key}: ${effect.code} ${effect.reason}`);
+          this.#log(`closing connection ${effect.key}: ${effect.code} ${effect.reason}`, "warn");
         }
         socket?.close(effect.code, effect.reason);
         break;
       }
       case "Log":
-        this.#log(effect.message);
+        this.#log(effect.message, "info");
         break;
     }
   }

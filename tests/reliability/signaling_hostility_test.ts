@@ -1,7 +1,9 @@
 /**
  * Item 5 of issue 8: a hostile crowd against the signaling server (run in a process of its own so
  * its memory can be measured): random bytes, binary frames, oversize frames, a message flood,
- * 2,300 idle connections, spoofed destinations, joins of other lobbies. The server must stay up,
+ * 2,300 idle connections, spoofed destinations, joins of other lobbies; and (issue 12) the same
+ * in Godot 4's JSON frames: malformed and mistyped JSON, floats, huge numbers, deep nesting,
+ * 1 MiB frames, a JSON flood, spoofs from a client/server lobby. The server must stay up,
  * relay for a bystander lobby within normal latency throughout, close each offender with 4000
  * and a reason, and its heap must return to baseline once the crowd has left.
  */
@@ -295,6 +297,108 @@ Deno.test("signaling server under hostile clients: stays up, serves other lobbie
       }
       victim.member.ws.close();
       victim.host.ws.close();
+    }
+    // Godot 4 JSON frames: malformed, mistyped, floats, huge numbers, missing fields, deep
+    // nesting, binary after a JSON join, 1 MiB frames, a JSON flood, spoofed destinations, and a
+    // Godot 3 client knocking on a client/server lobby. Each offender is closed with 4000 and the
+    // reason Godot's server gives; nothing reaches anyone else.
+    {
+      const j = (type: unknown, id: unknown, data: unknown = "") =>
+        JSON.stringify({ type, id, data });
+      const hostile: [string, string][] = [
+        ["{" + randomText(200), Reasons.INVALID_FORMAT],
+        ["{}", Reasons.INVALID_FORMAT],
+        ['{"type":0}', Reasons.INVALID_FORMAT],
+        [j("0", 0), Reasons.INVALID_FORMAT],
+        [j(0, 0, 17), Reasons.INVALID_FORMAT],
+        [j(0.5, 0), Reasons.INVALID_FORMAT],
+        [j(4, 1.5), Reasons.INVALID_FORMAT],
+        [j(1e308, 0), Reasons.INVALID_FORMAT],
+        ['{"type":1e999,"id":0,"data":""}', Reasons.INVALID_FORMAT],
+        [j(-3, 0), Reasons.INVALID_FORMAT],
+        [j(0, 99), Reasons.INVALID_FORMAT],
+        [j(2, 0), Reasons.INVALID_CMD],
+        [j(99, 0), Reasons.INVALID_CMD],
+        [j(4, 0), Reasons.INVALID_DEST],
+        [j(4, 2 ** 31), Reasons.INVALID_DEST],
+        [j(7, 0), Reasons.NEED_LOBBY],
+        [j(0, 0, "no such lobby"), Reasons.LOBBY_DOES_NOT_EXISTS],
+        ['{"type":' + "[".repeat(20000) + "]".repeat(20000) + "}", Reasons.INVALID_FORMAT],
+        ['{"a":'.repeat(5000) + "1" + "}".repeat(5000), Reasons.INVALID_FORMAT],
+      ];
+      for (let i = 0; i < 100; i++) {
+        const [frame, reason] = hostile[i % hostile.length];
+        const c = track(raw(server.url));
+        attacks.push((async () => {
+          await c.opened;
+          c.ws.send(frame);
+          await expectClose(c, reason);
+        })());
+      }
+      const joinJson = async (c: Raw, lobby: string, id = 0) => {
+        await c.opened;
+        c.ws.send(j(0, id, lobby));
+        const f = await c.frame((f) => f.startsWith('{"type":0,'), 5000, "JSON JOIN");
+        return JSON.parse(f).data as string;
+      };
+      for (const size of [65536, 1024 * 1024 - 100]) {
+        const c = track(raw(server.url));
+        attacks.push((async () => {
+          await joinJson(c, "");
+          c.ws.send(j(4, 1, "x".repeat(size)));
+          await expectClose(c, Reasons.MESSAGE_TOO_BIG);
+        })());
+      }
+      {
+        const c = track(raw(server.url));
+        attacks.push((async () => {
+          await joinJson(c, "");
+          c.ws.send(new Uint8Array(64));
+          await expectClose(c, Reasons.INVALID_TRANSFER_MODE);
+        })());
+      }
+      {
+        const c = track(raw(server.url));
+        attacks.push((async () => {
+          await joinJson(c, "");
+          for (let i = 0; i < 5000 && c.ws.readyState === WebSocket.OPEN; i++) c.ws.send(j(7, 0));
+          const { code, reason } = await c.closed;
+          assert(
+            (code === 4000 && reason === Reasons.TOO_MANY_MESSAGES) ||
+              (code === 0 && reason === ""),
+            `JSON flood closed with ${code} ${reason}`,
+          );
+        })());
+      }
+      // Spoofs from a Godot 4 member of a client/server lobby of its own.
+      // A client of a client/server lobby may talk to its host alone; itself is no destination.
+      const spoofs = [
+        () => j(4, by.id, "spoof"), // a member of another lobby
+        (own: number) => j(6, own, "\n0\n0\ncandidate:spoof"), // itself
+        () => j(0, 0, by.lobby), // a second JOIN
+      ];
+      for (const spoof of spoofs) {
+        const host = track(raw(server.url));
+        const lobby = await joinJson(host, "", 1);
+        const c = track(raw(server.url));
+        await joinJson(c, lobby);
+        const frame = spoof(JSON.parse(c.frames[0]).id as number);
+        c.ws.send(frame);
+        const { code, reason } = await c.closed;
+        assertEquals(code, 4000, frame);
+        assert(
+          reason === Reasons.INVALID_DEST || reason === Reasons.ALREADY_IN_LOBBY,
+          `${frame}: ${reason}`,
+        );
+        // A Godot 3 client may not join a client/server lobby.
+        const g3 = track(raw(server.url));
+        await g3.opened;
+        g3.ws.send(`J: ${lobby}\n`);
+        await expectClose(g3, Reasons.CLIENT_SERVER_NEEDS_GODOT4);
+        host.ws.close();
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      for (const f of [...by.host.frames, ...by.member.frames]) assert(!f.includes("spoof"), f);
     }
     await Promise.all(attacks);
     if (failures.length > 0) throw failures[0];

@@ -1,0 +1,636 @@
+/**
+ * What the Godot 3 and the Godot 4 lobby clients (`client.ts`, `client_godot4.ts`) share: the
+ * signaling socket, and the negotiation of one connection per peer, with its setup retries and
+ * candidate handling. A {@link Dialect} supplies the rest: the protocol's codec, who offers, and
+ * how the multiplayer object is set up when the server gives us our id.
+ *
+ * Negotiation, per announced peer:
+ * - One `RTCPeerConnection`, added to the multiplayer object with `addPeer(connection, id)`; the
+ *   dialect says whether we offer (Godot 3: the lower id; Godot 4: the higher id).
+ * - Offers, answers and ICE candidates go through the server; candidates that arrive before the
+ *   remote description are held and applied after it. An offer is sent without its candidates,
+ *   and the offering side sends them once it has applied the answer, so that the DTLS handshake
+ *   cannot overtake the answer.
+ * - A connection that fails before it ever connected is set up again, up to `setupAttempts`
+ *   times: the offering side makes a fresh connection and a new offer, and the answering side
+ *   takes a new offer from a peer as a restart (fresh connection). WebRTC stacks do lose a setup
+ *   now and then; libdatachannel, for one, fails about one in a thousand when the DTLS handshake
+ *   overtakes the remote description on the offering side.
+ * - An offer from a peer we are offering to ourselves (a mixed lobby: Godot 3 and Godot 4 sides
+ *   both offer, and the server relays only the Godot 3 side's offer) makes us the answering side
+ *   for that peer from then on: a fresh connection answers it.
+ * - A peer's departure removes it. When the server closes us because the host left, peer 1 is
+ *   removed. A signaling connection that ends before the lobby was sealed closes the multiplayer
+ *   object too (as Godot's demo does); after a seal it lives on without the server.
+ *
+ * @module
+ */
+import { GodotError } from "../core/constants.ts";
+import { isConnectionEnded } from "../core/state.ts";
+import type { RTCPeerConnectionLike } from "../effects/w3c.ts";
+import { TypedEventTarget } from "../effects/typed_event_target.ts";
+import {
+  CandidateQueue,
+  type IceCandidateLike,
+  type IceServer,
+  type PeerConnectionConfig,
+  type SignalingPeerConnection,
+  withoutCandidates,
+} from "../adapters/loopback.ts";
+import {
+  type ClientMessage,
+  HOST_ID,
+  type Parsed,
+  Reasons,
+  type ServerMessage,
+} from "./protocol.ts";
+
+/** A peer connection the client can negotiate and the mesh can use. */
+export type ClientPeerConnection = RTCPeerConnectionLike & SignalingPeerConnection;
+
+/** The WebSocket shape the client uses (the W3C one; `ws`'s class fits too). */
+export interface WebSocketLike {
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
+  readonly readyState: number;
+  /** Sends one text frame. */
+  send(data: string): void;
+  /** Starts the closing handshake. */
+  close(code?: number, reason?: string): void;
+  /** Called once the connection is open. */
+  onopen: ((event: Event) => void) | null;
+  /** Called for every frame received (`event.data`). */
+  onmessage: ((event: MessageEvent) => void) | null;
+  /** Called once the connection closed (`event.code`, `event.reason`). */
+  onclose: ((event: CloseEventLike) => void) | null;
+  /** Called when the connection fails. */
+  onerror: ((event: Event) => void) | null;
+}
+
+/** The event of a WebSocket's `onclose`: the DOM's `CloseEvent`, spelled out. */
+export interface CloseEventLike extends Event {
+  /** The close code. */
+  readonly code: number;
+  /** The close reason. */
+  readonly reason: string;
+  /** Whether the closing handshake completed. */
+  readonly wasClean: boolean;
+}
+
+/** A WebSocket constructor. */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** The options both lobby clients take (`joinLobby`, `joinLobbyGodot4`). */
+export interface SessionOptions {
+  /**
+   * Makes one connection per peer. Default: the global `RTCPeerConnection` when there is one
+   * (browsers), else the node-datachannel adapter (Deno, Node).
+   */
+  createPeerConnection?: (config: PeerConnectionConfig) => ClientPeerConnection;
+  /** STUN/TURN servers for every connection. Default none (loopback and LAN). */
+  iceServers?: IceServer[];
+  /** WebSocket constructor. Default: the global one, else the `ws` package (Node 20). */
+  WebSocket?: WebSocketConstructor;
+  /** `unreliableLifetime` passed to `addPeer` (ms). Default 1, as the demo. */
+  unreliableLifetime?: number;
+  /** Time allowed from connecting to the join confirmation before joining rejects, ms. Default 10000. */
+  joinTimeoutMs?: number;
+  /**
+   * How many times a connection to one peer is set up before giving up, when it fails before it
+   * ever connected (`"failed"`, `"disconnected"` or `"closed"`). Default 3; 1 disables retries.
+   */
+  setupAttempts?: number;
+}
+
+/** `detail` of the `disconnected` event. */
+export interface DisconnectDetail {
+  /** The WebSocket close code. */
+  readonly code: number;
+  /** The WebSocket close reason. */
+  readonly reason: string;
+}
+
+/** `detail` of the `signaling_error` event. */
+export interface SignalingErrorDetail {
+  /** What went wrong, readable. */
+  readonly message: string;
+  /** The peer concerned, if any. */
+  readonly peerId?: number;
+}
+
+/** The events of a lobby client. */
+export interface LobbyClientEventMap {
+  /** The join was confirmed; `detail` is the lobby name. */
+  lobby_joined: CustomEvent<string>;
+  /** The host sealed the lobby. */
+  lobby_sealed: CustomEvent<undefined>;
+  /** A frame could not be understood or a negotiation step failed. Nothing is closed. */
+  signaling_error: CustomEvent<SignalingErrorDetail>;
+  /** The signaling connection ended; `detail` has the close code and reason. */
+  disconnected: CustomEvent<DisconnectDetail>;
+}
+
+/** What the session drives: Godot 3's `WebRTCMultiplayer` or Godot 4's `WebRTCMultiplayerPeer`. */
+export interface PeerTarget {
+  /** Adds a peer's connection. */
+  addPeer(
+    connection: RTCPeerConnectionLike,
+    peerId: number,
+    unreliableLifetime?: number,
+  ): GodotError;
+  /** Removes a peer. */
+  removePeer(peerId: number): void;
+  /** Whether a peer was added. */
+  hasPeer(peerId: number): boolean;
+  /** Closes every connection. */
+  close(): void;
+  /** Why the last call failed. */
+  readonly lastError: { readonly message: string };
+}
+
+/** What differs between the protocols, for the session. */
+export interface Dialect<T extends PeerTarget> {
+  /** Formats a frame to send. */
+  encode(message: ClientMessage): string;
+  /** Parses a frame received. */
+  decode(text: string): Parsed<ServerMessage>;
+  /** Whether we make the offer to `peerId` (Godot 3: the lower id offers; Godot 4: the higher). */
+  offersTo(ownId: number, peerId: number): boolean;
+  /** Sets the target up once the server gave us our id (and the lobby's kind). */
+  start(target: T, id: number, mesh: boolean): GodotError;
+}
+
+interface Negotiation {
+  readonly pc: ClientPeerConnection;
+  readonly queue: CandidateQueue;
+  readonly onCandidate: (event: Event) => void;
+  readonly onState: () => void;
+  /** 1 for the first setup of this peer's connection, 2 for the first retry, ... */
+  readonly attempt: number;
+  /** Whether we made the offer for this connection. */
+  readonly offerer: boolean;
+  /** Whether a remote offer was applied (a further offer then restarts the setup). */
+  offered: boolean;
+  /** Whether the connection reached `"connected"` (it is then never set up again). */
+  connected: boolean;
+  /** Whether its setup was seen failing (handled once). */
+  failed: boolean;
+  /**
+   * Our candidates, held while we offer until the answer is applied (then undefined): the answerer
+   * must not start connectivity checks before (see `withoutCandidates`).
+   */
+  held: string[] | undefined;
+  /** Serializes this peer's async steps (descriptions, candidates) in arrival order. */
+  chain: Promise<void>;
+}
+
+const OPEN = 1;
+
+/**
+ * A joined lobby: the signaling connection's state and events, and the negotiation of every
+ * peer's connection. Subclassed by each protocol's client.
+ */
+export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyClientEventMap> {
+  #target: T;
+  #dialect: Dialect<T>;
+  #ws: WebSocketLike;
+  #factory: (config: PeerConnectionConfig) => ClientPeerConnection;
+  #iceServers: IceServer[];
+  #lifetime: number;
+  #setupAttempts: number;
+  #peers = new Map<number, Negotiation>();
+  /** Peers given up after `setupAttempts` failed setups: their late signaling is ignored. */
+  #abandoned = new Set<number>();
+  /** Peers that offered while we offered to them (a mixed lobby): we answer them from then on. */
+  #answerOnly = new Set<number>();
+  #lobby = "";
+  #id = 0;
+  #sealed = false;
+  #closedByUs = false;
+  #disconnect: DisconnectDetail | undefined;
+  #closed: Promise<DisconnectDetail>;
+  #resolveClosed!: (detail: DisconnectDetail) => void;
+
+  /** Use the protocol's join function. */
+  constructor(
+    ws: WebSocketLike,
+    target: T,
+    dialect: Dialect<T>,
+    factory: (config: PeerConnectionConfig) => ClientPeerConnection,
+    options: SessionOptions,
+  ) {
+    super();
+    this.#target = target;
+    this.#dialect = dialect;
+    this.#ws = ws;
+    this.#factory = factory;
+    this.#iceServers = options.iceServers ?? [];
+    this.#lifetime = options.unreliableLifetime ?? 1;
+    this.#setupAttempts = Math.max(1, Math.floor(options.setupAttempts ?? 3));
+    this.#closed = new Promise((r) => this.#resolveClosed = r);
+    ws.onmessage = (event) => this.#onFrame(event.data);
+    ws.onclose = (event) => this.#onClose(event.code, event.reason);
+    ws.onerror = () => {};
+  }
+
+  /** The lobby name (`""` until the join was confirmed). */
+  get lobby(): string {
+    return this.#lobby;
+  }
+
+  /** Our id in the lobby (1 for the host; 0 until the server gave it). */
+  get id(): number {
+    return this.#id;
+  }
+
+  /** Whether the host sealed the lobby. */
+  get sealed(): boolean {
+    return this.#sealed;
+  }
+
+  /** Close code and reason once the signaling connection ended, else undefined. */
+  get disconnectReason(): DisconnectDetail | undefined {
+    return this.#disconnect;
+  }
+
+  /** Settles with the close code and reason when the signaling connection ends. */
+  get closed(): Promise<DisconnectDetail> {
+    return this.#closed;
+  }
+
+  /** Seals the lobby (host only; the server closes anyone else who tries). */
+  seal(): void {
+    this.#send(this.#dialect.encode({ type: "seal" }));
+  }
+
+  /**
+   * Closes the signaling connection (code 1000) and the multiplayer object. Resolves once the
+   * socket closed. Safe to call twice.
+   */
+  close(): Promise<DisconnectDetail> {
+    this.#closedByUs = true;
+    this.#target.close();
+    this.#forgetAll();
+    if (this.#disconnect === undefined) {
+      try {
+        this.#ws.close(1000, "Client closed");
+      } catch {
+        // already closing
+      }
+    }
+    return this.#closed;
+  }
+
+  /** Sends the join request (when the socket opened). */
+  sendJoin(lobby: string, mesh: boolean): void {
+    this.#ws.send(this.#dialect.encode({ type: "join", lobby, mesh }));
+  }
+
+  #emit<K extends keyof LobbyClientEventMap>(
+    type: K,
+    detail: LobbyClientEventMap[K]["detail"],
+  ): void {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  #error(message: string, peerId?: number): void {
+    this.#emit("signaling_error", { message, peerId });
+  }
+
+  #send(text: string): void {
+    if (this.#ws.readyState !== OPEN) return;
+    try {
+      this.#ws.send(text);
+    } catch (error) {
+      this.#error(`send failed: ${error}`);
+    }
+  }
+
+  #relay(command: "O" | "A" | "C", dest: number, payload: string): void {
+    this.#send(this.#dialect.encode({ type: "relay", command, dest, payload }));
+  }
+
+  #onFrame(data: unknown): void {
+    if (typeof data !== "string") {
+      this.#error("binary frame from the server (the protocol is text only)");
+      return;
+    }
+    const parsed = this.#dialect.decode(data);
+    if (!parsed.ok) {
+      this.#error(`unreadable frame ${JSON.stringify(data.slice(0, 60))}: ${parsed.error}`);
+      return;
+    }
+    this.#handle(parsed.value);
+  }
+
+  #handle(msg: ServerMessage): void {
+    switch (msg.type) {
+      case "id": {
+        if (this.#id !== 0) return this.#error(`second id ${msg.id} (already ${this.#id})`);
+        this.#id = msg.id;
+        if (this.#dialect.start(this.#target, msg.id, msg.mesh ?? true) !== GodotError.OK) {
+          this.#error(`setting up as peer ${msg.id} failed: ${this.#target.lastError.message}`);
+        }
+        return;
+      }
+      case "joined":
+        this.#lobby = msg.lobby;
+        this.#emit("lobby_joined", msg.lobby);
+        return;
+      case "sealed":
+        this.#sealed = true;
+        this.#emit("lobby_sealed", undefined);
+        return;
+      case "peer_connected":
+        return this.#addPeer(msg.id);
+      case "peer_disconnected":
+        this.#forget(msg.id);
+        this.#abandoned.delete(msg.id);
+        this.#answerOnly.delete(msg.id);
+        if (this.#target.hasPeer(msg.id)) this.#target.removePeer(msg.id);
+        return;
+      case "offer": {
+        // A further offer from a peer restarts the setup: the offering side gave up on the
+        // previous connection. An offer while we offer too: the peer's protocol has the other
+        // rule (a mixed lobby), and its offer is the one the server relays: we answer.
+        const previous = this.#peers.get(msg.from);
+        if (previous && previous.offerer && !previous.offered && previous.held !== undefined) {
+          this.#answerOnly.add(msg.from);
+          this.#restart(msg.from, previous);
+        } else if (
+          previous && (previous.offered || isConnectionEnded(previous.pc.connectionState))
+        ) {
+          this.#restart(msg.from, previous);
+        }
+        const current = this.#peers.get(msg.from);
+        if (current) current.offered = true;
+        return this.#step(msg.from, async (n) => {
+          await n.pc.setRemoteDescription({ type: msg.type, sdp: msg.sdp });
+          await n.queue.ready();
+          await n.pc.setLocalDescription(await n.pc.createAnswer());
+          this.#sendDescription(msg.from, n.pc);
+        });
+      }
+      case "answer":
+        return this.#step(msg.from, async (n) => {
+          await n.pc.setRemoteDescription({ type: msg.type, sdp: msg.sdp });
+          await n.queue.ready();
+          // Our candidates go out only now (see withoutCandidates).
+          for (const text of n.held ?? []) this.#send(text);
+          n.held = undefined;
+        });
+      case "candidate":
+        return this.#step(msg.from, (n) =>
+          n.queue.add({
+            candidate: msg.candidate,
+            sdpMid: msg.mid,
+            sdpMLineIndex: msg.index,
+          }));
+    }
+  }
+
+  #addPeer(id: number): void {
+    if (this.#id === 0) return this.#error(`peer ${id} announced before our id`, id);
+    if (this.#peers.has(id)) return this.#error(`peer ${id} announced twice`, id);
+    this.#connect(id, 1);
+  }
+
+  /** Makes a connection for peer `id`, adds it to the target and, if ours to make, offers. */
+  #connect(id: number, attempt: number): void {
+    let pc: ClientPeerConnection;
+    try {
+      pc = this.#factory({ iceServers: this.#iceServers });
+    } catch (error) {
+      return this.#error(`cannot create a connection for peer ${id}: ${error}`, id);
+    }
+    if (this.#target.addPeer(pc, id, this.#lifetime) !== GodotError.OK) {
+      try {
+        pc.close();
+      } catch {
+        // nothing to release
+      }
+      return this.#error(`addPeer(${id}) failed: ${this.#target.lastError.message}`, id);
+    }
+    const offerer = !this.#answerOnly.has(id) && this.#dialect.offersTo(this.#id, id);
+    const onCandidate = (event: Event) => {
+      const c = (event as Event & { candidate?: IceCandidateLike | null }).candidate;
+      if (!c || !c.candidate) return; // end of candidates: the demo protocol has no frame for it
+      const candidate = c.candidate.startsWith("a=") ? c.candidate.slice(2) : c.candidate;
+      const text = this.#dialect.encode({
+        type: "relay",
+        command: "C",
+        dest: id,
+        payload: `${c.sdpMid || "0"}\n${c.sdpMLineIndex ?? 0}\n${candidate}`,
+      });
+      if (n.held) n.held.push(text);
+      else this.#send(text);
+    };
+    pc.addEventListener("icecandidate", onCandidate);
+    const onState = () => {
+      if (this.#peers.get(id) !== n) return;
+      const state = pc.connectionState;
+      if (state === "connected") n.connected = true;
+      if (n.connected || n.failed || !isConnectionEnded(state)) return;
+      n.failed = true;
+      // The setup failed. The offering side starts over; the answering side waits for its offer.
+      if (!n.offerer || this.#closedByUs || this.#ws.readyState !== OPEN) return;
+      if (attempt >= this.#setupAttempts) {
+        this.#forget(id);
+        this.#abandoned.add(id);
+        return this.#error(`connection to peer ${id} failed ${attempt} times; giving up`, id);
+      }
+      this.#error(`connection to peer ${id} ${state} during setup; setting it up again`, id);
+      queueMicrotask(() => {
+        if (this.#peers.get(id) === n) this.#restart(id, n);
+      });
+    };
+    pc.addEventListener("connectionstatechange", onState);
+    const queue = new CandidateQueue((c) => pc.addIceCandidate(c));
+    const n: Negotiation = {
+      pc,
+      queue,
+      onCandidate,
+      onState,
+      attempt,
+      offerer,
+      offered: false,
+      connected: false,
+      failed: false,
+      held: offerer ? [] : undefined,
+      chain: Promise.resolve(),
+    };
+    this.#peers.set(id, n);
+    if (offerer) {
+      this.#step(id, async () => {
+        await pc.setLocalDescription(await pc.createOffer());
+        this.#sendDescription(id, pc);
+      });
+    }
+  }
+
+  #sendDescription(id: number, pc: ClientPeerConnection): void {
+    const desc = pc.localDescription;
+    if (!desc?.sdp) return this.#error(`no local description for peer ${id}`, id);
+    // An offer goes without its candidates; they follow once the answer is applied.
+    if (desc.type === "offer") this.#relay("O", id, withoutCandidates(desc.sdp));
+    else this.#relay("A", id, desc.sdp);
+  }
+
+  /** Runs one negotiation step for a peer after its previous steps; failures become events. */
+  #step(id: number, run: (n: Negotiation) => Promise<void>): void {
+    const n = this.#peers.get(id);
+    if (!n) {
+      if (!this.#abandoned.has(id)) this.#error(`signaling for unknown peer ${id}`, id);
+      return;
+    }
+    n.chain = n.chain.then(async () => {
+      // Removed or replaced meanwhile, or closed (a failed setup is started over on its own).
+      const done = () => this.#peers.get(id) !== n || n.pc.connectionState === "closed";
+      if (done()) return;
+      try {
+        await run(n);
+      } catch (error) {
+        if (!done()) this.#error(`negotiation with peer ${id}: ${error}`, id);
+      }
+    });
+  }
+
+  /** Replaces the connection of peer `id` (negotiation `n`) with a fresh one. */
+  #restart(id: number, n: Negotiation): void {
+    this.#forget(id);
+    if (this.#target.hasPeer(id)) this.#target.removePeer(id);
+    else {
+      try {
+        n.pc.close();
+      } catch {
+        // already closed
+      }
+    }
+    this.#connect(id, n.attempt + 1);
+  }
+
+  #forget(id: number): void {
+    const n = this.#peers.get(id);
+    if (!n) return;
+    this.#peers.delete(id);
+    n.pc.removeEventListener("icecandidate", n.onCandidate);
+    n.pc.removeEventListener("connectionstatechange", n.onState);
+  }
+
+  #forgetAll(): void {
+    for (const id of [...this.#peers.keys()]) this.#forget(id);
+  }
+
+  #onClose(code: number, reason: string): void {
+    if (this.#disconnect !== undefined) return;
+    const detail = { code, reason };
+    this.#disconnect = detail;
+    if (!this.#closedByUs) {
+      if (reason === Reasons.HOST_DISCONNECTED && this.#target.hasPeer(HOST_ID)) {
+        this.#forget(HOST_ID);
+        this.#target.removePeer(HOST_ID);
+      }
+      if (!this.#sealed) {
+        this.#forgetAll();
+        this.#target.close();
+      }
+    }
+    this.#emit("disconnected", detail);
+    this.#resolveClosed(detail);
+  }
+}
+
+/**
+ * The extension of this package's own modules where this file runs: `.ts` from source (Deno, JSR),
+ * `.js` once compiled (the npm package, JSR's npm layer).
+ */
+const EXT = /\.tsx?$/.test(new URL(import.meta.url).pathname) ? ".ts" : ".js";
+
+/**
+ * Loads a module only Deno and Node need (`ws`, the node-datachannel adapter). The specifier is
+ * deliberately not a literal: bundlers for browsers, which always have the globals and never take
+ * this path, must not follow it and pull `ws` or node-datachannel in. Relative specifiers resolve
+ * against this file.
+ */
+function importRuntimeOnly(specifier: string): Promise<Record<string, unknown>> {
+  return import(specifier);
+}
+
+async function defaultWebSocket(): Promise<WebSocketConstructor> {
+  const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (global) return global;
+  // Node 20 has no global WebSocket: use the `ws` package.
+  try {
+    const mod = await importRuntimeOnly("ws");
+    return (mod.WebSocket ?? mod.default) as WebSocketConstructor;
+  } catch (error) {
+    throw new TypeError(`no WebSocket in this runtime and the ws package failed to load: ${error}`);
+  }
+}
+
+async function defaultFactory(): Promise<(config: PeerConnectionConfig) => ClientPeerConnection> {
+  const Native = (globalThis as {
+    RTCPeerConnection?: new (config: PeerConnectionConfig) => ClientPeerConnection;
+  }).RTCPeerConnection;
+  if (Native) return (config) => new Native(config);
+  // Deno and Node: the node-datachannel adapter, loaded only when needed (not in browsers).
+  try {
+    const mod = await importRuntimeOnly(`../adapters/node_datachannel${EXT}`);
+    return mod.createPeerConnection as (config: PeerConnectionConfig) => ClientPeerConnection;
+  } catch (error) {
+    throw new TypeError(
+      `no RTCPeerConnection in this runtime; pass options.createPeerConnection (${error})`,
+    );
+  }
+}
+
+/**
+ * Opens the signaling socket, makes the session with `make`, sends the join request and resolves
+ * once the server confirmed it. Rejects if the connection fails or is closed first, or after
+ * `joinTimeoutMs`.
+ */
+export async function openSession<S extends LobbySession<PeerTarget>>(
+  url: string,
+  lobby: string,
+  mesh: boolean,
+  options: SessionOptions,
+  make: (
+    ws: WebSocketLike,
+    factory: (config: PeerConnectionConfig) => ClientPeerConnection,
+  ) => S,
+): Promise<S> {
+  const WS = options.WebSocket ?? await defaultWebSocket();
+  const factory = options.createPeerConnection ?? await defaultFactory();
+  const ws = new WS(url);
+  const client = make(ws, factory);
+  const timeoutMs = options.joinTimeoutMs ?? 10000;
+  return await new Promise<S>((resolve, reject) => {
+    const settle = () => {
+      clearTimeout(timer);
+      client.removeEventListener("lobby_joined", onJoined);
+      client.removeEventListener("disconnected", onClosed);
+    };
+    const onJoined = () => {
+      settle();
+      resolve(client);
+    };
+    const onClosed = (event: Event) => {
+      settle();
+      const { code, reason } = (event as CustomEvent<DisconnectDetail>).detail;
+      reject(new Error(`signaling connection closed before joining: ${code} ${reason}`.trim()));
+    };
+    client.addEventListener("lobby_joined", onJoined);
+    client.addEventListener("disconnected", onClosed);
+    const timer = setTimeout(() => {
+      settle();
+      client.close().catch(() => {});
+      reject(new Error(`no answer to the join request within ${timeoutMs} ms`));
+    }, timeoutMs);
+    ws.onopen = () => {
+      try {
+        client.sendJoin(lobby, mesh);
+      } catch {
+        // the close event will reject
+      }
+    };
+  });
+}

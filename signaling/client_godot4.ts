@@ -1,0 +1,128 @@
+/**
+ * The Godot 4 signaling client: joins a lobby over Godot 4's JSON protocol and wires a
+ * {@link WebRTCMultiplayerPeer} to it, the way Godot 4's `multiplayer_client.gd` does.
+ *
+ * - ID `{id, data}`: `createMesh(id)` when data is `"true"` (a mesh lobby), else `createServer()`
+ *   for id 1 (the host) and `createClient(id)` for the others, with the `channelsConfig` option.
+ * - Every PEER_CONNECT makes one `RTCPeerConnection` and adds it with `addPeer(connection, id)`;
+ *   the side with the HIGHER id makes the offer (Godot 3's rule is the opposite). In a
+ *   client/server lobby the server announces only the host to a client and every client to the
+ *   host.
+ * - Offers, answers and candidates, setup retries, departures and the end of the signaling
+ *   connection are handled as `_session.ts` describes (shared with the Godot 3 client): the same
+ *   options, the same events.
+ *
+ * @example A client/server lobby: the host is the server (peer 1), a client joins
+ * ```ts
+ * import { joinLobbyGodot4 } from "./client_godot4.ts";
+ * import { serveSignalingDeno } from "./server_deno.ts";
+ * const server = await serveSignalingDeno({ port: 0 });
+ * const host = await joinLobbyGodot4(server.url, "", { clientServer: true });
+ * const client = await joinLobbyGodot4(server.url, host.lobby);
+ * await new Promise((r) => client.peer.addEventListener("connected_to_server", r, { once: true }));
+ * console.log(host.peer.isServer(), client.peer.getUniqueId() > 1); // true true
+ * for (const c of [client, host]) {
+ *   await c.close();
+ *   await c.peer.whenClosed();
+ * }
+ * await server.shutdown();
+ * ```
+ *
+ * @module
+ */
+import type { TransferMode } from "../core/constants.ts";
+import type { MeshOptions } from "../effects/multiplayer.ts";
+import { WebRTCMultiplayerPeer } from "../effects/multiplayer_peer.ts";
+import type { PeerConnectionConfig } from "../adapters/loopback.ts";
+import { formatClientMessage4, parseServerMessage4 } from "./protocol_godot4.ts";
+import {
+  type ClientPeerConnection,
+  type Dialect,
+  LobbySession,
+  openSession,
+  type SessionOptions,
+  type WebSocketLike,
+} from "./_session.ts";
+
+/** Options of {@link joinLobbyGodot4}. */
+export interface Godot4JoinOptions extends SessionOptions {
+  /** A peer to wire (the client calls its `create*`), or options for a new one. */
+  peer?: WebRTCMultiplayerPeer | MeshOptions;
+  /**
+   * When creating a lobby: a client/server lobby (Godot's `mesh = false`: JOIN with id 1), where
+   * the host is the server and every other member a client. Default false (a mesh lobby). A
+   * joiner's choice is ignored: the lobby's creator decided.
+   */
+  clientServer?: boolean;
+  /** Extra channels, passed to `createMesh`/`createServer`/`createClient`. Default none. */
+  channelsConfig?: readonly TransferMode[];
+}
+
+function godot4(channels: readonly TransferMode[]): Dialect<WebRTCMultiplayerPeer> {
+  return {
+    encode: formatClientMessage4,
+    decode: parseServerMessage4,
+    offersTo: (own, peer) => peer < own,
+    start: (target, id, mesh) =>
+      mesh
+        ? target.createMesh(id, channels)
+        : id === 1
+        ? target.createServer(channels)
+        : target.createClient(id, channels),
+  };
+}
+
+/**
+ * A joined Godot 4 lobby: the {@link WebRTCMultiplayerPeer} it drives, and the signaling
+ * connection's state and events. Made by {@link joinLobbyGodot4}.
+ */
+export class Godot4LobbyClient extends LobbySession<WebRTCMultiplayerPeer> {
+  /** The peer wired to the lobby: a mesh peer, the server (the host) or a client. */
+  readonly peer: WebRTCMultiplayerPeer;
+
+  /** Use {@link joinLobbyGodot4}. */
+  constructor(
+    ws: WebSocketLike,
+    peer: WebRTCMultiplayerPeer,
+    factory: (config: PeerConnectionConfig) => ClientPeerConnection,
+    options: Godot4JoinOptions,
+  ) {
+    super(ws, peer, godot4(options.channelsConfig ?? []), factory, options);
+    this.peer = peer;
+  }
+}
+
+/**
+ * Connects to a signaling server over Godot 4's protocol and joins a lobby (`""`: create one and
+ * be its host, id 1; `clientServer: true` makes it a client/server lobby). Resolves once the
+ * server confirmed the join, with the peer created and the members already in the lobby being
+ * negotiated. Rejects if the connection fails or is closed first (for example 4000 "Lobby does not
+ * exists").
+ *
+ * @example
+ * ```ts
+ * import { joinLobbyGodot4 } from "./client_godot4.ts";
+ * import { serveSignalingDeno } from "./server_deno.ts";
+ * const server = await serveSignalingDeno({ port: 0 });
+ * const host = await joinLobbyGodot4(server.url);
+ * console.log(host.id, host.peer.getUniqueId()); // 1 1
+ * await host.close();
+ * await server.shutdown();
+ * ```
+ */
+export async function joinLobbyGodot4(
+  url: string,
+  lobby = "",
+  options: Godot4JoinOptions = {},
+): Promise<Godot4LobbyClient> {
+  const peer = options.peer instanceof WebRTCMultiplayerPeer
+    ? options.peer
+    : new WebRTCMultiplayerPeer(options.peer);
+  return await openSession(
+    url,
+    lobby,
+    !options.clientServer,
+    options,
+    (ws, factory) => new Godot4LobbyClient(ws, peer, factory, options),
+  );
+}
