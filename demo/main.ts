@@ -14,11 +14,15 @@
  * ```sh
  * deno task demo [--peers 4] [--duration 3]
  * deno task demo --web [--peers 2] [--port 9080] [--host 127.0.0.1]
+ * deno task demo --godot4 --scene [--peers 2] [--duration 3] [--port 9080]
  * deno task demo --help     # every flag with its default
  * ```
  *
  * `--web` runs the browser demo instead (see `demo/_web.ts`): it serves the demo page, starts
  * `--peers` server-side peers (default 2) in a lobby and prints the address to open.
+ *
+ * `--godot4 --scene` runs the SceneMultiplayer demo instead (see `demo/_scene.ts`): a TypeScript
+ * authoritative server that Godot 4 clients can join, and `--peers` TS bot clients (default 2).
  *
  * @module
  */
@@ -34,7 +38,8 @@ export const DEMO_COMMAND = {
   name: "deno task demo",
   summary: "A signaling server and N peer processes form a full mesh and trade packets on all\n" +
     "three channels; exits 0 only if every packet arrived as its channel promises.\n" +
-    "With --web: serves the browser demo page with N server-side peers until Ctrl-C.",
+    "With --web: serves the browser demo page with N server-side peers until Ctrl-C.\n" +
+    "With --godot4 --scene: a TS SceneMultiplayer server for Godot 4 games and N TS bots.",
   flags: {
     peers: integer("peer processes: 2..32, or 0..16 with --web", {
       min: 0,
@@ -50,15 +55,22 @@ export const DEMO_COMMAND = {
     }),
     verbose: boolean("print every peer's log lines as they come"),
     web: boolean("run the browser demo instead (see demo/_web.ts)"),
-    port: integer("port of the --web server; 0 picks a free one", {
+    godot4: boolean("with --scene: speak Godot 4's signaling protocol"),
+    scene: boolean("with --godot4: the SceneMultiplayer server + bots demo (demo/_scene.ts)"),
+    port: integer("port of the --web or --scene server; 0 picks a free one", {
       default: DEFAULT_PORT,
       min: 0,
       max: 65535,
     }),
-    host: string("interface the --web server binds", "127.0.0.1", "ADDRESS"),
+    host: string("interface the --web or --scene server binds", "127.0.0.1", "ADDRESS"),
   },
-  check: (values: { peers: number | undefined; web: boolean }) => {
+  check: (values: { peers: number | undefined; web: boolean; godot4: boolean; scene: boolean }) => {
+    if (values.godot4 !== values.scene) return "--godot4 and --scene go together";
+    if (values.scene && values.web) return "--scene and --web are separate demos";
     if (values.peers === undefined) return undefined;
+    if (values.scene && (values.peers < 1 || values.peers > 16)) {
+      return `--peers ${values.peers}: must be 1..16 with --scene`;
+    }
     if (values.web && values.peers > 16) return `--peers ${values.peers}: must be 0..16 with --web`;
     if (!values.web && values.peers < 2) {
       return `--peers ${values.peers}: must be an integer in 2..32`;
@@ -71,6 +83,17 @@ const args = readFlags(DEMO_COMMAND, Deno.args, { exit: Deno.exit });
 if (args.web) {
   const { runWebDemo } = await import("./_web.ts");
   Deno.exit(await runWebDemo({ peers: args.peers ?? 2, hostname: args.host, port: args.port }));
+}
+if (args.scene) {
+  const { runSceneDemo } = await import("./_scene.ts");
+  Deno.exit(
+    await runSceneDemo({
+      bots: args.peers ?? 2,
+      duration: args.duration,
+      port: args.port,
+      hostname: args.host,
+    }),
+  );
 }
 const peers = args.peers ?? 4;
 const duration = args.duration;

@@ -31,14 +31,14 @@ async function run(script: string[], args: string[]) {
 
 /** The flag names a help text lists, in order. */
 function listedFlags(help: string): string[] {
-  return [...help.matchAll(/^ {2}--([a-z-]+)/gm)].map((m) => m[1]);
+  return [...help.matchAll(/^ {2}--([a-z0-9-]+)/gm)].map((m) => m[1]);
 }
 
 Deno.test("cli: --help on each command lists every flag with its default", async () => {
   const expected: Record<string, string[]> = {
     serve: Object.keys(SERVE_COMMAND.flags),
     peer: ["url", "lobby", "duration", "interval", "json", "expect", "connect-timeout"],
-    demo: ["peers", "duration", "verbose", "web", "port", "host"],
+    demo: ["peers", "duration", "verbose", "web", "godot4", "scene", "port", "host"],
     "webrtc-mesh serve": Object.keys(SERVE_COMMAND.flags).filter((f) =>
       f !== "node" && f !== "web"
     ),
@@ -78,6 +78,9 @@ Deno.test("cli: bad flags and values exit 2 with one clear line and no stack tra
     ["demo", ["--peers", "40"], "deno task demo: --peers 40: must be an integer in 0..32"],
     ["demo", ["--duration", "abc"], "deno task demo: --duration abc: must be a number in (0, 600]"],
     ["demo", ["--web", "--peers", "20"], "deno task demo: --peers 20: must be 0..16 with --web"],
+    ["demo", ["--godot4"], "deno task demo: --godot4 and --scene go together"],
+    ["demo", ["--scene", "--godot4", "--web"], "deno task demo: --scene and --web are separate"],
+    ["demo", ["--scene", "--godot4", "--peers", "20"], "deno task demo: --peers 20: must be 1..16"],
     ["demo", ["--port", "70000"], "deno task demo: --port 70000: must be an integer in 0..65535"],
     ["demo", ["--peers"], "deno task demo: --peers needs a value"],
     ["demo", ["4"], "deno task demo: unexpected argument 4"],
