@@ -3,7 +3,8 @@
  *
  * Theory of operation. Godot 4's SceneMultiplayer (`modules/multiplayer/scene_multiplayer.cpp`,
  * read as `../shared/research/scenemultiplayer-wire.md` records it) puts a small protocol on a
- * MultiplayerPeer. Every rule of it lives here, one function per rule; the facade
+ * MultiplayerPeer. Every rule of it lives here (rules 8 and 9, the path cache and RPCs, in
+ * `reduce_rpc.ts`), one function per rule; the facade
  * (`multiplayer.ts`) only turns transport events into `SceneEvent`s and carries out the effects.
  *
  * 1. Admission. A transport peer starts pending when auth is enabled (`peer_authenticating`),
@@ -41,31 +42,35 @@
  *
  * @module
  */
-import { GodotError, TransferMode } from "../core/constants.ts";
-import { decodeRpcArgs, encodeRpcArgs, RpcMode, type RpcNode } from "./rpc.ts";
+import { GodotError, type TransferMode } from "../core/constants.ts";
+import {
+  checkSend,
+  isRelayClient,
+  isRelayServer,
+  reject,
+  RELIABLE,
+  reply,
+  type SceneStep,
+  send,
+  sendCommand,
+  withMap,
+} from "./_rules.ts";
+import { onConfirmPath, onRpc, onRpcPacket, onSimplifyPath } from "./reduce_rpc.ts";
 import type { PendingPeer, SceneEffect, SceneEvent, SceneState, SentPath } from "./state.ts";
 import { initialSceneState } from "./state.ts";
-import { VariantError } from "./variant.ts";
 import {
   addPeerPacket,
   authConfirmPacket,
   authPacket,
-  confirmPathPacket,
   delPeerPacket,
   type Malformed,
   type Packet,
   parsePacket,
   rawPacket,
-  type RejectReason,
   relayPacket,
-  rpcPacket,
-  simplifyPathPacket,
 } from "./wire.ts";
 
-/** The next state and the effects to carry out, in order. */
-export type SceneStep = readonly [SceneState, readonly SceneEffect[]];
-
-const RELIABLE = TransferMode.RELIABLE;
+export type { SceneStep } from "./_rules.ts";
 
 /** When the facade must feed `TimePassed` next (the oldest pending peer's timeout), if ever. */
 export function nextDeadline(s: SceneState): number | undefined {
@@ -73,54 +78,6 @@ export function nextDeadline(s: SceneState): number | undefined {
   let oldest = Infinity;
   for (const p of s.pending.values()) oldest = Math.min(oldest, p.since);
   return oldest + s.authTimeout;
-}
-
-/** This side relays as the server. */
-function isRelayServer(s: SceneState): boolean {
-  return s.serverRelay && s.uniqueId === 1 && s.relaySupported;
-}
-
-/** This side wraps what it sends to anyone but 1. */
-function isRelayClient(s: SceneState): boolean {
-  return s.serverRelay && s.uniqueId > 1 && s.relaySupported;
-}
-
-function reply(s: SceneState, error: GodotError, message: string): SceneStep {
-  return [s, [{ type: "Reply", error, message }]];
-}
-
-function reject(s: SceneState, from: number, reason: RejectReason, detail: string): SceneStep {
-  return [countReject(s, reason), [{ type: "Rejected", from, reason, detail }]];
-}
-
-function countReject(s: SceneState, reason: RejectReason): SceneState {
-  return { ...s, rejected: { ...s.rejected, [reason]: (s.rejected[reason] ?? 0) + 1 } };
-}
-
-function send(to: number, data: Uint8Array, mode: TransferMode, channel: number): SceneEffect {
-  return { type: "Send", to, data, mode, channel };
-}
-
-/** Rule 6: `send_command(to, packet)` with the mode and channel of the message. */
-function sendCommand(
-  s: SceneState,
-  to: number,
-  data: Uint8Array,
-  mode: TransferMode,
-  channel: number,
-): SceneEffect[] {
-  if (isRelayClient(s) && to !== 1) return [send(1, relayPacket(to, data), mode, channel)];
-  if (to > 0) return s.connected.includes(to) ? [send(to, data, mode, channel)] : [];
-  return s.connected.filter((p) => !(to !== 0 && p === -to)).map((p) =>
-    send(p, data, mode, channel)
-  );
-}
-
-function withMap<K, V>(m: ReadonlyMap<K, V>, k: K, v: V | undefined): ReadonlyMap<K, V> {
-  const next = new Map(m);
-  if (v === undefined) next.delete(k);
-  else next.set(k, v);
-  return next;
 }
 
 /** Rule 2. */
@@ -250,23 +207,6 @@ function onDisconnectPeer(s: SceneState, peer: number): SceneStep {
   const [next, effects] = removeAdmitted(s, peer, false);
   return [next, [...effects, { type: "DisconnectTransportPeer", peer }]];
 }
-
-function checkSend(
-  s: SceneState,
-  target: number,
-  mode: number,
-  channel: number,
-): string | undefined {
-  if (![0, 1, 2].includes(mode)) return `bad transfer mode ${mode}`;
-  if (!Number.isInteger(channel) || channel < 0 || channel > 255) return `bad channel ${channel}`;
-  if (!Number.isInteger(target) || target < -2147483647 || target > 2147483647) {
-    return `bad target ${target}`;
-  }
-  if (target === s.uniqueId) return `target ${target} is ourselves`;
-  if (target > 0 && !s.connected.includes(target)) return `peer ${target} is not connected`;
-  return undefined;
-}
-
 function onSendBytes(
   s: SceneState,
   data: Uint8Array,
@@ -282,92 +222,6 @@ function onSendBytes(
   if (bad) return reply(s, GodotError.ERR_INVALID_PARAMETER, bad);
   return [s, sendCommand(s, target, rawPacket(data), mode, channel)];
 }
-
-/** Rule 9, outgoing. */
-function onRpc(
-  s: SceneState,
-  path: string,
-  methodName: string,
-  args: readonly unknown[],
-  target: number,
-): SceneStep {
-  if (s.uniqueId === 0) return reply(s, GodotError.ERR_CONNECTION_ERROR, "not connected");
-  const node = s.nodes.get(path);
-  if (!node) return reply(s, GodotError.ERR_INVALID_PARAMETER, `no RPC node registered at ${path}`);
-  const method = node.byName.get(methodName);
-  if (!method) {
-    return reply(s, GodotError.ERR_METHOD_NOT_FOUND, `${path} has no RPC method ${methodName}`);
-  }
-  const bad = checkSend(s, target === s.uniqueId ? 0 : target, 2, 0);
-  if (bad) return reply(s, GodotError.ERR_INVALID_PARAMETER, bad);
-  if (target === s.uniqueId && !method.callLocal) {
-    return reply(
-      s,
-      GodotError.ERR_INVALID_PARAMETER,
-      `RPC ${methodName} on ourselves without callLocal`,
-    );
-  }
-  let encoded;
-  try {
-    encoded = encodeRpcArgs(args as never);
-  } catch (e) {
-    if (e instanceof VariantError) {
-      return reply(s, GodotError.ERR_INVALID_PARAMETER, `RPC ${path}.${methodName}: ${e.message}`);
-    }
-    throw e;
-  }
-  const callLocal = method.callLocal &&
-    (target === 0 || target === s.uniqueId || (target < 0 && -target !== s.uniqueId));
-  const local: SceneEffect[] = callLocal
-    ? [{ type: "RpcCalled", from: s.uniqueId, path, method: methodName, args: [...args] as never }]
-    : [];
-  if (target === s.uniqueId) return [s, local];
-  const targets = target > 0 ? [target] : s.connected.filter((p) => !(target < 0 && p === -target));
-  if (targets.length === 0) return [s, local];
-
-  // Path cache: SIMPLIFY_PATH to targets that never got it.
-  let entry: SentPath = s.sent.get(path) ?? { cacheId: s.nextCacheId, confirmed: new Map() };
-  const nextCacheId = s.sent.has(path) ? s.nextCacheId : s.nextCacheId + 1;
-  const effects: SceneEffect[] = [];
-  let allConfirmed = true;
-  const confirmed = new Map(entry.confirmed);
-  for (const p of targets) {
-    const c = confirmed.get(p);
-    if (c === undefined) {
-      effects.push(
-        ...sendCommand(s, p, simplifyPathPacket(node.md5, entry.cacheId, path), RELIABLE, 0),
-      );
-      confirmed.set(p, false);
-    }
-    if (c !== true) allConfirmed = false;
-  }
-  entry = { ...entry, confirmed };
-  const { transferMode, channel, id } = method;
-  if (allConfirmed) {
-    const packet = rpcPacket(
-      { form: "compact", cacheId: entry.cacheId },
-      id,
-      encoded.byteOnly,
-      encoded.bytes,
-    );
-    for (const p of targets) effects.push(...sendCommand(s, p, packet, transferMode, channel));
-  } else {
-    const byId = rpcPacket(
-      { form: "id32", cacheId: entry.cacheId },
-      id,
-      encoded.byteOnly,
-      encoded.bytes,
-    );
-    const byPath = rpcPacket({ form: "path", path }, id, encoded.byteOnly, encoded.bytes);
-    for (const p of targets) {
-      effects.push(
-        ...sendCommand(s, p, entry.confirmed.get(p) ? byId : byPath, transferMode, channel),
-      );
-    }
-  }
-  return [{ ...s, sent: withMap(s.sent, path, entry), nextCacheId }, [...effects, ...local]];
-}
-
 /** Rules 4 and 5: a packet from an admitted transport peer. */
 function onPacket(
   s: SceneState,
@@ -484,90 +338,6 @@ function processPacket(s: SceneState, from: number, p: Packet): SceneStep {
       return reject(s, from, "relay_inner_sys", `${p.kind} inside RELAY`);
   }
 }
-
-function onSimplifyPath(
-  s: SceneState,
-  from: number,
-  md5: string,
-  cacheId: number,
-  path: string,
-): SceneStep {
-  const known = s.recv.get(from);
-  if (!known) return reject(s, from, "unknown_peer", `SIMPLIFY_PATH from unknown peer ${from}`);
-  const node = s.nodes.get(path);
-  if (!node) return reject(s, from, "simplify_path_unknown_node", `no RPC node at ${path}`);
-  if (known.has(cacheId)) {
-    return reject(s, from, "simplify_path_duplicate_id", `cache id ${cacheId} reused by ${from}`);
-  }
-  const valid = node.md5 === md5;
-  let next: SceneState = { ...s, recv: withMap(s.recv, from, withMap(known, cacheId, path)) };
-  const effects = sendCommand(next, from, confirmPathPacket(valid, cacheId), RELIABLE, 0);
-  if (valid) return [next, effects];
-  next = countReject(next, "rpc_checksum_mismatch");
-  return [next, [...effects, {
-    type: "Rejected",
-    from,
-    reason: "rpc_checksum_mismatch",
-    detail: `${path}: peer ${from}'s RPC methods differ from ours (md5 ${md5} vs ${node.md5})`,
-  }]];
-}
-
-function onConfirmPath(s: SceneState, from: number, valid: boolean, cacheId: number): SceneStep {
-  let path: string | undefined;
-  for (const [p, e] of s.sent) if (e.cacheId === cacheId) path = p;
-  const entry = path === undefined ? undefined : s.sent.get(path);
-  if (!entry || !entry.confirmed.has(from)) {
-    return reject(
-      s,
-      from,
-      "confirm_path_unrequested",
-      `CONFIRM_PATH of id ${cacheId} we never sent ${from}`,
-    );
-  }
-  const next: SceneState = {
-    ...s,
-    sent: withMap(s.sent, path!, { ...entry, confirmed: withMap(entry.confirmed, from, true) }),
-  };
-  if (valid) return [next, []];
-  return [countReject(next, "rpc_checksum_mismatch"), [{
-    type: "Rejected",
-    from,
-    reason: "rpc_checksum_mismatch",
-    detail: `${path}: peer ${from} says its RPC methods differ from ours`,
-  }]];
-}
-
-function onRpcPacket(s: SceneState, from: number, p: Packet & { kind: "rpc" }): SceneStep {
-  let path = p.path;
-  if (path === undefined) {
-    path = s.recv.get(from)?.get(p.cacheId);
-    if (path === undefined) {
-      return reject(s, from, "rpc_unknown_cache_id", `cache id ${p.cacheId} of ${from}`);
-    }
-  }
-  const node: RpcNode | undefined = s.nodes.get(path);
-  if (!node) return reject(s, from, "rpc_unknown_node", `no RPC node at ${path}`);
-  const method = node.methods[p.methodId];
-  if (!method) {
-    return reject(s, from, "rpc_unknown_method", `${path} has no method id ${p.methodId}`);
-  }
-  const allowed = method.mode === RpcMode.ANY_PEER ||
-    (method.mode === RpcMode.AUTHORITY && from === node.authority);
-  if (!allowed) {
-    return reject(
-      s,
-      from,
-      "rpc_not_allowed",
-      `${path}.${method.name} (mode ${RpcMode[method.mode]}) from ${from}`,
-    );
-  }
-  const args = decodeRpcArgs(p);
-  if (!Array.isArray(args)) {
-    return reject(s, from, args.reason, `${path}.${method.name}: ${args.detail}`);
-  }
-  return [s, [{ type: "RpcCalled", from, path, method: method.name, args }]];
-}
-
 /** The SceneMultiplayer reducer. */
 export function reduceScene(s: SceneState, e: SceneEvent): SceneStep {
   switch (e.type) {
