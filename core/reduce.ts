@@ -124,7 +124,7 @@ export function CHANNEL_SPECS(lifetime: number): readonly [ChannelSpec, ChannelS
 export const MAX_TRANSFER_CHANNEL = 255;
 
 /** Most extra channels: SCTP ids 4.. stay clear of the library's own channels above 258. */
-export const MAX_EXTRA_CHANNELS = MAX_TRANSFER_CHANNEL;
+export const MAX_EXTRA_CHANNELS: number = MAX_TRANSFER_CHANNEL;
 
 /**
  * Every channel of a peer: {@link CHANNEL_SPECS}, then one negotiated channel per entry of Godot
