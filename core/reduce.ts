@@ -33,8 +33,9 @@
  * data read by the cases above, plus three cases of its own:
  *
  * 10. `CreateRequested` (createMesh/createServer/createClient): client id 1 refused; id; each
- *     `channelsConfig` entry a TransferMode; the peer DISCONNECTED. Sets the network mode, the
- *     extra channels and the status (`CONNECTING` for a client, else `CONNECTED`).
+ *     `channelsConfig` entry a TransferMode; the peer DISCONNECTED without peers (a client whose
+ *     server is gone may be created again at once). Sets the network mode, the extra channels and
+ *     the status (`CONNECTING` for a client, else `CONNECTED`).
  * 11. `AddPeerRequested` first checks: created (`ERR_UNCONFIGURED`); a client adds only peer 1, a
  *     server never peer 1; then rule 2. `CreateChannels` adds one negotiated channel per
  *     `channelsConfig` entry (ids 4, 5, ...; {@link channelSpecs}) and the peer's `turn`: peers
@@ -472,26 +473,42 @@ const CREATE_CHECKS: ReadonlyArray<RequestCheck<MeshState, CreateRequested>> = [
   (_, { network, peerId }) => checkPeerId(peerId, createCall(network)),
   (_, { network, channelsConfig }) =>
     check(
-      Array.isArray(channelsConfig) && channelsConfig.length <= MAX_EXTRA_CHANNELS &&
-        channelsConfig.every(isTransferMode),
+      Array.isArray(channelsConfig),
       GodotError.ERR_INVALID_PARAMETER,
       () =>
-        `${
-          createCall(network)
-        }: channelsConfig must be an array of at most ${MAX_EXTRA_CHANNELS} TransferMode values (0, 1, 2), got ${
-          Array.isArray(channelsConfig)
-            ? `[${channelsConfig.map(show).join(", ")}]`
-            : show(channelsConfig)
+        `${createCall(network)}: channelsConfig must be an array of TransferMode values, got ${
+          show(channelsConfig)
         }`,
+    ),
+  (_, { network, channelsConfig }) => {
+    const config = channelsConfig as readonly unknown[];
+    const bad = config.findIndex((mode) => !isTransferMode(mode));
+    return check(
+      bad === -1,
+      GodotError.ERR_INVALID_PARAMETER,
+      () =>
+        `${createCall(network)}: channelsConfig[${bad}] is ${
+          show(config[bad])
+        }; each entry must be a TransferMode (0 UNRELIABLE, 1 UNRELIABLE_ORDERED, 2 RELIABLE)`,
+    );
+  },
+  (_, { network, channelsConfig }) =>
+    check(
+      (channelsConfig as readonly unknown[]).length <= MAX_EXTRA_CHANNELS,
+      GodotError.ERR_INVALID_PARAMETER,
+      () =>
+        `${createCall(network)}: channelsConfig has ${
+          (channelsConfig as readonly unknown[]).length
+        } entries; at most ${MAX_EXTRA_CHANNELS}`,
     ),
   (state, { network }) =>
     check(
-      state.status === ConnectionStatus.DISCONNECTED,
+      state.status === ConnectionStatus.DISCONNECTED && state.peers.size === 0,
       GodotError.ERR_ALREADY_IN_USE,
       () =>
         `${
           createCall(network)
-        }: the peer is already active as peer ${state.uniqueId} (${state.network}); call close() first`,
+        }: the peer is already in use as peer ${state.uniqueId} (${state.network}, ${state.peers.size} peer(s)); call close() first`,
     ),
 ];
 

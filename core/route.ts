@@ -107,6 +107,11 @@ export function channelName(index: ChannelIndex): string {
   return CHANNEL_LABELS[index] ?? `channel ${godotChannelOf(index)}`;
 }
 
+/** `reliable channel`, ..., or `channel n` (an extra channel), for messages. */
+function channelPhrase(index: ChannelIndex): string {
+  return index < RESERVED_CHANNELS ? `${CHANNEL_LABELS[index]} channel` : channelName(index);
+}
+
 /**
  * Decides where a packet goes: `targetPeer > 0` that peer only, `0` every peer, `< 0` every peer
  * but `-targetPeer`. The channel: `transferChannel` 0 the reserved channel of `mode`, n > 0 the
@@ -159,7 +164,7 @@ export function route(
     if (peer.channels[channel] !== "open") {
       return {
         error: GodotError.ERR_UNAVAILABLE,
-        message: `putPacket: peer ${targetPeer}'s ${channelName(channel)} channel is ${
+        message: `putPacket: peer ${targetPeer}'s ${channelPhrase(channel)} is ${
           peer.channels[channel]
         }, not open`,
       };
@@ -216,8 +221,8 @@ export function admit(
     return {
       error: GodotError.ERR_BUSY,
       message: `putPacket: peer ${peerId}'s ${
-        channelName(channel)
-      } channel has ${buffered} bytes buffered (high-water mark ${highWaterMark}); retry later`,
+        channelPhrase(channel)
+      } has ${buffered} bytes buffered (high-water mark ${highWaterMark}); retry later`,
     };
   }
   return undefined;

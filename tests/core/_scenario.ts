@@ -15,7 +15,7 @@ import type {
   RemovePeerRequested,
 } from "../../core/events.ts";
 import { reduce } from "../../core/reduce.ts";
-import { channelName, type Route } from "../../core/route.ts";
+import { CHANNEL_LABELS, channelName, type Route } from "../../core/route.ts";
 import {
   type ChannelIndex,
   type ChannelState,
@@ -37,6 +37,12 @@ export function show(value: unknown): string {
 
 function enumName(names: Record<number, string>, value: unknown): string {
   return typeof value === "number" && names[value] !== undefined ? names[value] : show(value);
+}
+
+/** A channel index as a story names it: its label, `channel n` (extra), or `index x` (no channel). */
+function channelIndexName(index: number): string {
+  return CHANNEL_LABELS[index as 0 | 1 | 2] ??
+    (Number.isInteger(index) && index >= 3 ? channelName(index) : `index ${show(index)}`);
 }
 
 /**
@@ -73,18 +79,21 @@ export function renderEvent(event: Event): string {
       return `ConnectionStateChanged(${show(event.peerId)}, ${event.state})`;
     case "ChannelStateChanged":
       return `ChannelStateChanged(${show(event.peerId)}, ${
-        channelName(event.channel)
+        channelIndexName(event.channel)
       } ${event.state})`;
     case "ChannelErrored":
-      return `ChannelErrored(${show(event.peerId)}, ${channelName(event.channel)}, ${
+      return `ChannelErrored(${show(event.peerId)}, ${channelIndexName(event.channel)}, ${
         show(event.message)
       })`;
     case "ChannelCreateFailed":
       return `ChannelCreateFailed(${show(event.peerId)}, ${show(event.message)})`;
     case "CreateRequested": {
-      const config = Array.isArray(event.channelsConfig)
-        ? `[${event.channelsConfig.map((m) => enumName(TransferMode, m)).join(", ")}]`
-        : show(event.channelsConfig);
+      const c = event.channelsConfig;
+      const config = !Array.isArray(c)
+        ? show(c)
+        : c.length > 8
+        ? `[${c.length} entries]`
+        : `[${c.map((m) => enumName(TransferMode, m)).join(", ")}]`;
       return `CreateRequested(${event.network} ${show(event.peerId)}, channels ${config})`;
     }
     case "DisconnectPeerRequested":
@@ -134,7 +143,8 @@ export function renderEffect(effect: Effect): string {
 
 /**
  * Renders a state on one line: id, compat flag, status, refuse, transfer mode, target and each
- * peer as `id:connectionState/ch0,ch1,ch2/announced|pending`, by ascending id.
+ * peer as `id:connectionState/ch0,ch1,ch2/announced|pending`, by ascending id (Godot 4: in the
+ * order the peers were added). Godot 4 states also show the network mode and extra channels.
  *
  * @example
  * ```ts
@@ -145,7 +155,10 @@ export function renderEffect(effect: Effect): string {
  * ```
  */
 export function renderState(state: MeshState): string {
-  const peers = [...state.peers.values()].sort((a, b) => a.id - b.id).map((p) =>
+  // Godot 3 by ascending id; Godot 4 in the order peers were added (its receive order).
+  const inOrder = [...state.peers.values()];
+  if (state.godot === 3) inOrder.sort((a, b) => a.id - b.id);
+  const peers = inOrder.map((p) =>
     `${p.id}:${p.connectionState}/${p.channels.join(",")}/${p.announced ? "announced" : "pending"}${
       p.lifetime === 1 ? "" : ` life=${p.lifetime}`
     }`
@@ -516,4 +529,45 @@ export function runGodot4(script: Script): ScenarioRun {
  */
 export function stateAfter(script: Script, start: MeshState = initialState): MeshState {
   return runScenario(script, start).final;
+}
+
+/**
+ * A titled story (events run from `start`); several make one snapshot.
+ *
+ * @example
+ * ```ts
+ * import { init, section } from "./_scenario.ts";
+ * console.log(section("a server", [init(1)]).split("\n")[0]); // ## a server
+ * ```
+ */
+export function section(title: string, script: Script, start: MeshState = initialState): string {
+  return `## ${title}\n${runScenario(script, start).text}`;
+}
+
+/**
+ * Sections joined into one snapshot text.
+ *
+ * @example
+ * ```ts
+ * import { story } from "./_scenario.ts";
+ * console.log(story("## a", "## b")); // two sections, a blank line between
+ * ```
+ */
+export function story(...sections: string[]): string {
+  return sections.join("\n\n");
+}
+
+/**
+ * The signals among `effects`, as `name(id)` strings.
+ *
+ * @example
+ * ```ts
+ * import { emits } from "./_scenario.ts";
+ * console.log(emits([{ type: "Emit", signal: "peer_connected", peerId: 2 }])); // [ "peer_connected(2)" ]
+ * ```
+ */
+export function emits(effects: readonly Effect[]): string[] {
+  return effects.flatMap((e) =>
+    e.type === "Emit" ? [e.peerId === undefined ? e.signal : `${e.signal}(${e.peerId})`] : []
+  );
 }

@@ -3,15 +3,12 @@
  * arguments, and observations in any order (including events of unknown peers).
  */
 import fc from "fast-check";
-import { assert, assertEquals, assertStrictEquals } from "@std/assert";
+import { assert, assertEquals } from "@std/assert";
 import {
-  CHANNEL_STATES,
   type ChannelIndex,
   type ChannelState,
   ConnectionStatus,
-  type Effect,
   type Event,
-  GodotError,
   initialState,
   isPeerReady,
   type MeshState,
@@ -20,7 +17,18 @@ import {
   type PeerState,
   reduce,
 } from "../../core/mod.ts";
-import { renderEffect, renderEvent } from "./_scenario.ts";
+import {
+  assertReplies,
+  assertSignalsAlternate,
+  bursts,
+  deepFreeze,
+  observations,
+  possible,
+  run,
+  type Step,
+  where,
+  withCreateFailure,
+} from "./_property.ts";
 
 const RUNS = { numRuns: 1000 };
 
@@ -87,7 +95,7 @@ const connection = fc.oneof(
   },
 );
 
-const addPeer = fc.tuple(
+const addPeer = withCreateFailure(
   fc.record({
     type: fc.constant("AddPeerRequested"),
     peerId: anyId,
@@ -97,15 +105,6 @@ const addPeer = fc.tuple(
     ),
     connection,
   }),
-  fc.oneof({ arbitrary: fc.constant(false), weight: 9 }, {
-    arbitrary: fc.constant(true),
-    weight: 1,
-  }),
-).map(([event, fails]): Event[] =>
-  // `createDataChannel` throwing is reported right after the add it belongs to.
-  fails && typeof event.peerId === "number"
-    ? [event as Event, { type: "ChannelCreateFailed", peerId: event.peerId, message: "threw" }]
-    : [event as Event]
 );
 
 const setters = fc.oneof(
@@ -123,59 +122,9 @@ const setters = fc.oneof(
   }),
 ) as fc.Arbitrary<Event>;
 
-const observation = fc.oneof(
-  {
-    arbitrary: fc.record({
-      type: fc.constant("ConnectionStateChanged"),
-      peerId: obsId,
-      state: fc.oneof(
-        { arbitrary: fc.constant<PeerConnectionState>("connected"), weight: 4 },
-        { arbitrary: fc.constantFrom(...PEER_CONNECTION_STATES), weight: 3 },
-      ),
-    }),
-    weight: 4,
-  },
-  {
-    arbitrary: fc.record({
-      type: fc.constant("ChannelStateChanged"),
-      peerId: obsId,
-      channel: channelIndex,
-      state: fc.oneof(
-        { arbitrary: fc.constant<ChannelState>("open"), weight: 6 },
-        { arbitrary: fc.constantFrom(...CHANNEL_STATES), weight: 2 },
-      ),
-    }),
-    weight: 8,
-  },
-  {
-    arbitrary: fc.record({
-      type: fc.constant("ChannelErrored"),
-      peerId: obsId,
-      channel: channelIndex,
-      message: fc.constant("OperationError"),
-    }),
-    weight: 1,
-  },
-) as fc.Arbitrary<Event>;
+const observation = observations(obsId, channelIndex);
 
-/** A peer becoming ready in one go (connection connected, three channels open). */
-const connectBurst = fc.integer({ min: 1, max: 6 }).map((peerId): Event[] => [
-  { type: "ConnectionStateChanged", peerId, state: "connected" },
-  { type: "ChannelStateChanged", peerId, channel: 0, state: "open" },
-  { type: "ChannelStateChanged", peerId, channel: 1, state: "open" },
-  { type: "ChannelStateChanged", peerId, channel: 2, state: "open" },
-]);
-
-/** A peer added properly and becoming ready. */
-const joinBurst = connectBurst.map((events): Event[] => [
-  {
-    type: "AddPeerRequested",
-    peerId: (events[0] as { peerId: number }).peerId,
-    lifetime: 1,
-    connection: { w3c: true, state: "new", description: "RTCPeerConnection" },
-  },
-  ...events,
-]);
+const { connect: connectBurst, join: joinBurst } = bursts(6, 3);
 
 const step: fc.Arbitrary<Event[]> = fc.oneof(
   { arbitrary: joinBurst, weight: 6 },
@@ -209,77 +158,7 @@ const script: fc.Arbitrary<Event[]> = fc.tuple(
 ).map(([start, steps]) => [...start, ...steps.flat()]);
 
 // ---------------------------------------------------------------------------------------------
-// Running a script with every input frozen
-
-/** Freezes a state deeply; the peer map's mutators throw. */
-function deepFreeze(state: MeshState): MeshState {
-  const refuse = () => {
-    throw new TypeError("reduce mutated its input state's peer map");
-  };
-  for (const name of ["set", "delete", "clear"]) {
-    if (!Object.isFrozen(state.peers)) Object.defineProperty(state.peers, name, { value: refuse });
-  }
-  for (const peer of state.peers.values()) {
-    Object.freeze(peer.channels);
-    Object.freeze(peer);
-  }
-  Object.freeze(state.peers);
-  return Object.freeze(state);
-}
-
-/** A plain structural copy (Map entries as arrays), for comparing before/after. */
-function snapshot(state: MeshState): unknown {
-  return {
-    ...state,
-    peers: [...state.peers.entries()].map(([k, v]) => [k, { ...v, channels: [...v.channels] }]),
-  };
-}
-
-interface Step {
-  readonly event: Event;
-  readonly before: MeshState;
-  readonly after: MeshState;
-  readonly effects: readonly Effect[];
-}
-
-/**
- * Whether `event` may follow `previous`: the interpreter reports `ChannelCreateFailed` only right
- * after the `AddPeerRequested` of the same id succeeded (it is the failure of that very add).
- */
-function possible(event: Event, previous: Step | undefined): boolean {
-  if (event.type !== "ChannelCreateFailed") return true;
-  return previous?.event.type === "AddPeerRequested" && previous.event.peerId === event.peerId &&
-    previous.effects.some((e) => e.type === "CreateChannels");
-}
-
-function run(events: readonly Event[], start: MeshState = initialState): Step[] {
-  const steps: Step[] = [];
-  let state = start;
-  for (const event of events) {
-    if (!possible(event, steps.at(-1))) continue;
-    const before = deepFreeze(state);
-    const copy = snapshot(before);
-    const [after, effects] = reduce(before, event);
-    assertEquals(snapshot(before), copy, `reduce mutated its input on ${renderEvent(event)}`);
-    steps.push({ event, before, after, effects });
-    state = after;
-  }
-  return steps;
-}
-
-const REQUESTS = new Set<Event["type"]>([
-  "InitializeRequested",
-  "AddPeerRequested",
-  "RemovePeerRequested",
-  "CloseRequested",
-  "RefuseNewConnectionsSet",
-  "TransferModeSet",
-  "TargetPeerSet",
-]);
-
-function where(s: Step): string {
-  return `${renderEvent(s.event)} -> ${s.effects.map(renderEffect).join(", ")}`;
-}
+// Running a script with every input frozen: ./_property.ts
 
 function isCompatClient(state: MeshState): boolean {
   return state.serverCompatibility && state.uniqueId !== 1 && state.uniqueId !== 0;
@@ -305,22 +184,7 @@ Deno.test("property: reduce never throws and never mutates its input", () => {
 Deno.test("property: peer_connected/peer_disconnected alternate per id and match `announced`", () => {
   fc.assert(
     fc.property(script, (events) => {
-      const up = new Set<number>();
-      for (const s of run(events)) {
-        if (s.event.type === "CloseRequested") up.clear(); // close() emits no signals (rule 8)
-        for (const e of s.effects) {
-          if (e.type !== "Emit" || e.peerId === undefined) continue;
-          if (e.signal === "peer_connected") {
-            assert(!up.has(e.peerId), `peer_connected(${e.peerId}) twice: ${where(s)}`);
-            up.add(e.peerId);
-          } else {
-            assert(up.has(e.peerId), `peer_disconnected(${e.peerId}) before connect: ${where(s)}`);
-            up.delete(e.peerId);
-          }
-        }
-        const announced = [...s.after.peers.values()].filter((p) => p.announced).map((p) => p.id);
-        assertEquals(announced.sort(), [...up].sort(), `announced flags vs signals: ${where(s)}`);
-      }
+      assertSignalsAlternate(run(events));
     }),
     RUNS,
   );
@@ -377,33 +241,7 @@ Deno.test("property: server compatibility gates announcements behind peer 1", ()
 Deno.test("property: requests get exactly one Reply, rejections keep the very same state", () => {
   fc.assert(
     fc.property(script, (events) => {
-      for (const s of run(events)) {
-        const replies = s.effects.filter((e) => e.type === "Reply");
-        if (REQUESTS.has(s.event.type)) {
-          assertEquals(replies.length, 1, `one Reply: ${where(s)}`);
-          const reply = replies[0];
-          assert(reply.type === "Reply");
-          assertStrictEquals(s.effects.at(-1), reply, `Reply comes last: ${where(s)}`);
-          if (reply.error !== GodotError.OK) {
-            assertStrictEquals(s.after, s.before, `rejection changed state: ${where(s)}`);
-            assertEquals(s.effects.length, 1, `rejection has side effects: ${where(s)}`);
-            assert(reply.message.length > 0, `rejection without a reason: ${where(s)}`);
-          } else {
-            assertEquals(reply.message, "");
-          }
-        } else if (s.event.type === "ChannelCreateFailed") {
-          const had = s.before.peers.has(s.event.peerId);
-          assertEquals(replies.length, had ? 1 : 0, where(s));
-          if (had) assert(replies[0].type === "Reply" && replies[0].error === GodotError.FAILED);
-          assert(!s.after.peers.has(s.event.peerId));
-        } else {
-          assertEquals(replies.length, 0, `an observation replied: ${where(s)}`);
-          const id = (s.event as { peerId: number }).peerId;
-          if (!s.before.peers.has(id)) {
-            assertStrictEquals(s.after, s.before, `late event: ${where(s)}`);
-          }
-        }
-      }
+      for (const s of run(events)) assertReplies(s);
     }),
     RUNS,
   );

@@ -14,6 +14,7 @@ import {
   conn,
   connect,
   createFailed,
+  emits,
   init,
   join,
   mode,
@@ -23,38 +24,23 @@ import {
   renderRoute,
   runScenario,
   type Script,
+  section,
   stateAfter,
+  story,
   target,
 } from "./_scenario.ts";
 import {
   admit,
   CHANNEL_SPECS,
   ConnectionStatus,
-  type Effect,
   GodotError,
   initialState,
-  type MeshState,
   reduce,
   route,
   TransferMode,
 } from "../../core/mod.ts";
 
 const MAX = 2147483647;
-
-/** A titled story; several make one snapshot. */
-function section(title: string, script: Script, start: MeshState = initialState): string {
-  return `## ${title}\n${runScenario(script, start).text}`;
-}
-
-function story(...sections: string[]): string {
-  return sections.join("\n\n");
-}
-
-function emits(effects: readonly Effect[]): string[] {
-  return effects.flatMap((e) =>
-    e.type === "Emit" ? [e.peerId === undefined ? e.signal : `${e.signal}(${e.peerId})`] : []
-  );
-}
 
 // ---------------------------------------------------------------------------------------------
 // Rule 1: initialize

@@ -1,22 +1,25 @@
 /**
- * Every invalid call through the public class returns its Godot error and a readable reason, and
- * leaves the mesh exactly as it was.
+ * Every invalid call through the public classes (Godot 3's `WebRTCMultiplayer`, Godot 4's
+ * `WebRTCMultiplayerPeer`) returns its Godot error and a readable reason, and leaves the peer
+ * exactly as it was.
  */
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
 import { createPeerConnection } from "../../adapters/node_datachannel.ts";
-import { GodotError } from "../../core/constants.ts";
+import { GodotError, TransferMode } from "../../core/constants.ts";
 import { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
-import { closeAll, cluster, fullMesh } from "../_mesh.ts";
+import { WebRTCMultiplayerPeer } from "../../effects/multiplayer_peer.ts";
+import { type AnyMesh, closeAll, cluster, fullMesh } from "../_mesh.ts";
 import { FakeConnection } from "./_fake.ts";
 
-type Call = (mesh: WebRTCMultiplayer) => GodotError | void;
+type Call<M = WebRTCMultiplayer> = (mesh: M) => GodotError | void;
+/** [description, call, expected error, a fragment of the reason, setup before the call]. */
+type Case<M> = [string, Call<M>, GodotError, string, Call<M>?];
 
 const fake = () => new FakeConnection();
 // deno-lint-ignore no-explicit-any
 const any = (v: unknown) => v as any;
 
-/** [description, call, expected error, a fragment of the reason, setup before the call]. */
-const cases: Array<[string, Call, GodotError, string, Call?]> = [
+const cases: Array<Case<WebRTCMultiplayer>> = [
   ["initialize(0)", (m) => m.initialize(0), GodotError.ERR_INVALID_PARAMETER, "got 0"],
   ["initialize(-1)", (m) => m.initialize(-1), GodotError.ERR_INVALID_PARAMETER, "got -1"],
   [
@@ -231,12 +234,172 @@ const cases: Array<[string, Call, GodotError, string, Call?]> = [
   ],
 ];
 
-/** A comparable picture of everything observable on the mesh. */
-function picture(m: WebRTCMultiplayer) {
+/** Godot 4: a server with one extra channel (UNRELIABLE) and a pending client 2, then the call. */
+const godot4Cases: Array<Case<WebRTCMultiplayerPeer>> = [
+  ["createMesh(0)", (m) => m.createMesh(0), GodotError.ERR_INVALID_PARAMETER, "got 0"],
+  ["createMesh(2.5)", (m) => m.createMesh(2.5), GodotError.ERR_INVALID_PARAMETER, "2.5"],
+  ["createMesh('3')", (m) => m.createMesh(any("3")), GodotError.ERR_INVALID_PARAMETER, '"3"'],
+  [
+    "createClient(1)",
+    (m) => m.createClient(1),
+    GodotError.ERR_INVALID_PARAMETER,
+    "Clients cannot have ID 1.",
+  ],
+  ["createClient(-4)", (m) => m.createClient(-4), GodotError.ERR_INVALID_PARAMETER, "-4"],
+  [
+    "createMesh(2, [3])",
+    (m) => m.createMesh(2, any([3])),
+    GodotError.ERR_INVALID_PARAMETER,
+    "channelsConfig[0] is 3",
+  ],
+  [
+    "createMesh(2, null)",
+    (m) => m.createMesh(2, any(null)),
+    GodotError.ERR_INVALID_PARAMETER,
+    "array",
+  ],
+  [
+    "createServer([2, '0'])",
+    (m) => m.createServer(any([2, "0"])),
+    GodotError.ERR_INVALID_PARAMETER,
+    'channelsConfig[1] is "0"',
+  ],
+  [
+    "createServer(256 channels)",
+    (m) => m.createServer(Array(256).fill(2)),
+    GodotError.ERR_INVALID_PARAMETER,
+    "at most 255",
+  ],
+  ["createServer() twice", (m) => m.createServer(), GodotError.ERR_ALREADY_IN_USE, "close()"],
+  ["createMesh(5) when a server", (m) => m.createMesh(5), GodotError.ERR_ALREADY_IN_USE, "server"],
+  [
+    "server addPeer(pc, 1)",
+    (m) => m.addPeer(fake(), 1),
+    GodotError.ERR_INVALID_PARAMETER,
+    "peer 1",
+  ],
+  ["addPeer(pc, 0)", (m) => m.addPeer(fake(), 0), GodotError.ERR_INVALID_PARAMETER, "got 0"],
+  ["addPeer(pc, 4, -1)", (m) => m.addPeer(fake(), 4, -1), GodotError.ERR_INVALID_PARAMETER, "-1"],
+  ["addPeer(null, 4)", (m) => m.addPeer(any(null), 4), GodotError.ERR_INVALID_PARAMETER, "null"],
+  [
+    "addPeer(pc, 2) duplicate",
+    (m) => m.addPeer(fake(), 2),
+    GodotError.ERR_ALREADY_EXISTS,
+    "already",
+  ],
+  [
+    "addPeer while refusing",
+    (m) => m.addPeer(fake(), 4),
+    GodotError.ERR_UNAUTHORIZED,
+    "refuseNewConnections",
+    (m) => void (m.refuseNewConnections = true),
+  ],
+  [
+    "client addPeer(pc, 3)",
+    (m) => m.addPeer(fake(), 3),
+    GodotError.ERR_INVALID_PARAMETER,
+    "server only",
+    (m) => {
+      m.close();
+      m.createClient(5);
+    },
+  ],
+  [
+    "addPeer before create*",
+    (m) => m.addPeer(fake(), 3),
+    GodotError.ERR_UNCONFIGURED,
+    "createMesh",
+    (m) => m.close(),
+  ],
+  [
+    "putPacket before create*",
+    (m) => m.putPacket(new Uint8Array(1)),
+    GodotError.ERR_UNCONFIGURED,
+    "createMesh",
+    (m) => m.close(),
+  ],
+  [
+    "disconnectPeer(9) unknown",
+    (m) => m.disconnectPeer(9),
+    GodotError.ERR_DOES_NOT_EXIST,
+    "peer 9",
+  ],
+  ["disconnectPeer(NaN)", (m) => m.disconnectPeer(NaN), GodotError.ERR_DOES_NOT_EXIST, "NaN"],
+  [
+    "disconnectPeer(2, 'yes')",
+    (m) => m.disconnectPeer(2, any("yes")),
+    GodotError.ERR_INVALID_PARAMETER,
+    "boolean",
+  ],
+  ["removePeer(9) unknown", (m) => m.removePeer(9), GodotError.ERR_DOES_NOT_EXIST, "peer 9"],
+  [
+    "transferChannel = 256",
+    (m) => void (m.transferChannel = 256),
+    GodotError.ERR_INVALID_PARAMETER,
+    "0..255",
+  ],
+  [
+    "transferChannel = -1",
+    (m) => void (m.transferChannel = -1),
+    GodotError.ERR_INVALID_PARAMETER,
+    "-1",
+  ],
+  [
+    "transferChannel = 1.5",
+    (m) => void (m.transferChannel = 1.5),
+    GodotError.ERR_INVALID_PARAMETER,
+    "1.5",
+  ],
+  [
+    "transferChannel = '1'",
+    (m) => void (m.transferChannel = any("1")),
+    GodotError.ERR_INVALID_PARAMETER,
+    '"1"',
+  ],
+  [
+    "putPacket on extra channel 2 of 1",
+    (m) => m.putPacket(new Uint8Array(1)),
+    GodotError.ERR_INVALID_PARAMETER,
+    "no channel 2",
+    (m) => void (m.transferChannel = 2),
+  ],
+  [
+    "putPacket to unknown target",
+    (m) => m.putPacket(new Uint8Array(1)),
+    GodotError.ERR_INVALID_PARAMETER,
+    "12",
+    (m) => void (m.targetPeer = 12),
+  ],
+  [
+    "putPacket on extra channel 1 to a peer not open yet",
+    (m) => m.putPacket(new Uint8Array(1)),
+    GodotError.ERR_UNAVAILABLE,
+    "channel 1 is connecting",
+    (m) => {
+      m.targetPeer = 2;
+      m.transferChannel = 1;
+    },
+  ],
+  [
+    "transferMode = 3",
+    (m) => void (m.transferMode = any(3)),
+    GodotError.ERR_INVALID_PARAMETER,
+    "transferMode",
+  ],
+  ["targetPeer = NaN", (m) => void (m.targetPeer = NaN), GodotError.ERR_INVALID_PARAMETER, "NaN"],
+  [
+    "putPacket('text')",
+    (m) => m.putPacket(any("text")),
+    GodotError.ERR_INVALID_PARAMETER,
+    "Uint8Array",
+  ],
+];
+
+/** A comparable picture of everything observable on a peer object (without side effects). */
+function picture(m: AnyMesh) {
   return {
     state: m.state,
-    peers: [...m.getPeers()].map(([id, p]) => [id, p.connection, p.connected]),
-    id: m.getUniqueId(),
+    peers: [...m.getPeers()].map(([id, p]) => [id, p.connection, p.connected, p.channels.length]),
     status: m.getConnectionStatus(),
     refuse: m.refuseNewConnections,
     mode: m.transferMode,
@@ -245,16 +408,18 @@ function picture(m: WebRTCMultiplayer) {
   };
 }
 
-Deno.test(`${cases.length} invalid calls: each returns its error and reason and changes nothing`, () => {
-  assert(cases.length >= 45);
+/** Runs a table: each case on a fresh object made by `make`, which has a pending peer 2. */
+function runTable<M extends AnyMesh>(
+  cases: Array<Case<M>>,
+  make: (peer2: FakeConnection) => M,
+): void {
   for (const [what, call, error, reason, setup] of cases) {
-    const mesh = new WebRTCMultiplayer();
-    mesh.initialize(1);
     const peer2 = fake();
-    mesh.addPeer(peer2, 2);
+    const mesh = make(peer2);
     setup?.(mesh);
     const before = picture(mesh);
     const stateBefore = mesh.state;
+    const closedBefore = peer2.closed;
     const result = call(mesh);
     if (result !== undefined) assertEquals(result, error, `${what}: return value`);
     assertEquals(mesh.lastError.error, error, `${what}: lastError.error`);
@@ -264,9 +429,29 @@ Deno.test(`${cases.length} invalid calls: each returns its error and reason and 
     );
     assertEquals(picture(mesh), before, `${what}: nothing may change`);
     assertStrictEquals(mesh.state, stateBefore, `${what}: same state object`);
-    assertEquals(peer2.closed, false, `${what}: existing peer untouched`);
+    assertEquals(peer2.closed, closedBefore, `${what}: existing peer untouched`);
     mesh.close();
   }
+}
+
+Deno.test(`${cases.length} invalid calls: each returns its error and reason and changes nothing`, () => {
+  assert(cases.length >= 45);
+  runTable(cases, (peer2) => {
+    const mesh = new WebRTCMultiplayer();
+    mesh.initialize(1);
+    mesh.addPeer(peer2, 2);
+    return mesh;
+  });
+});
+
+Deno.test(`Godot 4: ${godot4Cases.length} invalid calls: each returns its error and reason and changes nothing`, () => {
+  assert(godot4Cases.length >= 30);
+  runTable(godot4Cases, (peer2) => {
+    const peer = new WebRTCMultiplayerPeer();
+    peer.createServer([TransferMode.UNRELIABLE]);
+    peer.addPeer(peer2, 2);
+    return peer;
+  });
 });
 
 Deno.test("calls after close(): refused with reasons, nothing changes", () => {
