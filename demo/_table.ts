@@ -34,7 +34,7 @@ export function renderTable(rows: readonly TableRow[], expected: number, elapsed
   for (const row of rows) {
     const s = row.status;
     const id = row.id === 0 ? "?" : String(row.id) + (row.id === 1 ? " (host)" : "");
-    const mesh = s ? `${s.peers.length}/${expected - 1}` : "-";
+    const mesh = s ? `${s.peers.length}/${s.wants ?? expected - 1}` : "-";
     const rtt = s && s.rtt >= 0 ? s.rtt.toFixed(2) : "-";
     lines.push(
       `        ${pad(id, 11)} ${pad(s?.phase ?? "starting", 10)} ${pad(mesh, 6)} ` +
@@ -74,7 +74,7 @@ export function renderSummary(results: readonly PeerResult[], expected: number):
     });
     const id = String(r.id) + (r.id === 1 ? " (host)" : "");
     lines.push(
-      `  ${pad(id, 11)} ${pad(`${Object.keys(r.from).length}/${expected - 1}`, 5)} ` +
+      `  ${pad(id, 11)} ${pad(`${Object.keys(r.from).length}/${r.wants ?? expected - 1}`, 5)} ` +
         `${pad(sums[2], 16)} ${pad(sums[1], 16)} ${pad(sums[0], 16)} ` +
         `${pad(r.rtt >= 0 ? r.rtt.toFixed(2) : "-", 7, true)}  ${r.ok ? "ok" : "FAILED"}`,
     );

@@ -12,11 +12,16 @@
  * Over loopback every packet normally arrives on all three channels; the summary shows the count.
  *
  * ```sh
- * deno task demo [--peers 4] [--duration 3]
+ * deno task demo [--peers 4] [--duration 3] [--godot4 [--client-server]] [--mixed]
  * deno task demo --web [--peers 2] [--port 9080] [--host 127.0.0.1]
  * deno task demo --godot4 --scene [--peers 2] [--duration 3] [--port 9080]
  * deno task demo --help     # every flag with its default
  * ```
+ *
+ * `--godot4` runs the peers on Godot 4's protocol with `WebRTCMultiplayerPeer`; `--client-server`
+ * makes the lobby a client/server one (peer 1 is the server, every other peer connects to it
+ * alone); `--mixed` alternates Godot 3 and Godot 4 peers in one mesh lobby (the host speaks
+ * Godot 3).
  *
  * `--web` runs the browser demo instead (see `demo/_web.ts`): it serves the demo page, starts
  * `--peers` server-side peers (default 2) in a lobby and prints the address to open.
@@ -54,8 +59,10 @@ export const DEMO_COMMAND = {
       valueName: "SECONDS",
     }),
     verbose: boolean("print every peer's log lines as they come"),
+    godot4: boolean("peers speak Godot 4's protocol and drive a WebRTCMultiplayerPeer"),
+    "client-server": boolean("with --godot4: a client/server lobby (peer 1 is the server)"),
+    mixed: boolean("alternate Godot 3 and Godot 4 peers in one mesh lobby"),
     web: boolean("run the browser demo instead (see demo/_web.ts)"),
-    godot4: boolean("with --scene: speak Godot 4's signaling protocol"),
     scene: boolean("with --godot4: the SceneMultiplayer server + bots demo (demo/_scene.ts)"),
     port: integer("port of the --web or --scene server; 0 picks a free one", {
       default: DEFAULT_PORT,
@@ -64,9 +71,27 @@ export const DEMO_COMMAND = {
     }),
     host: string("interface the --web or --scene server binds", "127.0.0.1", "ADDRESS"),
   },
-  check: (values: { peers: number | undefined; web: boolean; godot4: boolean; scene: boolean }) => {
-    if (values.godot4 !== values.scene) return "--godot4 and --scene go together";
-    if (values.scene && values.web) return "--scene and --web are separate demos";
+  check: (
+    values: {
+      peers: number | undefined;
+      web: boolean;
+      godot4: boolean;
+      "client-server": boolean;
+      mixed: boolean;
+      scene: boolean;
+    },
+  ) => {
+    if (values.scene && !values.godot4) return "--scene needs --godot4";
+    if (values.scene && (values.mixed || values["client-server"])) {
+      return "--scene runs its own client/server lobby: drop --client-server/--mixed";
+    }
+    if (values["client-server"] && !values.godot4) {
+      return "--client-server needs --godot4 (Godot 3's protocol has no client/server lobbies)";
+    }
+    if (values.mixed && values.godot4) return "--mixed already mixes both protocols: drop --godot4";
+    if (values.web && (values.mixed || values.godot4)) {
+      return "--web has its own protocol switch on the page: drop --godot4/--mixed";
+    }
     if (values.peers === undefined) return undefined;
     if (values.scene && (values.peers < 1 || values.peers > 16)) {
       return `--peers ${values.peers}: must be 1..16 with --scene`;
@@ -123,6 +148,13 @@ interface Proc {
 }
 
 const procs: Proc[] = [];
+/** Whether peer process `index` speaks Godot 4 (with --mixed: every second one, not the host). */
+const godot4Peer = (index: number) => args.godot4 || (args.mixed && index % 2 === 1);
+const shape = args["client-server"]
+  ? "a client/server lobby (every client connected to the server)"
+  : args.mixed
+  ? "a full mesh of Godot 3 and Godot 4 peers"
+  : "a full mesh";
 const encoder = new TextEncoder();
 let lobby: string | undefined;
 const lobbyKnown = Promise.withResolvers<string>();
@@ -142,6 +174,8 @@ function spawn(index: number, lobbyName: string): Proc {
       String(peers),
       "--duration",
       String(duration),
+      ...(godot4Peer(index) ? ["--godot4"] : []),
+      ...(args["client-server"] ? ["--client-server"] : []),
     ],
     cwd: root,
     stdin: "piped",
@@ -273,5 +307,5 @@ if (failures.length > 0) {
   for (const f of failures) console.log(`  - ${f}`);
   Deno.exit(1);
 }
-console.log(`\nOK: ${peers} peers formed a full mesh and every packet arrived (${elapsed()} s)`);
+console.log(`\nOK: ${peers} peers formed ${shape} and every packet arrived (${elapsed()} s)`);
 Deno.exit(0);

@@ -7,7 +7,10 @@
  * deno task peer --help     # every flag with its default
  * ```
  *
- * Without `--lobby` it creates a lobby (and prints its name for the others). `--json` (used by
+ * Without `--lobby` it creates a lobby (and prints its name for the others). `--godot4` speaks
+ * Godot 4's protocol and drives a `WebRTCMultiplayerPeer` (`joinLobbyGodot4`); with
+ * `--client-server` the lobby it creates is a client/server one (the host is the server, the
+ * others connect to it alone). Godot 3 and Godot 4 peers can share a mesh lobby. `--json` (used by
  * `deno task demo`) prints one JSON object per line instead of text, waits for `--expect N` peers
  * in total before sending, sends for `--duration` seconds, then exchanges `fin` packets and
  * reports a verdict; it exits when its standard input says `quit` (or closes).
@@ -16,7 +19,8 @@
  */
 import { TransferMode } from "../core/constants.ts";
 import { createPeerConnection } from "../adapters/node_datachannel.ts";
-import { joinLobby, type LobbyClient } from "../signaling/client.ts";
+import { joinLobby, LobbyClient } from "../signaling/client.ts";
+import { type Godot4LobbyClient, joinLobbyGodot4 } from "../signaling/client_godot4.ts";
 import { boolean, integer, number, readFlags, string, webSocketUrl } from "../signaling/_flags.ts";
 import { type ChannelTally, decode, encode, judge, newTally, record } from "./_wire.ts";
 
@@ -32,6 +36,8 @@ export interface PeerStatus {
   out: [number, number, number];
   /** Mean round-trip time over the last pings, ms (-1 before any). */
   rtt: number;
+  /** How many peers it connects to: all the others, or in a client/server lobby 1 (clients). */
+  wants: number;
   phase: "joining" | "connecting" | "sending" | "finishing" | "done" | "failed";
 }
 
@@ -46,6 +52,8 @@ export interface PeerResult {
   in: [number, number, number];
   out: [number, number, number];
   rtt: number;
+  /** How many peers it was to connect to (see {@link PeerStatus.wants}). */
+  wants: number;
 }
 
 /** `deno task peer`'s command line. */
@@ -69,6 +77,10 @@ export const PEER_COMMAND = {
       valueName: "MS",
     }),
     json: boolean("print JSON lines and quit on 'quit' from stdin (as deno task demo runs it)"),
+    godot4: boolean("speak Godot 4's protocol and drive a WebRTCMultiplayerPeer"),
+    "client-server": boolean(
+      "with --godot4, when creating a lobby: a client/server one (the host is the server)",
+    ),
     expect: integer("peers in total to wait for before sending, then report a verdict", {
       min: 1,
       max: 256,
@@ -81,8 +93,12 @@ export const PEER_COMMAND = {
       valueName: "SECONDS",
     }),
   },
-  check: (values: { url: string | undefined }) =>
-    values.url === undefined ? "--url is required" : undefined,
+  check: (values: { url: string | undefined; godot4: boolean; "client-server": boolean }) =>
+    values.url === undefined
+      ? "--url is required"
+      : values["client-server"] && !values.godot4
+      ? "--client-server needs --godot4 (Godot 3's protocol has no client/server lobbies)"
+      : undefined,
 };
 
 const args = readFlags(PEER_COMMAND, Deno.args, { exit: Deno.exit });
@@ -101,9 +117,14 @@ function say(text: string): void {
   else console.log(text);
 }
 
-let client: LobbyClient;
+let client: LobbyClient | Godot4LobbyClient;
 try {
-  client = await joinLobby(url, args.lobby, { createPeerConnection });
+  client = args.godot4
+    ? await joinLobbyGodot4(url, args.lobby, {
+      createPeerConnection,
+      clientServer: args["client-server"],
+    })
+    : await joinLobby(url, args.lobby, { createPeerConnection });
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
   out({
@@ -115,12 +136,21 @@ try {
     in: [0, 0, 0],
     out: [0, 0, 0],
     rtt: -1,
+    wants: 0,
   });
   if (!json) console.error(message);
   Deno.exit(1);
 }
-const mesh = client.mesh;
+// The Godot 3 mesh and the Godot 4 peer share what this demo uses; a Godot 4 packet's transfer
+// mode is `mode` (its `channel` is Godot 4's channel number, 0 for the three reserved ones).
+const mesh = client instanceof LobbyClient ? client.mesh : client.peer;
+const events = mesh as unknown as EventTarget;
+const modeOf = (packet: { channel: number; mode?: TransferMode }) => packet.mode ?? packet.channel;
 const id = client.id;
+// A Godot 4 server or client (not a mesh peer) is in a client/server lobby: clients connect to the
+// host alone.
+const clientServer = !(client instanceof LobbyClient) && client.peer.isServerRelaySupported();
+const wants = expect === undefined ? 0 : clientServer && id !== 1 ? 1 : expect - 1;
 out({ type: "joined", id, lobby: client.lobby });
 if (!json) {
   console.log(`joined lobby ${client.lobby} as peer ${id}`);
@@ -140,16 +170,17 @@ const rtts: number[] = [];
 const problems: string[] = [];
 let phase: PeerStatus["phase"] = "connecting";
 
-mesh.addEventListener("peer_connected", (e) => {
-  connected.add(e.detail);
-  everConnected.add(e.detail);
-  say(`peer ${e.detail} connected`);
+const peerOf = (e: Event) => (e as CustomEvent<number>).detail;
+events.addEventListener("peer_connected", (e) => {
+  connected.add(peerOf(e));
+  everConnected.add(peerOf(e));
+  say(`peer ${peerOf(e)} connected`);
 });
-mesh.addEventListener("peer_disconnected", (e) => {
-  connected.delete(e.detail);
-  say(`peer ${e.detail} disconnected`);
+events.addEventListener("peer_disconnected", (e) => {
+  connected.delete(peerOf(e));
+  say(`peer ${peerOf(e)} disconnected`);
 });
-mesh.addEventListener("server_disconnected", () => say("server (peer 1) disconnected"));
+events.addEventListener("server_disconnected", () => say("server (peer 1) disconnected"));
 client.addEventListener("signaling_error", (e) => {
   say(`signaling error: ${e.detail.message}`);
 });
@@ -175,13 +206,12 @@ const reading = (async () => {
   for await (const packet of mesh.packets(stopReading.signal)) {
     const p = decode(packet.data);
     if (!p) continue;
+    const mode = modeOf(packet);
     switch (p.kind) {
       case "data":
-        if (p.channel !== packet.channel) {
-          problems.push(`packet for channel ${p.channel} on ${packet.channel}`);
-        }
-        received[packet.channel]++;
-        record(tallyOf(packet.peerId)[packet.channel], p.seq);
+        if (p.channel !== mode) problems.push(`packet for channel ${p.channel} on ${mode}`);
+        received[mode]++;
+        record(tallyOf(packet.peerId)[mode], p.seq);
         break;
       case "ping":
         sendTo(packet.peerId, TransferMode.RELIABLE, encode({ kind: "pong", time: p.time }));
@@ -210,6 +240,7 @@ function status(): PeerStatus {
     in: [...received],
     out: [...delivered],
     rtt: Math.round(rtt() * 100) / 100,
+    wants,
     phase,
   };
 }
@@ -287,7 +318,7 @@ if (expect === undefined) {
   await Promise.race([sendLoop(), quit.promise]);
   quitting = true;
 } else {
-  const others = expect - 1;
+  const others = wants;
   if (!(await waitFor(() => connected.size >= others, connectTimeoutMs))) {
     problems.push(
       `only ${connected.size} of ${others} peers connected within ${connectTimeoutMs / 1000} s`,
@@ -324,6 +355,7 @@ if (expect === undefined) {
     in: [...received],
     out: [...delivered],
     rtt: Math.round(rtt() * 100) / 100,
+    wants,
   };
   out(status());
   out(result);

@@ -51,9 +51,8 @@ try {
   Deno.exit(1);
 }
 id = session.client.id;
-const mesh = session.client.mesh;
-mesh.addEventListener("peer_connected", (e) => {
-  session.say(`hello from Deno peer ${id}`, e.detail);
+session.net.addEventListener("peer_connected", (e: Event) => {
+  session.say(`hello from Deno peer ${id}`, (e as CustomEvent<number>).detail);
 });
 
 const quit = Promise.withResolvers<void>();

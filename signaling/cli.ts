@@ -21,7 +21,7 @@ import { serveSignalingDeno } from "./server_deno.ts";
 /** `deno task serve`'s command line. */
 export const SERVE_COMMAND = {
   name: "deno task serve",
-  summary: "Runs the signaling server (Godot demo protocol) until Ctrl-C.",
+  summary: "Runs the signaling server (Godot 3 and Godot 4 demo protocols, one port) until Ctrl-C.",
   flags: {
     ...SERVE_FLAGS,
     node: boolean("use the ws package (the Node server) instead of Deno.serve"),

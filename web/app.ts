@@ -5,14 +5,19 @@
  * Uses the browser's own `RTCPeerConnection` through the browser adapter.
  *
  * `?lobby=NAME` in the address joins that lobby at once; `?create` creates one at once;
- * `?server=ws://…` picks another signaling server (default: the one that served the page).
+ * `?server=ws://…` picks another signaling server (default: the one that served the page);
+ * `?protocol=godot3|godot4|godot4-cs` sets the protocol switch: Godot 3's text protocol with a
+ * `WebRTCMultiplayer`, or Godot 4's JSON protocol with a `WebRTCMultiplayerPeer`, in a mesh lobby or
+ * (when creating one) a client/server lobby. Joining an existing lobby takes its kind from the
+ * lobby; Godot 3 and Godot 4 pages can share a mesh lobby whose host speaks Godot 3.
  *
  * Test hooks on `window` ({@link PageHooks}): `meshState()` (a {@link MeshSnapshot}, or null before joining),
- * `meshJoin(lobby)`, `meshSay(text)`, `meshLeave()`.
+ * `meshJoin(lobby, {protocol, clientServer})`, `meshSay(text)`, `meshLeave()`.
  *
  * @module
  */
 import { createPeerConnection } from "../adapters/browser.ts";
+import type { Protocol } from "../signaling/codec.ts";
 import { driftPosition, peerColor } from "./protocol.ts";
 import {
   type ChatLine,
@@ -30,6 +35,7 @@ const ui = {
   joinForm: $<HTMLFormElement>("join-form"),
   serverUrl: $<HTMLInputElement>("server-url"),
   lobbyName: $<HTMLInputElement>("lobby-name"),
+  protocol: $<HTMLSelectElement>("protocol"),
   joinButton: $<HTMLButtonElement>("join-button"),
   joinStatus: $<HTMLParagraphElement>("join-status"),
   invitePanel: $<HTMLElement>("invite-panel"),
@@ -50,6 +56,17 @@ const params = new URLSearchParams(location.search);
 const defaultServer = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}`;
 ui.serverUrl.value = params.get("server") ?? defaultServer;
 ui.lobbyName.value = params.get("lobby") ?? "";
+if (["godot3", "godot4", "godot4-cs"].includes(params.get("protocol") ?? "")) {
+  ui.protocol.value = params.get("protocol")!;
+}
+
+/** The protocol switch as join options. */
+function switchOptions(): { protocol: Protocol; clientServer: boolean } {
+  return {
+    protocol: ui.protocol.value === "godot3" ? "godot3" : "godot4",
+    clientServer: ui.protocol.value === "godot4-cs",
+  };
+}
 
 let session: MeshSession | undefined;
 let joining: Promise<MeshSnapshot> | undefined;
@@ -67,7 +84,11 @@ function position(now: number): { x: number; y: number } {
   return driftPosition(session?.client.id ?? 0, now);
 }
 
-async function join(lobby: string): Promise<MeshSnapshot> {
+async function join(
+  lobby: string,
+  choice: { protocol?: Protocol; clientServer?: boolean } = {},
+): Promise<MeshSnapshot> {
+  const { protocol, clientServer } = { ...switchOptions(), ...choice };
   if (session) return session.snapshot();
   if (joining) return await joining;
   ui.joinButton.disabled = true;
@@ -76,6 +97,8 @@ async function join(lobby: string): Promise<MeshSnapshot> {
   joining = (async () => {
     try {
       session = await MeshSession.join(ui.serverUrl.value.trim(), lobby.trim(), {
+        protocol,
+        clientServer,
         createPeerConnection,
         position,
         onChat: () => renderChat(),
@@ -101,6 +124,7 @@ async function join(lobby: string): Promise<MeshSnapshot> {
     const invite = new URL(location.href);
     invite.search = "";
     invite.searchParams.set("lobby", s.lobby);
+    if (protocol === "godot4") invite.searchParams.set("protocol", "godot4");
     if (ui.serverUrl.value.trim() !== defaultServer) {
       invite.searchParams.set("server", ui.serverUrl.value.trim());
     }
@@ -280,9 +304,9 @@ function render(): void {
   const s = session?.snapshot() ?? null;
   ui.identity.classList.toggle("live", s !== null);
   ui.identity.textContent = s
-    ? `peer ${s.id}${
-      s.id === 1 ? " (host)" : ""
-    } · lobby ${s.lobby} · ${s.connected.length} connected`
+    ? `peer ${s.id}${s.id === 1 ? " (host)" : ""} · lobby ${s.lobby} · ${
+      s.protocol === "godot4" ? "Godot 4" : "Godot 3"
+    }${s.role === "mesh" ? "" : ` ${s.role}`} · ${s.connected.length} connected`
     : "not in a lobby";
   renderTable(s);
   renderChat();
@@ -352,7 +376,7 @@ render();
 
 const hooks: PageHooks = {
   meshState: () => session?.snapshot() ?? null,
-  meshJoin: (lobby: string) => join(lobby),
+  meshJoin: (lobby, options) => join(lobby, options),
   meshSay: (text: string) => session?.say(text) ?? 0,
   meshLeave: () => leave(),
 };

@@ -4,6 +4,10 @@
  * ({@link MeshSnapshot}). The page (`web/app.ts`) draws it; the server-side demo peers
  * (`demo/web_peer.ts`) print it; the browser test reads both.
  *
+ * Either protocol: Godot 3 (`joinLobby`, a `WebRTCMultiplayer` mesh) or Godot 4
+ * (`joinLobbyGodot4`, a `WebRTCMultiplayerPeer`: mesh, or server/client in a client/server lobby),
+ * chosen by the `protocol` option; both can share a mesh lobby.
+ *
  * Channels: chat on the reliable one, the dot (game state) on the unreliable one, pings and pongs
  * on the unreliable-ordered one (a ping from the terminal demo, which uses the reliable one, is
  * answered on its own channel).
@@ -11,7 +15,11 @@
  * @module
  */
 import { TransferMode } from "../core/constants.ts";
-import { joinLobby, type JoinOptions, type LobbyClient } from "../signaling/client.ts";
+import type { WebRTCMultiplayer } from "../effects/multiplayer.ts";
+import type { WebRTCMultiplayerPeer } from "../effects/multiplayer_peer.ts";
+import { joinLobby, type JoinOptions, LobbyClient } from "../signaling/client.ts";
+import { type Godot4LobbyClient, joinLobbyGodot4 } from "../signaling/client_godot4.ts";
+import type { Protocol } from "../signaling/codec.ts";
 import { decodeWeb, encodeWeb, type WebPacket } from "./protocol.ts";
 
 /** What a snapshot says about one peer. */
@@ -48,6 +56,10 @@ export interface ChatLine {
 export interface MeshSnapshot {
   readonly id: number;
   readonly lobby: string;
+  /** The signaling protocol this session speaks. */
+  readonly protocol: Protocol;
+  /** `"mesh"`, or in a client/server lobby `"server"` (the host) or `"client"`. */
+  readonly role: "mesh" | "server" | "client";
   /** `"joining"`, `"joined"`, `"sealed"` or `"closed: <code> <reason>"` (signaling). */
   readonly signaling: string;
   /** Mesh connection status (0 disconnected, 1 connecting, 2 connected). */
@@ -70,8 +82,14 @@ export interface MeshSnapshot {
 export interface PageHooks {
   /** The page's session as JSON, or null before joining. */
   meshState(): MeshSnapshot | null;
-  /** Joins a lobby (`""` creates one); resolves with the first snapshot. */
-  meshJoin(lobby: string): Promise<MeshSnapshot>;
+  /**
+   * Joins a lobby (`""` creates one); resolves with the first snapshot. `protocol` and
+   * `clientServer` default to the page's switch.
+   */
+  meshJoin(
+    lobby: string,
+    options?: { protocol?: Protocol; clientServer?: boolean },
+  ): Promise<MeshSnapshot>;
   /** Says something in the chat; returns to how many peers it went. */
   meshSay(text: string): number;
   /** Leaves the lobby. */
@@ -79,7 +97,11 @@ export interface PageHooks {
 }
 
 /** Options of {@link MeshSession.join}. */
-export interface SessionOptions extends JoinOptions {
+export interface SessionOptions extends Omit<JoinOptions, "mesh"> {
+  /** The signaling protocol: `"godot3"` (default) or `"godot4"`. */
+  protocol?: Protocol;
+  /** Godot 4, when creating a lobby: a client/server one (the host is the server). */
+  clientServer?: boolean;
   /** Dot updates per second on the unreliable channel. Default 20. */
   dotRate?: number;
   /** Ping interval, ms. Default 500. */
@@ -122,8 +144,10 @@ const KEEP_LOG = 100;
  * ```
  */
 export class MeshSession {
-  /** The signaling client (and through it, the mesh). */
-  readonly client: LobbyClient;
+  /** The signaling client (and through it, the mesh or peer). */
+  readonly client: LobbyClient | Godot4LobbyClient;
+  /** The Godot 3 mesh or the Godot 4 peer the client drives. */
+  readonly net: WebRTCMultiplayer | WebRTCMultiplayerPeer;
   #peers = new Map<number, PeerRecord>();
   #disconnected: number[] = [];
   #chat: ChatLine[] = [];
@@ -138,27 +162,33 @@ export class MeshSession {
   #closing: Promise<void> | undefined;
 
   /** Use {@link MeshSession.join}. */
-  constructor(client: LobbyClient, options: SessionOptions = {}) {
+  constructor(client: LobbyClient | Godot4LobbyClient, options: SessionOptions = {}) {
     this.client = client;
+    this.net = client instanceof LobbyClient ? client.mesh : client.peer;
     this.#position = options.position;
     this.#onChat = options.onChat;
     this.#onEvent = options.onEvent;
-    const mesh = client.mesh;
-    mesh.addEventListener("peer_connected", (e) => {
-      const p = this.#peer(e.detail);
+    // Both classes emit these signals with the peer id as detail.
+    const events = this.net as unknown as EventTarget;
+    const idOf = (e: Event) => (e as CustomEvent<number>).detail;
+    events.addEventListener("peer_connected", (e) => {
+      const p = this.#peer(idOf(e));
       p.connected = true;
       p.left = false;
-      this.#note(`peer ${e.detail} connected`);
+      this.#note(`peer ${idOf(e)} connected`);
     });
-    mesh.addEventListener("peer_disconnected", (e) => {
-      const p = this.#peer(e.detail);
+    events.addEventListener("peer_disconnected", (e) => {
+      const p = this.#peer(idOf(e));
       p.connected = false;
       p.left = true;
-      this.#disconnected.push(e.detail);
-      this.#note(`peer ${e.detail} disconnected`);
+      this.#disconnected.push(idOf(e));
+      this.#note(`peer ${idOf(e)} disconnected`);
     });
-    mesh.addEventListener("connection_succeeded", () => this.#note("connected to the host"));
-    mesh.addEventListener("server_disconnected", () => this.#note("the host (peer 1) left"));
+    // Godot 3's name, then Godot 4's.
+    for (const type of ["connection_succeeded", "connected_to_server"]) {
+      events.addEventListener(type, () => this.#note("connected to the host"));
+    }
+    events.addEventListener("server_disconnected", () => this.#note("the host (peer 1) left"));
     client.addEventListener("signaling_error", (e) => this.#note(`signaling: ${e.detail.message}`));
     client.addEventListener("lobby_sealed", () => this.#note("the host sealed the lobby"));
     client.addEventListener("disconnected", (e) => {
@@ -168,7 +198,9 @@ export class MeshSession {
     this.#timers.push(setInterval(() => this.#sendDot(), 1000 / dotRate));
     this.#timers.push(setInterval(() => this.#ping(), options.pingIntervalMs ?? 500));
     this.#reading = this.#read();
-    this.#note(`joined lobby ${client.lobby} as peer ${client.id}`);
+    this.#note(
+      `joined lobby ${client.lobby} as peer ${client.id} (${this.#protocol()}, ${this.#role()})`,
+    );
   }
 
   /**
@@ -187,7 +219,10 @@ export class MeshSession {
    * ```
    */
   static async join(url: string, lobby = "", options: SessionOptions = {}): Promise<MeshSession> {
-    return new MeshSession(await joinLobby(url, lobby, options), options);
+    const client = options.protocol === "godot4"
+      ? await joinLobbyGodot4(url, lobby, options)
+      : await joinLobby(url, lobby, options);
+    return new MeshSession(client, options);
   }
 
   /** Sets our dot (used when no `position` option is given). */
@@ -214,7 +249,7 @@ export class MeshSession {
 
   /** The session as JSON-ready data. */
   snapshot(): MeshSnapshot {
-    const mesh = this.client.mesh;
+    const mesh = this.net;
     const peers = [...this.#peers.values()].sort((a, b) => a.id - b.id).map((p) => {
       const info = mesh.getPeer(p.id);
       return {
@@ -223,7 +258,7 @@ export class MeshSession {
         left: p.left,
         connectionState: info ? info.connection.connectionState : "gone",
         channels: info
-          ? info.channels.map((c) => c.readyState) as [string, string, string]
+          ? info.channels.slice(0, 3).map((c) => c.readyState) as [string, string, string]
           : ["gone", "gone", "gone"] as [string, string, string],
         in: [...p.in] as [number, number, number],
         out: [...p.out] as [number, number, number],
@@ -235,6 +270,8 @@ export class MeshSession {
     return {
       id: this.client.id,
       lobby: this.client.lobby,
+      protocol: this.#protocol(),
+      role: this.#role(),
       signaling: reason
         ? `closed: ${reason.code} ${reason.reason}`.trim()
         : this.client.sealed
@@ -257,9 +294,19 @@ export class MeshSession {
       this.#stopReading.abort();
       await this.client.close();
       await this.#reading;
-      await this.client.mesh.whenClosed();
+      await this.net.whenClosed();
     })();
     return this.#closing;
+  }
+
+  #protocol(): Protocol {
+    return this.client instanceof LobbyClient ? "godot3" : "godot4";
+  }
+
+  #role(): "mesh" | "server" | "client" {
+    const net = this.net;
+    if (!("isServerRelaySupported" in net) || !net.isServerRelaySupported()) return "mesh";
+    return net.isServer() ? "server" : "client";
   }
 
   #peer(id: number): PeerRecord {
@@ -300,7 +347,7 @@ export class MeshSession {
   }
 
   #send(id: number, mode: TransferMode, bytes: Uint8Array): boolean {
-    const mesh = this.client.mesh;
+    const mesh = this.net;
     mesh.targetPeer = id;
     mesh.transferMode = mode;
     const ok = mesh.putPacket(bytes) === 0;
@@ -329,9 +376,11 @@ export class MeshSession {
   }
 
   async #read(): Promise<void> {
-    for await (const packet of this.client.mesh.packets(this.#stopReading.signal)) {
+    for await (const packet of this.net.packets(this.#stopReading.signal)) {
       const p = this.#peer(packet.peerId);
-      p.in[packet.channel]++;
+      // Godot 3 packets carry their transfer mode as `channel`; Godot 4 packets as `mode`.
+      const mode: TransferMode = "mode" in packet ? packet.mode : packet.channel;
+      p.in[mode]++;
       const msg: WebPacket | undefined = decodeWeb(packet.data);
       if (!msg) continue;
       switch (msg.kind) {
@@ -342,7 +391,7 @@ export class MeshSession {
           p.dot = { x: msg.x, y: msg.y };
           break;
         case "ping":
-          this.#send(packet.peerId, packet.channel, encodeWeb({ kind: "pong", time: msg.time }));
+          this.#send(packet.peerId, mode, encodeWeb({ kind: "pong", time: msg.time }));
           break;
         case "pong": {
           const rtt = performance.now() - msg.time;

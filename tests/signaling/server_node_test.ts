@@ -7,10 +7,14 @@ import { raw, until } from "./_raw.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
-/** The protocol checks both `ws` runs share: join, relay, errors, host leaving. */
+/**
+ * The protocol checks both `ws` runs share: join, relay, errors, host leaving; a Godot 4 (JSON)
+ * member in the same lobby, translated both ways.
+ */
 async function exercise(url: string): Promise<void> {
   const host = raw(url);
   const member = raw(url);
+  const json = raw(url);
   const bad = raw(url);
   const binary = raw(url);
   const idle = raw(url);
@@ -30,6 +34,16 @@ async function exercise(url: string): Promise<void> {
     await until(() => host.frames.length === 4 && member.frames.length === 4, 3000, "relays");
     assertEquals(host.frames[3], `C: ${id}\n0\n0\ncandidate:1 1 UDP 1 127.0.0.1 9 typ host`);
     assertEquals(member.frames[3], "A: 1\nv=0\r\n");
+    await json.opened;
+    json.ws.send(JSON.stringify({ type: 0, id: 0, data: lobby }));
+    await until(() => json.frames.length === 4, 3000, "JSON join");
+    const id4 = JSON.parse(json.frames[0]).id;
+    assertEquals(JSON.parse(json.frames[0]).data, "true");
+    host.ws.send(`C: ${id4}\n0\n0\ncandidate:x`);
+    json.ws.send(JSON.stringify({ type: 5, id: 1, data: "answer" }));
+    await until(() => json.frames.length === 5 && host.frames.length === 6, 3000, "translated");
+    assertEquals(JSON.parse(json.frames[4]), { type: 6, id: 1, data: "\n0\n0\ncandidate:x" });
+    assertEquals(host.frames.slice(4), [`N: ${id4}\n`, `A: ${id4}\nanswer`]);
     bad.ws.send("O: 99\nx");
     assertEquals(await bad.closed, { code: 4000, reason: Reasons.NEED_LOBBY });
     binary.ws.send(new Uint8Array([0]));
@@ -37,9 +51,11 @@ async function exercise(url: string): Promise<void> {
     assertEquals(await idle.closed, { code: 4000, reason: Reasons.NO_LOBBY });
     host.ws.close();
     assertEquals(await member.closed, { code: 4000, reason: Reasons.HOST_DISCONNECTED });
+    assertEquals(await json.closed, { code: 4000, reason: Reasons.HOST_DISCONNECTED });
   } finally {
-    for (const c of [host, member, bad, binary, idle]) if (c.ws.readyState <= 1) c.ws.close();
-    await Promise.all([host, member, bad, binary, idle].map((c) => c.closed));
+    const all = [host, member, json, bad, binary, idle];
+    for (const c of all) if (c.ws.readyState <= 1) c.ws.close();
+    await Promise.all(all.map((c) => c.closed));
   }
 }
 

@@ -3,7 +3,9 @@
  * `/usr/bin/chromium`, driven by playwright-core), one Deno peer (`demo/web_peer.ts`) and one Node
  * peer (`tests/web/_node_peer.mjs`, using the npm package built by `scripts/build_npm.ts`), each
  * server-side peer in its own process with node-datachannel, join one lobby through our signaling
- * server (which also serves the page) and form a full mesh of 4. Checks every pair in both directions on all three
+ * server (which also serves the page) and form a full mesh of 4. Page B speaks Godot 4's protocol
+ * (the page's protocol switch, `?protocol=godot4`: a `WebRTCMultiplayerPeer`), the others Godot 3's:
+ * a mixed lobby, the server translating between them. Checks every pair in both directions on all three
  * transfer modes, chat text, RTT, then closes one page and checks that the other three see
  * `peer_disconnected` for it. Writes a screenshot of the live page to
  * `.test-results/web-screenshot.png` (and to `docs/screenshot.png`, the README's, with
@@ -204,7 +206,7 @@ Deno.test("browser: 2 Chromium pages, a Deno peer and a Node peer (npm build) fo
     const lobby = a0.lobby;
 
     // Page B joins through the invite link; a Deno and a Node peer join from their own processes.
-    const pageB = await openPage("page B", `?lobby=${lobby}`);
+    const pageB = await openPage("page B", `?lobby=${lobby}&protocol=godot4`);
     peers.push(
       startPeer("deno peer", "hello from Deno peer", Deno.execPath(), [
         "run",
@@ -230,6 +232,7 @@ Deno.test("browser: 2 Chromium pages, a Deno peer and a Node peer (npm build) fo
       return s && s.id !== 0 ? s : undefined;
     });
     assertEquals(b0.lobby, lobby);
+    assertEquals([a0.protocol, b0.protocol, b0.role], ["godot3", "godot4", "mesh"]);
     for (const p of peers) {
       await until(`${p.name} to join`, () => {
         if (p.error) throw new Error(`${p.name}: ${p.error}\n${p.stderr}`);
