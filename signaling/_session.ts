@@ -210,7 +210,7 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
   #closed: Promise<DisconnectDetail>;
   #resolveClosed!: (detail: DisconnectDetail) => void;
 
-  /** Use the protocol's join function. */
+  /** Use the protocol's join function (`joinLobby`, `joinLobbyGodot4`). */
   constructor(
     ws: WebSocketLike,
     target: T,
@@ -230,6 +230,11 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
     ws.onmessage = (event) => this.#onFrame(event.data);
     ws.onclose = (event) => this.#onClose(event.code, event.reason);
     ws.onerror = () => {};
+  }
+
+  /** What the session drives (the subclass names it `mesh` or `peer`). */
+  protected get target(): T {
+    return this.#target;
   }
 
   /** The lobby name (`""` until the join was confirmed). */
@@ -583,25 +588,40 @@ async function defaultFactory(): Promise<(config: PeerConnectionConfig) => Clien
   }
 }
 
-/**
- * Opens the signaling socket, makes the session with `make`, sends the join request and resolves
- * once the server confirmed it. Rejects if the connection fails or is closed first, or after
- * `joinTimeoutMs`.
- */
-export async function openSession<S extends LobbySession<PeerTarget>>(
-  url: string,
-  lobby: string,
-  mesh: boolean,
+/** `value` if it is a `Class`, else a new `Class` made with `value` as its options. */
+export function ownOrNew<T extends object, O>(
+  Class: new (options?: O) => T,
+  value: T | O | undefined,
+): T {
+  return value instanceof Class ? value : new Class(value as O | undefined);
+}
+
+/** A session class of one protocol (`LobbyClient`, `Godot4LobbyClient`). */
+export type SessionClass<T extends PeerTarget, S extends LobbySession<T>> = new (
+  ws: WebSocketLike,
+  target: T,
+  dialect: Dialect<T>,
+  factory: (config: PeerConnectionConfig) => ClientPeerConnection,
   options: SessionOptions,
-  make: (
-    ws: WebSocketLike,
-    factory: (config: PeerConnectionConfig) => ClientPeerConnection,
-  ) => S,
+) => S;
+
+/**
+ * Opens the signaling socket, makes a `Client` session driving `target` in `dialect`, sends the
+ * join request (`mesh` says which kind of lobby to create) and resolves once the server confirmed
+ * it. Rejects if the connection fails or is closed first, or after `joinTimeoutMs`.
+ */
+export async function openSession<T extends PeerTarget, S extends LobbySession<T>>(
+  Client: SessionClass<T, S>,
+  target: T,
+  dialect: Dialect<T>,
+  join: { readonly url: string; readonly lobby: string; readonly mesh: boolean },
+  options: SessionOptions,
 ): Promise<S> {
   const WS = options.WebSocket ?? await defaultWebSocket();
   const factory = options.createPeerConnection ?? await defaultFactory();
-  const ws = new WS(url);
-  const client = make(ws, factory);
+  const ws = new WS(join.url);
+  const client = new Client(ws, target, dialect, factory, options);
+  const { lobby, mesh } = join;
   const timeoutMs = options.joinTimeoutMs ?? 10000;
   return await new Promise<S>((resolve, reject) => {
     const settle = () => {

@@ -33,7 +33,8 @@ Commands:
 /** `webrtc-mesh serve`'s command line. */
 const NODE_SERVE_COMMAND = {
   name: "webrtc-mesh serve",
-  summary: "Runs the signaling server (Godot 3 and Godot 4 demo protocols, ws package) until Ctrl-C.",
+  summary:
+    "Runs the signaling server (Godot 3 and Godot 4 demo protocols, ws package) until Ctrl-C.",
   flags: SERVE_FLAGS,
   check: checkServeFlags,
 };

@@ -16,16 +16,9 @@
  */
 import { WebRTCMultiplayer } from "../effects/multiplayer.ts";
 import type { MeshOptions } from "../effects/multiplayer.ts";
-import type { PeerConnectionConfig } from "../adapters/loopback.ts";
 import { formatClientMessage, parseServerMessage } from "./protocol.ts";
-import {
-  type ClientPeerConnection,
-  type Dialect,
-  LobbySession,
-  openSession,
-  type SessionOptions,
-  type WebSocketLike,
-} from "./_session.ts";
+import { LobbySession, openSession, ownOrNew } from "./_session.ts";
+import type { Dialect, SessionOptions } from "./_session.ts";
 
 export type {
   IceCandidateLike,
@@ -67,17 +60,8 @@ const GODOT3: Dialect<WebRTCMultiplayer> = {
  */
 export class LobbyClient extends LobbySession<WebRTCMultiplayer> {
   /** The mesh wired to the lobby (server compatibility; the host is peer 1). */
-  readonly mesh: WebRTCMultiplayer;
-
-  /** Use {@link joinLobby}. */
-  constructor(
-    ws: WebSocketLike,
-    mesh: WebRTCMultiplayer,
-    factory: (config: PeerConnectionConfig) => ClientPeerConnection,
-    options: JoinOptions,
-  ) {
-    super(ws, mesh, GODOT3, factory, options);
-    this.mesh = mesh;
+  get mesh(): WebRTCMultiplayer {
+    return this.target;
   }
 }
 
@@ -103,14 +87,6 @@ export async function joinLobby(
   lobby = "",
   options: JoinOptions = {},
 ): Promise<LobbyClient> {
-  const mesh = options.mesh instanceof WebRTCMultiplayer
-    ? options.mesh
-    : new WebRTCMultiplayer(options.mesh);
-  return await openSession(
-    url,
-    lobby,
-    true,
-    options,
-    (ws, factory) => new LobbyClient(ws, mesh, factory, options),
-  );
+  const mesh = ownOrNew(WebRTCMultiplayer, options.mesh);
+  return await openSession(LobbyClient, mesh, GODOT3, { url, lobby, mesh: true }, options);
 }

@@ -33,16 +33,9 @@
 import type { TransferMode } from "../core/constants.ts";
 import type { MeshOptions } from "../effects/multiplayer.ts";
 import { WebRTCMultiplayerPeer } from "../effects/multiplayer_peer.ts";
-import type { PeerConnectionConfig } from "../adapters/loopback.ts";
 import { formatClientMessage4, parseServerMessage4 } from "./protocol_godot4.ts";
-import {
-  type ClientPeerConnection,
-  type Dialect,
-  LobbySession,
-  openSession,
-  type SessionOptions,
-  type WebSocketLike,
-} from "./_session.ts";
+import { LobbySession, openSession, ownOrNew } from "./_session.ts";
+import type { Dialect, SessionOptions } from "./_session.ts";
 
 /** Options of {@link joinLobbyGodot4}. */
 export interface Godot4JoinOptions extends SessionOptions {
@@ -78,17 +71,17 @@ function godot4(channels: readonly TransferMode[]): Dialect<WebRTCMultiplayerPee
  */
 export class Godot4LobbyClient extends LobbySession<WebRTCMultiplayerPeer> {
   /** The peer wired to the lobby: a mesh peer, the server (the host) or a client. */
-  readonly peer: WebRTCMultiplayerPeer;
+  get peer(): WebRTCMultiplayerPeer {
+    return this.target;
+  }
 
-  /** Use {@link joinLobbyGodot4}. */
-  constructor(
-    ws: WebSocketLike,
-    peer: WebRTCMultiplayerPeer,
-    factory: (config: PeerConnectionConfig) => ClientPeerConnection,
-    options: Godot4JoinOptions,
-  ) {
-    super(ws, peer, godot4(options.channelsConfig ?? []), factory, options);
-    this.peer = peer;
+  /**
+   * Whether the lobby is a client/server one (the peer is then the server, id 1, or a client),
+   * as the server said in ID; false until then.
+   */
+  get clientServer(): boolean {
+    const peer = this.target;
+    return this.id !== 0 && peer.isServerRelaySupported();
   }
 }
 
@@ -102,12 +95,12 @@ export class Godot4LobbyClient extends LobbySession<WebRTCMultiplayerPeer> {
  * @example
  * ```ts
  * import { joinLobbyGodot4 } from "./client_godot4.ts";
- * import { serveSignalingDeno } from "./server_deno.ts";
- * const server = await serveSignalingDeno({ port: 0 });
- * const host = await joinLobbyGodot4(server.url);
- * console.log(host.id, host.peer.getUniqueId()); // 1 1
- * await host.close();
- * await server.shutdown();
+ * import { serveSignalingNode } from "./server_node.ts";
+ * const running = await serveSignalingNode({ port: 0 });
+ * const creator = await joinLobbyGodot4(running.url); // a mesh lobby: createMesh(1)
+ * console.log(creator.peer.getUniqueId(), creator.peer.isServerRelaySupported()); // 1 false
+ * await Promise.all([creator.close(), creator.peer.whenClosed()]);
+ * await running.shutdown();
  * ```
  */
 export async function joinLobbyGodot4(
@@ -115,14 +108,8 @@ export async function joinLobbyGodot4(
   lobby = "",
   options: Godot4JoinOptions = {},
 ): Promise<Godot4LobbyClient> {
-  const peer = options.peer instanceof WebRTCMultiplayerPeer
-    ? options.peer
-    : new WebRTCMultiplayerPeer(options.peer);
-  return await openSession(
-    url,
-    lobby,
-    !options.clientServer,
-    options,
-    (ws, factory) => new Godot4LobbyClient(ws, peer, factory, options),
-  );
+  const peer = ownOrNew(WebRTCMultiplayerPeer, options.peer);
+  const dialect = godot4(options.channelsConfig ?? []);
+  const join = { url, lobby, mesh: !options.clientServer };
+  return await openSession(Godot4LobbyClient, peer, dialect, join, options);
 }

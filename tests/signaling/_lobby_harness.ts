@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { assertEquals } from "@std/assert";
 import {
   DEFAULT_LIMITS,
   emptyServer,
@@ -55,3 +56,17 @@ export const close = (key: number, reason: string, code = 4000): ServerEffect =>
   code,
   reason,
 });
+
+/**
+ * Checks that each frame, sent as a new connection's first frame, closes it with 4000 and the
+ * given reason, and that later frames of the closed connection change nothing.
+ */
+export function assertFirstFrameRefused(cases: readonly (readonly [string, string])[]): void {
+  for (const [text, reason] of cases) {
+    const h = harness();
+    h.open(1);
+    assertEquals(h.text(1, text), [close(1, reason)], text);
+    assertEquals(h.state.connections.size, 0);
+    assertEquals(h.text(1, "J: \n"), [], "later frames of a closed connection are ignored");
+  }
+}

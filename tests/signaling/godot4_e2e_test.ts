@@ -6,7 +6,7 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
 import { createPeerConnection } from "../../adapters/node_datachannel.ts";
 import { ConnectionStatus, TransferMode } from "../../core/constants.ts";
-import { joinLobby, type LobbyClient } from "../../signaling/client.ts";
+import { joinLobby, LobbyClient } from "../../signaling/client.ts";
 import { type Godot4LobbyClient, joinLobbyGodot4 } from "../../signaling/client_godot4.ts";
 import { GODOT4_FIRST_ID } from "../../signaling/lobby.ts";
 import { Reasons } from "../../signaling/protocol.ts";
@@ -30,6 +30,18 @@ function drain3(c: LobbyClient, into: string[]): void {
     const from = c.mesh.getPacketPeer();
     into.push(`${from}:${str(c.mesh.getPacket()!)}`);
   }
+}
+
+/** Closes every client, waits for their connections to close, stops the server. */
+async function closeAll(
+  clients: (LobbyClient | Godot4LobbyClient)[],
+  server: { shutdown(): Promise<void> },
+): Promise<void> {
+  for (const c of clients) await c.close();
+  await Promise.all(
+    clients.map((c) => (c instanceof LobbyClient ? c.mesh : c.peer).whenClosed()),
+  );
+  await server.shutdown();
 }
 
 const connected = (peers: Map<number, { connected: boolean }>) =>
@@ -106,9 +118,7 @@ Deno.test("godot4 client/server lobby: 1 server + 3 clients on real connections"
       assertEquals((await c.closed).reason, Reasons.HOST_DISCONNECTED);
     }
   } finally {
-    for (const c of clients) await c.close();
-    await Promise.all(clients.map((c) => c.peer.whenClosed()));
-    await server.shutdown();
+    await closeAll(clients, server);
   }
 });
 
@@ -135,9 +145,7 @@ Deno.test("godot4 mesh lobby: 3 peers form a full mesh", async () => {
     );
     assertEquals(got, [[`${clients[2].id}:x`], [`${clients[2].id}:x`]]);
   } finally {
-    for (const c of clients) await c.close();
-    await Promise.all(clients.map((c) => c.peer.whenClosed()));
-    await server.shutdown();
+    await closeAll(clients, server);
   }
 });
 
@@ -185,11 +193,6 @@ Deno.test("mixed lobby: Godot 3 and Godot 4 clients form one mesh through one se
     // Negotiation errors: none but the expected ones (none expected).
     assertEquals(errors, []);
   } finally {
-    for (const c of [...g4, ...g3]) await c.close();
-    await Promise.all([
-      ...g3.map((c) => c.mesh.whenClosed()),
-      ...g4.map((c) => c.peer.whenClosed()),
-    ]);
-    await server.shutdown();
+    await closeAll([...g4, ...g3], server);
   }
 });

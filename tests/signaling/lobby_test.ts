@@ -6,7 +6,7 @@ import {
   randomMemberId,
 } from "../../signaling/lobby.ts";
 import { Reasons } from "../../signaling/protocol.ts";
-import { close, harness, send } from "./_lobby_harness.ts";
+import { assertFirstFrameRefused, close, harness, send } from "./_lobby_harness.ts";
 
 /** Host (key 1) creates L1, key 2 joins as 100, key 3 joins as 101. */
 function lobbyOfThree() {
@@ -97,13 +97,7 @@ Deno.test("every malformed frame closes with 4000 and its reason", () => {
     ["O: 1\nx", Reasons.NEED_LOBBY],
     ["J: nope\n", Reasons.LOBBY_DOES_NOT_EXISTS],
   ];
-  for (const [text, reason] of cases) {
-    const h = harness();
-    h.open(1);
-    assertEquals(h.text(1, text), [close(1, reason)], text);
-    assertEquals(h.state.connections.size, 0);
-    assertEquals(h.text(1, "J: \n"), [], "later frames of a closed connection are ignored");
-  }
+  assertFirstFrameRefused(cases);
 });
 
 Deno.test("binary frames: invalid transfer mode", () => {

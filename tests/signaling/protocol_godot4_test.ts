@@ -8,6 +8,7 @@ import {
 } from "../../signaling/protocol_godot4.ts";
 import { decodeClient, detectProtocol, encodeServer } from "../../signaling/codec.ts";
 import { type ClientMessage, Reasons, type ServerMessage } from "../../signaling/protocol.ts";
+import { SERVER_MESSAGES } from "./_messages.ts";
 
 const j = (type: number, id: number, data = "") => JSON.stringify({ type, id, data });
 
@@ -37,20 +38,15 @@ Deno.test("godot4 client messages round-trip through format and parse", () => {
 });
 
 Deno.test("godot4 server messages round-trip through format and parse", () => {
-  const messages: ServerMessage[] = [
-    { type: "id", id: 1, mesh: true },
-    { type: "id", id: 77, mesh: false },
-    { type: "joined", lobby: "abc" },
-    { type: "peer_connected", id: 77 },
-    { type: "peer_disconnected", id: 77 },
-    { type: "sealed" },
-    { type: "offer", from: 1, sdp: "v=0\r\n" },
-    { type: "answer", from: 2, sdp: "v=0\r\n" },
-    { type: "candidate", from: 3, mid: "0", index: 1, candidate: "candidate:1 1 UDP 1 ::1 9 typ" },
-  ];
-  for (const m of messages) {
-    assertEquals(parseServerMessage4(formatServerMessage4(m)), { ok: true, value: m });
-  }
+  // Godot 4's ID says whether the lobby is a mesh.
+  const messages: ServerMessage[] = SERVER_MESSAGES.map((m) =>
+    m.type === "id" ? { ...m, mesh: true } : m
+  );
+  messages.push({ type: "id", id: 77, mesh: false });
+  assertEquals(
+    messages.map((m) => parseServerMessage4(formatServerMessage4(m))),
+    messages.map((value) => ({ ok: true as const, value })),
+  );
   assertEquals(formatServerMessage4({ type: "id", id: 1 }), j(1, 1, "true"));
   assertEquals(formatServerMessage4({ type: "id", id: 9, mesh: false }), j(1, 9));
   assertEquals(formatServerMessage4({ type: "joined", lobby: "L" }), j(0, 0, "L"));

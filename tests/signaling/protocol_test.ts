@@ -8,6 +8,7 @@ import {
   parseServerMessage,
   Reasons,
 } from "../../signaling/protocol.ts";
+import { SERVER_MESSAGES } from "./_messages.ts";
 
 Deno.test("parseClientMessage: every command", () => {
   assertEquals(parseClientMessage("J: \n"), { ok: true, value: { type: "join", lobby: "" } });
@@ -84,23 +85,7 @@ Deno.test("format functions produce the demo's exact bytes", () => {
 });
 
 Deno.test("parseServerMessage round-trips every server message", () => {
-  const messages = [
-    { type: "id", id: 1 },
-    { type: "joined", lobby: "abc" },
-    { type: "peer_connected", id: 77 },
-    { type: "peer_disconnected", id: 77 },
-    { type: "sealed" },
-    { type: "offer", from: 1, sdp: "v=0\r\n" },
-    { type: "answer", from: 2, sdp: "v=0\r\n" },
-    {
-      type: "candidate",
-      from: 3,
-      mid: "0",
-      index: 1,
-      candidate: "candidate:1 1 UDP 1 ::1 9 typ host",
-    },
-  ] as const;
-  for (const m of messages) {
+  for (const m of SERVER_MESSAGES) {
     assertEquals(parseServerMessage(formatServerMessage(m)), { ok: true, value: m });
   }
 });

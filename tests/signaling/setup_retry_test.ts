@@ -11,6 +11,7 @@ import {
 } from "../../adapters/node_datachannel.ts";
 import { GodotError, TransferMode } from "../../core/constants.ts";
 import { joinLobby, type LobbyClient } from "../../signaling/client.ts";
+import { type Godot4LobbyClient, joinLobbyGodot4 } from "../../signaling/client_godot4.ts";
 import { serveSignalingDeno } from "../../signaling/server_deno.ts";
 import { until } from "./_raw.ts";
 
@@ -129,6 +130,52 @@ Deno.test("setupAttempts bounds the retries; then the peer is given up with a re
     assertEquals(host.made.length, 2);
   } finally {
     await leave(clients);
+    await server.shutdown();
+  }
+});
+
+Deno.test("Godot 4 and mixed pairs: the offering side sets up again, the other answers", async () => {
+  const server = await serveSignalingDeno({ port: 0 });
+  const closing: (LobbyClient | Godot4LobbyClient)[] = [];
+  try {
+    // Godot 4 mesh: the member (the higher id) offers; its first two setups die.
+    const member4 = sabotaged(2);
+    const host4 = await joinLobbyGodot4(server.url, "", { createPeerConnection });
+    closing.push(host4);
+    const joined4 = await joinLobbyGodot4(server.url, host4.lobby, {
+      createPeerConnection: member4.factory,
+    });
+    closing.push(joined4);
+    // Mixed: a Godot 3 host offers to a Godot 4 member (whose own offer the server drops); the
+    // host's first two setups die, and the member answers each new offer from a fresh connection.
+    const host3 = sabotaged(2);
+    const mixedHost = await joinLobby(server.url, "", { createPeerConnection: host3.factory });
+    closing.push(mixedHost);
+    const mixedMember = await joinLobbyGodot4(server.url, mixedHost.lobby, {
+      createPeerConnection,
+    });
+    closing.push(mixedMember);
+    await until(
+      () =>
+        joined4.peer.getPeer(1)?.connected === true &&
+        host4.peer.getPeer(joined4.id)?.connected === true &&
+        mixedHost.mesh.getPeer(mixedMember.id)?.connected === true &&
+        mixedMember.peer.getPeer(1)?.connected === true,
+      20000,
+      () =>
+        `both pairs connected (${member4.made.map((pc) => pc.connectionState)}; ${
+          host3.made.map((pc) => pc.connectionState)
+        })`,
+    );
+    assertEquals([member4.made.length, host3.made.length], [3, 3]);
+    for (const c of [host4, joined4, mixedHost, mixedMember]) {
+      assertEquals(c.sealed, false);
+    }
+  } finally {
+    for (const c of closing.reverse()) {
+      await c.close();
+      await ("peer" in c ? c.peer : c.mesh).whenClosed();
+    }
     await server.shutdown();
   }
 });
