@@ -21,6 +21,7 @@ import {
 } from "./_cases.ts";
 import { crashDetection } from "./_crash.ts";
 import { reducerRate, routeCost } from "./_reducer.ts";
+import { sceneCosts } from "./_scene.ts";
 import { starMesh, starRaw, type StarRun, TICK_HZ } from "./_star.ts";
 import { STACK } from "../tests/_stack.ts";
 import { fmt, type FormationSeries, median, quantile, type Row, textTable } from "./_report.ts";
@@ -349,6 +350,36 @@ log("reducer");
     ratio: "",
     target: "",
   });
+}
+
+// 6b. SceneMultiplayer (pure rules: sender + receiver reducers per packet)
+log("scene multiplayer");
+{
+  const costs = [64, 1024].map((size) => sceneCosts(size, cfg.cpuMs / 4));
+  json.scene = costs;
+  for (const c of costs) {
+    rows.push({
+      name: `scene RPC µs/packet, ${c.size} B: one PackedByteArray (raw: sendBytes)`,
+      raw: fmt(c.bytesUs, 2),
+      mesh: fmt(c.rpcBytesUs, 2),
+      ratio: fmt(c.rpcBytesUs / c.bytesUs, 2),
+      target: "",
+    });
+    rows.push({
+      name: `scene RPC µs/packet, ${c.size} B: int, float, Vector2, String (raw: sendBytes)`,
+      raw: fmt(c.bytesUs, 2),
+      mesh: fmt(c.rpcMixedUs, 2),
+      ratio: fmt(c.rpcMixedUs / c.bytesUs, 2),
+      target: "",
+    });
+    rows.push({
+      name: `scene relay µs/packet, ${c.size} B: client->server->client (raw: direct)`,
+      raw: fmt(c.bytesUs, 2),
+      mesh: fmt(c.relayUs, 2),
+      ratio: fmt(c.relayUs / c.bytesUs, 2),
+      target: "",
+    });
+  }
 }
 
 // 7. Output

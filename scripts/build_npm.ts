@@ -31,6 +31,7 @@ export const ENTRY_POINTS: Readonly<Record<string, string>> = {
   "./browser": "adapters/browser.ts",
   "./wrtc": "adapters/wrtc.ts",
   "./stack": "adapters/stack.ts",
+  "./scene": "scene/mod.ts",
 };
 
 /** The package's commands (`npx webrtc-mesh serve`): command -> source file (not an entry point). */

@@ -25,7 +25,16 @@ await Deno.remove(resultsDir, { recursive: true }).catch(() => {});
 await Deno.mkdir(resultsDir, { recursive: true });
 
 /** Source roots whose JSDoc examples are run, plus the README. */
-const DOC_ROOTS = ["mod.ts", "core", "effects", "adapters", "signaling", "web", "README.md"];
+const DOC_ROOTS = [
+  "mod.ts",
+  "core",
+  "effects",
+  "adapters",
+  "signaling",
+  "scene",
+  "web",
+  "README.md",
+];
 /** Doc examples that mention these run in a process of their own. */
 const NEEDS_OWN_PROCESS =
   /node_datachannel|signaling|adapters\/|connectPair|joinLobby|mesh\/node|loadStack|wrtc/;
