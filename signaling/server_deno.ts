@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { RunningSignalingServer, ServeOptions } from "./server.ts";
+import { idleTimeoutOf, type RunningSignalingServer, type ServeOptions } from "./server.ts";
 import { serveStatic } from "./_static.ts";
 import { type Frontend, openFrontend } from "./_frontend.ts";
 
@@ -34,6 +34,10 @@ export interface DenoServeOptions extends ServeOptions {
 export async function serveSignalingDeno(
   options: DenoServeOptions = {},
 ): Promise<RunningSignalingServer> {
+  const idleTimeoutMs = idleTimeoutOf(options);
+  // Deno pings a socket idle for idleTimeout seconds and closes it when no pong follows within
+  // as long again: a silent client goes after at most twice this.
+  const idleTimeout = idleTimeoutMs === 0 ? 0 : Math.max(1, Math.floor(idleTimeoutMs / 2000));
   const front = await openFrontend(options);
   const server = front.server;
   const sockets = new Set<WebSocket>();
@@ -63,7 +67,7 @@ export async function serveSignalingDeno(
             headers: { upgrade: "websocket" },
           });
         }
-        const { socket, response } = Deno.upgradeWebSocket(request);
+        const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout });
         attach(front, socket, sockets);
         return response;
       });

@@ -5,7 +5,7 @@
  */
 import { createServer } from "node:http";
 import { WebSocketServer } from "ws";
-import type { RunningSignalingServer, ServeOptions } from "./server.ts";
+import { idleTimeoutOf, type RunningSignalingServer, type ServeOptions } from "./server.ts";
 import { openFrontend } from "./_frontend.ts";
 
 export type { RunningSignalingServer, ServeOptions } from "./server.ts";
@@ -14,7 +14,7 @@ export { type Broker, type ClusterMessage, MemoryHub } from "./cluster.ts";
 /** Hard cap handed to `ws` (`maxPayload`): bigger frames are refused by `ws` itself with 1009. */
 const TRANSPORT_MAX_PAYLOAD = 1024 * 1024;
 
-/** Keep-alive ping interval, as the Godot demo's server (10 s). */
+/** Ping interval when `idleTimeoutMs` is off: the Godot demo's keep-alive (10 s). */
 const PING_INTERVAL_MS = 10000;
 
 /** The subset of `ws`'s socket this file uses. */
@@ -23,8 +23,9 @@ interface WsSocket {
   send(data: string): void;
   close(code: number, reason: string): void;
   ping(): void;
+  terminate(): void;
   on(event: "message", listener: (data: unknown, isBinary: boolean) => void): void;
-  on(event: "close" | "error", listener: (...args: unknown[]) => void): void;
+  on(event: "close" | "error" | "pong", listener: (...args: unknown[]) => void): void;
 }
 
 /**
@@ -41,10 +42,12 @@ interface WsSocket {
 export async function serveSignalingNode(
   options: ServeOptions = {},
 ): Promise<RunningSignalingServer> {
+  const idleTimeoutMs = idleTimeoutOf(options);
   const front = await openFrontend(options);
   const server = front.server;
   const hostname = options.hostname ?? "127.0.0.1";
-  const sockets = new Set<WsSocket>();
+  /** Every open socket and when it last sent anything (a frame or a pong). */
+  const sockets = new Map<WsSocket, number>();
   // Plain requests: /healthz, /metrics, /ice-servers (shared with the Deno server), else 426.
   const http = createServer((request, response) => {
     const path = new URL(request.url ?? "/", "http://x").pathname;
@@ -71,7 +74,11 @@ export async function serveSignalingNode(
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => resolveFinished = r);
   wss.on("connection", (ws: WsSocket) => {
-    sockets.add(ws);
+    sockets.set(ws, performance.now());
+    const seen = () => {
+      if (sockets.has(ws)) sockets.set(ws, performance.now());
+    };
+    ws.on("pong", seen);
     const conn = front.open({
       send: (text) => {
         if (ws.readyState === 1) ws.send(text);
@@ -79,6 +86,7 @@ export async function serveSignalingNode(
       close: (code, reason) => ws.close(code, reason),
     });
     ws.on("message", (data: unknown, isBinary: boolean) => {
+      seen();
       if (isBinary) conn.message(new Uint8Array(0));
       else conn.message(String(data));
     });
@@ -88,15 +96,20 @@ export async function serveSignalingNode(
       conn.closed();
     });
   });
+  // Keep-alive, and the silent clients' end: pings every eighth of idleTimeoutMs; a socket quiet
+  // for idleTimeoutMs (eight pings unanswered) is terminated within one more eighth; its close event
+  // then removes it from its lobby.
   const ping = setInterval(() => {
-    for (const ws of sockets) {
+    const now = performance.now();
+    for (const [ws, seenAt] of sockets) {
       try {
-        ws.ping();
+        if (idleTimeoutMs > 0 && now - seenAt >= idleTimeoutMs) ws.terminate();
+        else ws.ping();
       } catch {
         // closing
       }
     }
-  }, PING_INTERVAL_MS);
+  }, idleTimeoutMs > 0 ? Math.floor(idleTimeoutMs / 8) : PING_INTERVAL_MS);
   // Never keep a process alive just for the keep-alive timer (Node); Deno has no unref here.
   (ping as unknown as { unref?: () => void }).unref?.();
   return new Promise((resolve, reject) => {
@@ -120,7 +133,7 @@ export async function serveSignalingNode(
           stopping ??= new Promise<void>((done) => {
             clearInterval(ping);
             const deadline = setTimeout(() => {
-              for (const ws of sockets) (ws as unknown as { terminate(): void }).terminate();
+              for (const ws of sockets.keys()) ws.terminate();
             }, 2000);
             void front.shutdown().finally(() => {
               wss.close(() => {

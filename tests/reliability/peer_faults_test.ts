@@ -8,7 +8,7 @@ import { ConnectionStatus, GodotError } from "../../core/constants.ts";
 import { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
 import { recordSignals, until } from "../_mesh.ts";
 import { spawnChildPeer } from "./_child.ts";
-import { createPeerConnection } from "../../adapters/node_datachannel.ts";
+import { createPeerConnection } from "../_stack.ts";
 import { joinLobby, type LobbyClient } from "../../signaling/client.ts";
 import { serveSignalingDeno } from "../../signaling/server_deno.ts";
 
