@@ -12,12 +12,11 @@ import { serveSignalingDeno } from "../signaling/server_deno.ts";
 import { startRedis } from "../tests/signaling/_redis.ts";
 import { BENCH_LIMITS, runBenchServer } from "./_relay_entry.ts";
 
-// It stops by itself after 15 minutes at the latest (a bench step lasts about a minute).
-const redis = await startRedis(900);
+// It stops by itself after 5 minutes at the latest (a bench step lasts one or two).
+const redis = await startRedis(300);
 const a = await serveSignalingDeno({ port: 0, limits: BENCH_LIMITS, redis: redis.url });
 const b = await serveSignalingDeno({ port: 0, limits: BENCH_LIMITS, redis: redis.url });
+// All at once: the harness SIGTERMs a server that takes over 3 s to stop.
 runBenchServer(`${a.url} ${b.url}`, async () => {
-  await b.shutdown();
-  await a.shutdown();
-  await redis.stop();
+  await Promise.all([redis.stop(), b.shutdown(), a.shutdown()]);
 });

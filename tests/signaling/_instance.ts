@@ -31,6 +31,9 @@ export async function startInstance(redis: string, extra: string[] = []): Promis
       "-s",
       "KILL",
       String(LIFETIME_S),
+      "setpriv", // the server dies with its `timeout` too, whatever kills that
+      "--pdeathsig",
+      "KILL",
       Deno.execPath(),
       "run",
       "-A",

@@ -1,7 +1,9 @@
 /**
  * A real `redis-server` for the cluster tests, on a free loopback port, with nothing saved to disk
  * (`--save "" --appendonly no`). It stops by itself: it runs under `timeout -s KILL`, so a test
- * process that dies cannot leave it behind. `scripts/ensure_redis.sh` installs it (npm test's
+ * process that dies cannot leave it behind, and with `setpriv --pdeathsig KILL`, so it dies with
+ * that `timeout` if something kills it first (a bench process killed on its stop timer once left
+ * three redis-servers running that way). `scripts/ensure_redis.sh` installs it (npm test's
  * pretest step). Not a test file.
  *
  * @module
@@ -52,6 +54,10 @@ export async function startRedis(lifetimeS = LIFETIME_S): Promise<RedisProcess> 
         "-s",
         "KILL",
         String(lifetimeS),
+        // Dies with its `timeout` too (a killed parent would leave it orphaned for good).
+        "setpriv",
+        "--pdeathsig",
+        "KILL",
         "redis-server",
         "--port",
         String(port),
