@@ -53,9 +53,11 @@ function added(run: RelayRun): string {
   const deno = run.relay.find((r) => r.name === "Deno server");
   const redis = run.relay.find((r) => REDIS.test(r.name));
   if (!deno || !redis) return "";
-  return `\nThrough Redis a relayed frame took ${fmt(redis.p50Us - deno.p50Us)} µs more at the ` +
-    `median and ${fmt(redis.p99Us - deno.p99Us)} µs more at p99 than on one Deno instance in ` +
-    `this run (one pub/sub hop: guest -> instance 2 -> Redis -> instance 1 -> host).\n`;
+  const signed = (d: number) => `${d >= 0 ? "+" : "-"}${fmt(Math.abs(d))} µs`;
+  return `\nThrough Redis against one Deno instance in this run: p50 ${
+    signed(redis.p50Us - deno.p50Us)
+  }, p99 ${signed(redis.p99Us - deno.p99Us)} (one pub/sub hop: guest -> instance 2 -> Redis -> ` +
+    `instance 1 -> host; p99 on shared cores is mostly the machine's).\n`;
 }
 
 /**
@@ -92,7 +94,7 @@ host and a guest (Godot 3 text protocol), each guest sending candidate frames to
 relay at that cost; the load is paced, not pushed to saturation; the Redis row's CPU is both
 instances', Redis's own is not counted); "vs floor" divides by the floor's. Latency is send to
 arrival in the load process. joins/s: while the lobbies formed, 50 at a time. The machine (2 cores)
-was shared with other helpers' jobs (1-minute load average shown, 17 to 22): compare within a table,
+was shared with other helpers' jobs (1-minute load average shown): compare within a table,
 not across tables or with other pages. A table whose p50 is in the hundreds of milliseconds is a
 saturated run (a backlog in the load process or the server on the shared cores): its latencies
 describe the machine's load, its CPU per frame still compares. A table with one row was run alone
