@@ -1,0 +1,100 @@
+/**
+ * The star benchmark's processes for this library: `server URL MODE` is peer 1 of a Godot 4
+ * client/server lobby (`createServer` through `joinLobbyGodot4`), `client URL LOBBY MODE FIRST COUNT`
+ * holds COUNT clients (`createClient`) numbered FIRST.. in one process. Protocol: `_star_proto.ts`.
+ *
+ * @module
+ */
+import { ConnectionStatus, GodotError, TransferMode } from "../core/constants.ts";
+import { joinLobbyGodot4 } from "../signaling/client_godot4.ts";
+import {
+  commands,
+  decodeTick,
+  echoes,
+  rttSummary,
+  say,
+  type StarMode,
+  tickFor,
+} from "./_star_proto.ts";
+
+const [role, url, ...rest] = Deno.args;
+
+function modeOf(mode: string): TransferMode {
+  return mode === "reliable" ? TransferMode.RELIABLE : TransferMode.UNRELIABLE;
+}
+
+async function server(mode: StarMode): Promise<void> {
+  const host = await joinLobbyGodot4(url, "", { clientServer: true });
+  const peer = host.peer;
+  let connected = 0;
+  peer.addEventListener("peer_connected", () => connected++);
+  peer.addEventListener("peer_disconnected", () => connected--);
+  let rtts: number[] = [];
+  (async () => {
+    for await (const p of peer.packets()) rtts.push(performance.now() - decodeTick(p.data).at);
+  })();
+  peer.transferMode = modeOf(mode);
+  peer.targetPeer = 0;
+  say({ ready: true, lobby: host.lobby });
+  for await (const line of commands()) {
+    const [cmd, arg] = line.split(" ");
+    if (cmd === "connected") say({ connected });
+    else if (cmd === "go") {
+      rtts = [];
+      const r = await tickFor(
+        Number(arg),
+        (_seq, bytes) => peer.putPacket(bytes) === GodotError.OK,
+      );
+      await new Promise((res) => setTimeout(res, 500)); // the last echoes
+      say({ done: true, ...r, connected, rtt: rttSummary(rtts) });
+    } else if (cmd === "quit") break;
+  }
+  await host.close();
+  await peer.whenClosed();
+  Deno.exit(0);
+}
+
+async function client(lobby: string, mode: StarMode, first: number, count: number): Promise<void> {
+  const received = new Array<number>(count).fill(0);
+  const closers: (() => Promise<void>)[] = [];
+  const joins = await Promise.all(Array.from({ length: count }, async (_, i) => {
+    const t0 = Date.now();
+    try {
+      const c = await joinLobbyGodot4(url, lobby);
+      closers.push(async () => void (await c.close()));
+      const peer = c.peer;
+      if (peer.getConnectionStatus() !== ConnectionStatus.CONNECTED) {
+        await new Promise<void>((resolve, reject) => {
+          peer.addEventListener("connected_to_server", () => resolve(), { once: true });
+          peer.addEventListener("connection_failed", () => reject(new Error("failed")), {
+            once: true,
+          });
+          setTimeout(() => reject(new Error("timeout")), 60_000);
+        });
+      }
+      const t1 = Date.now();
+      peer.transferMode = modeOf(mode);
+      peer.targetPeer = 1;
+      const index = first + i;
+      (async () => {
+        for await (const p of peer.packets()) {
+          received[i]++;
+          if (echoes(decodeTick(p.data).seq, index)) peer.putPacket(p.data);
+        }
+      })();
+      return { ms: t1 - t0, t0, t1 };
+    } catch (e) {
+      return { ms: -1, t0, t1: Date.now(), error: String(e) };
+    }
+  }));
+  say({ joined: joins });
+  for await (const line of commands()) {
+    if (line === "report") say({ received });
+    else if (line === "quit") break;
+  }
+  await Promise.all(closers.map((c) => c().catch(() => {})));
+  Deno.exit(0);
+}
+
+if (role === "server") await server(rest[0] as StarMode);
+else await client(rest[0], rest[1] as StarMode, Number(rest[2]), Number(rest[3]));
