@@ -41,12 +41,17 @@ async function server(mode: StarMode): Promise<void> {
     if (cmd === "connected") say({ connected });
     else if (cmd === "go") {
       rtts = [];
-      const r = await tickFor(
-        Number(arg),
-        (_seq, bytes) => peer.putPacket(bytes) === GodotError.OK,
-      );
+      let inPut = 0;
+      const r = await tickFor(Number(arg), (_seq, bytes) => {
+        const t = performance.now();
+        const ok = peer.putPacket(bytes) === GodotError.OK;
+        inPut += performance.now() - t;
+        return ok;
+      });
       await new Promise((res) => setTimeout(res, 500)); // the last echoes
-      say({ done: true, ...r, connected, rtt: rttSummary(rtts) });
+      // Wall time inside putPacket per peer reached: our JS plus the native send it calls.
+      const putUs = (inPut * 1000) / Math.max(1, r.sent * connected);
+      say({ done: true, ...r, connected, rtt: rttSummary(rtts), putUs });
     } else if (cmd === "quit") break;
   }
   await host.close();

@@ -63,6 +63,8 @@ export interface StarResult {
   cpuUsPerDeliveredTick: number;
   rssPerClientKiB: number;
   late: number;
+  /** Ours only: wall µs inside `putPacket` per peer reached (our JS and the native send). */
+  putUsPerPeer: number;
 }
 
 /** A child process speaking JSON lines on stdout and taking commands on stdin. */
@@ -210,6 +212,7 @@ async function runOne(
       sent: number;
       late: number;
       rtt: { p50: number; p99: number };
+      putUs?: number;
     };
     const cpu1 = cpuMs(pid);
     const main1 = cpuMs(pid, pid);
@@ -241,6 +244,7 @@ async function runOne(
       cpuUsPerDeliveredTick: delivered ? (cpu * 1000) / delivered : NaN,
       rssPerClientKiB: (rss1 - rss0) / n,
       late: done.late,
+      putUsPerPeer: done.putUs ?? NaN,
     };
   } finally {
     await Promise.all([server, ...clients].map((p) => p.stop()));
