@@ -17,7 +17,7 @@
  */
 import { parseArgs } from "node:util";
 import { serveSignalingDeno } from "../signaling/server_deno.ts";
-import { fmt, median, quantile } from "./_report.ts";
+import { fmt, median } from "./_report.ts";
 import { TICK_HZ } from "./_star_proto.ts";
 import { starSvg } from "./_star_report.ts";
 
