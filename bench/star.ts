@@ -178,8 +178,11 @@ async function runOne(
       );
     }
     const joins = (await Promise.all(clients.map((c) => c.next("joined", 180_000))))
-      .flatMap((j) => j.joined as { ms: number; t0: number; t1: number }[]);
+      .flatMap((j) => j.joined as { ms: number; t0: number; t1: number; error?: string }[]);
     const ok = joins.filter((j) => j.ms >= 0);
+    const errors = new Map<string, number>();
+    for (const j of joins) if (j.error) errors.set(j.error, (errors.get(j.error) ?? 0) + 1);
+    if (errors.size) console.error(`[star] failed joins: ${JSON.stringify([...errors])}`);
     await new Promise((r) => setTimeout(r, 2000));
     await server.send("connected");
     const connected = (await server.next("connected")).connected as number;
