@@ -11,9 +11,10 @@
  *
  * Entry points:
  *
- * - `.` (this module): {@link WebRTCMultiplayer}, the Godot enums and constants, the W3C shapes
- *   the mesh accepts, and the pure core (reducer, routing) it is built on. Runs everywhere; it never
- *   loads a WebRTC stack itself.
+ * - `.` (this module): {@link WebRTCMultiplayer} (Godot 3), {@link WebRTCMultiplayerPeer}
+ *   (Godot 4: mesh, server or client, extra channels), the Godot enums and constants, the W3C
+ *   shapes they accept, and the pure core (reducer, routing) both are built on. Runs everywhere; it
+ *   never loads a WebRTC stack itself.
  * - `./node`: W3C `RTCPeerConnection`s backed by node-datachannel (Deno, Node), and
  *   `connectPair` to negotiate two connections in one process.
  * - `./browser`: the browser's own `RTCPeerConnection`, with the same helpers.

@@ -17,6 +17,7 @@ import {
 } from "./_cases.ts";
 import { reducerRate, routeCost } from "./_reducer.ts";
 import { sceneCosts } from "./_scene.ts";
+import { starMesh, starRaw, type StarRun, TICK_HZ } from "./_star.ts";
 import {
   fmt,
   type FormationSeries,
@@ -33,8 +34,28 @@ const signedUs = (d: number) => `${d >= 0 ? "+" : ""}${fmt(d, 1)} µs`;
 
 const quick = Deno.args.includes("--quick");
 const cfg = quick
-  ? { seconds: 1, rounds: 2, rtts: 1000, blocks: 2, ns: [2, 4, 8], runs: 3, cpuMs: 300 }
-  : { seconds: 5, rounds: 3, rtts: 10000, blocks: 5, ns: [2, 4, 8, 16], runs: 5, cpuMs: 2000 };
+  ? {
+    seconds: 1,
+    rounds: 2,
+    rtts: 1000,
+    blocks: 2,
+    ns: [2, 4, 8],
+    runs: 3,
+    cpuMs: 300,
+    star: [8],
+    starRuns: 1,
+  }
+  : {
+    seconds: 5,
+    rounds: 3,
+    rtts: 10000,
+    blocks: 5,
+    ns: [2, 4, 8, 16],
+    runs: 5,
+    cpuMs: 2000,
+    star: [8, 32, 64],
+    starRuns: 3,
+  };
 const SIZE = 1200;
 const PING = 32;
 const FANOUT = 7;
@@ -165,7 +186,7 @@ log(`broadcast: 1 -> ${FANOUT}, ${SIZE} B, ${cfg.seconds} s x ${cfg.rounds} roun
  * BENCHMARKS.md); counted in the output. Any other error ends the benchmark.
  */
 let redone = 0;
-async function redoOnStackRace(run: () => Promise<Formation>): Promise<Formation> {
+async function redoOnStackRace<T>(run: () => Promise<T>): Promise<T> {
   for (let attempt = 1;; attempt++) {
     try {
       return await run();
@@ -227,6 +248,48 @@ const series: FormationSeries[] = [];
     target: "<= 2048 KB",
     met: meshRss <= 2 * 1024 * 1024,
   });
+}
+
+// 4b. Star: a Godot 4 server and N clients
+const STATE_SIZE = 200;
+{
+  const star: Record<number, { raw: StarRun[]; mesh: StarRun[] }> = {};
+  for (const n of cfg.star) {
+    log(
+      `star: server + ${n} clients, ${TICK_HZ} Hz ${STATE_SIZE} B state broadcast for ${cfg.seconds} s, ${cfg.starRuns} runs per side`,
+    );
+    const raw: StarRun[] = [];
+    const mesh: StarRun[] = [];
+    for (let r = 0; r < cfg.starRuns; r++) {
+      const sides = [
+        async () => raw.push(await redoOnStackRace(() => starRaw(n, cfg.seconds, STATE_SIZE))),
+        async () => mesh.push(await redoOnStackRace(() => starMesh(n, cfg.seconds, STATE_SIZE))),
+      ];
+      if (r % 2 === 1) sides.reverse();
+      for (const side of sides) await side();
+    }
+    star[n] = { raw, mesh };
+    const formation = (rs: StarRun[]) => median(rs.map((x) => x.formationMs));
+    const cpu = (rs: StarRun[]) => median(rs.map((x) => x.cpuUsPerClientSec));
+    const lost = (rs: StarRun[]) => rs.reduce((k, x) => k + x.expected - x.delivered, 0);
+    rows.push({
+      name: `star N=${n} formation ms median`,
+      raw: fmt(formation(raw)),
+      mesh: fmt(formation(mesh)),
+      ratio: fmt(formation(mesh) / formation(raw), 3),
+      target: "",
+    });
+    const ratio = cpu(mesh) / cpu(raw);
+    rows.push({
+      name: `star N=${n} ${TICK_HZ} Hz broadcast CPU µs/client/s (lost)`,
+      raw: `${fmt(cpu(raw))} (${lost(raw)})`,
+      mesh: `${fmt(cpu(mesh))} (${lost(mesh)})`,
+      ratio: fmt(ratio, 3),
+      target: "<= 1.25, none lost",
+      met: ratio <= 1.25 && lost(mesh) === 0,
+    });
+  }
+  json.star = star;
 }
 
 // 5. Reducer
@@ -364,6 +427,13 @@ ${markdownTable(rows)}
   reports every other connected (raw: every connection \`connected\` and its 3 channels open),
   all N(N-1)/2 pairs negotiated concurrently with in-process signaling (\`connectPair\`);
   ${cfg.runs} runs per N and side. RSS per connection: RSS growth while formed / connection objects.
+- Star (Godot 4): one \`WebRTCMultiplayerPeer\` server and N clients in one process
+  (\`bench/_star.ts\`), against N raw node-datachannel pairs with the same channels. Formation:
+  first \`addPeer\` until every client is \`connected_to_server\` and the server announced all.
+  Broadcast: the server sends one ${STATE_SIZE}-byte state per tick at ${TICK_HZ} Hz to every client
+  (raw: one \`send\` per client) for ${cfg.seconds} s; CPU is the whole process's user + system
+  time (every thread, libdatachannel's included, server and clients together) per client per
+  second; lost counts states not delivered. ${cfg.starRuns} runs per N and side (median).
 - Reducer: the pure core on the event stream of an 8-peer session (\`bench/_reducer.ts\`).
 
 ![formation time vs N](bench/results/formation.svg)

@@ -275,3 +275,43 @@ Deno.test("a Godot 3 and a Godot 4 peer object share one process and one adapter
     await closeAll(c);
   }
 });
+
+Deno.test("Godot 4 with autoPoll off: disconnectPeer's removal and its signal wait for poll(), as in Godot", async () => {
+  const c = cluster4([
+    [1, (p) => p.createMesh(1, [RELIABLE])],
+    [2, (p) => p.createMesh(2, [RELIABLE])],
+  ], { autoPoll: false });
+  const [m1, m2] = [c.meshes.get(1)!, c.meshes.get(2)!];
+  try {
+    const linked = link(c, 1, 2);
+    await until(
+      () => {
+        m1.poll();
+        m2.poll();
+        return m1.getPeer(2)?.connected === true && m2.getPeer(1)?.connected === true;
+      },
+      15000,
+      "connected through poll()",
+    );
+    await linked;
+    assertEquals(c.signals.get(1), ["peer_connected(2)"]);
+    m1.disconnectPeer(2);
+    assertEquals(m1.lastError.error, GodotError.OK);
+    assert(m1.hasPeer(2), "still there until the next poll()");
+    assertEquals(c.signals.get(1), ["peer_connected(2)"]);
+    m1.poll();
+    assert(!m1.hasPeer(2));
+    assertEquals(c.signals.get(1), ["peer_connected(2)", "peer_disconnected(2)"]);
+    await until(
+      () => {
+        m2.poll();
+        return !m2.hasPeer(1);
+      },
+      15000,
+      "peer 2 notices",
+    );
+    assertEquals(c.signals.get(2), ["peer_connected(1)", "peer_disconnected(1)"]);
+  } finally {
+    await closeAll(c);
+  }
+});
