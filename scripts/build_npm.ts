@@ -7,7 +7,8 @@
  * The compiler is TypeScript from `node_modules` (`rewriteRelativeImportExtensions` turns the
  * sources' `./x.ts` imports into `./x.js`). Deno-only files (`signaling/server_deno.ts`,
  * `signaling/cli.ts`, `demo/`, `tests/`) are not reachable from the npm entry points and are checked
- * to be absent from the output, as is any `Deno` reference.
+ * to be absent from the output, as is any `Deno` reference. The package's command, `webrtc-mesh`
+ * (`signaling/cli_node.ts`: `npx webrtc-mesh serve`), is its `bin`.
  *
  * ```sh
  * deno run -A scripts/build_npm.ts          # or: deno task build:npm
@@ -29,6 +30,11 @@ export const ENTRY_POINTS: Readonly<Record<string, string>> = {
   "./node": "adapters/node_datachannel.ts",
   "./browser": "adapters/browser.ts",
   "./scene": "scene/mod.ts",
+};
+
+/** The package's commands (`npx webrtc-mesh serve`): command -> source file (not an entry point). */
+export const BINS: Readonly<Record<string, string>> = {
+  [NPM_NAME]: "signaling/cli_node.ts",
 };
 
 /** Runtime dependencies of the package: npm name -> the deno.json import it is pinned by. */
@@ -138,7 +144,7 @@ export async function buildNpm(outDir = `${root}/npm`): Promise<NpmBuild> {
       },
       files: [
         `${work}/ambient.d.ts`,
-        ...Object.values(ENTRY_POINTS).map((f) => `${root}/${f}`),
+        ...[...Object.values(ENTRY_POINTS), ...Object.values(BINS)].map((f) => `${root}/${f}`),
       ],
     };
     await Deno.writeTextFile(`${work}/tsconfig.json`, JSON.stringify(tsconfig, null, 2));
@@ -186,6 +192,15 @@ export async function buildNpm(outDir = `${root}/npm`): Promise<NpmBuild> {
       if (!emitted.includes(out)) problems.push(`${out}: entry point missing`);
     }
   }
+  const bin: Record<string, string> = {};
+  for (const [name, file] of Object.entries(BINS)) {
+    const out = file.replace(/\.ts$/, ".js");
+    bin[name] = `./${out}`;
+    const text = await Deno.readTextFile(`${outDir}/${out}`).catch(() => "");
+    if (!text.startsWith("#!/usr/bin/env node\n")) {
+      problems.push(`${out}: the ${name} command does not start with #!/usr/bin/env node`);
+    } else await Deno.chmod(`${outDir}/${out}`, 0o755);
+  }
   if (problems.length > 0) throw new Error(`npm build is wrong:\n  ${problems.join("\n  ")}`);
 
   // package.json, README, LICENSE.
@@ -213,6 +228,9 @@ export async function buildNpm(outDir = `${root}/npm`): Promise<NpmBuild> {
     exports: exportsMap,
     main: "./mod.js",
     types: "./mod.d.ts",
+    // No install scripts: consumers' npm (11 blocks dependencies' scripts by default) needs none
+    // of ours; node-datachannel's native addon comes from its optional platform package.
+    bin,
     files: ["**/*.js", "**/*.d.ts", "!**/*_test.*", "!tests/", "signaling/PROTOCOL.md"],
     sideEffects: false,
     dependencies,

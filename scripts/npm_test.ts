@@ -5,10 +5,13 @@
  *    snapshots, no source maps pointing outside the package, every `exports` target present;
  * 2. packs it and installs the tarball into a fresh temporary Node project (dependencies come from
  *    npm's cache when it has them);
- * 3. runs `node --test` there, with no Deno on `PATH`: the test imports the package by name, forms a
+ * 3. checks that the install ran no install scripts and needs none (npm 11 asks for approval of
+ *    each dependency's);
+ * 4. runs the package's command, `npx webrtc-mesh serve` (help, a bad flag, a lobby, SIGINT);
+ * 5. runs `node --test` there, with no Deno on `PATH`: the test imports the package by name, forms a
  *    full mesh of three `WebRTCMultiplayer`s over node-datachannel through the packaged signaling
  *    server and client, exchanges packets on all three transfer modes and checks the signals;
- * 4. type-checks a TypeScript consumer of the public types with `tsc --noEmit` (declarations
+ * 6. type-checks a TypeScript consumer of the public types with `tsc --noEmit` (declarations
  *    included, `skipLibCheck` off), twice: with the default libraries, and as a Node-only project
  *    (`lib: ["ES2022"]` and `@types/node`, no DOM).
  *
@@ -23,6 +26,7 @@
  * @module
  */
 import { buildNpm, ENTRY_POINTS, NPM_NAME } from "./build_npm.ts";
+import { lines } from "../demo/_lines.ts";
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const keep = Deno.args.includes("--keep");
@@ -30,11 +34,19 @@ const keep = Deno.args.includes("--keep");
 /** A failed step: its name and the output that explains it. */
 class StepFailed extends Error {}
 
-async function run(
+/** How a command ran: its exit code and what it printed. */
+interface Ran {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command to its end; never throws for a non-zero exit. */
+async function runAny(
   cmd: string,
   args: string[],
   options: { cwd: string; env?: Record<string, string>; clearEnv?: boolean },
-): Promise<string> {
+): Promise<Ran> {
   const out = await new Deno.Command(cmd, {
     args,
     cwd: options.cwd,
@@ -43,8 +55,19 @@ async function run(
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  if (!out.success) {
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+/** Runs a command; returns its output, or throws {@link StepFailed} if it exits non-zero. */
+async function run(
+  cmd: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; clearEnv?: boolean },
+): Promise<string> {
+  const out = await runAny(cmd, args, options);
+  const text = out.stdout + out.stderr;
+  if (out.code !== 0) {
     throw new StepFailed(
       `${cmd} ${args.join(" ")} (in ${options.cwd}) exited ${out.code}:\n${text}`,
     );
@@ -119,6 +142,133 @@ async function checkPackContents(packageDir: string): Promise<string[]> {
     throw new StepFailed(`bad package contents:\n  ${problems.join("\n  ")}`);
   }
   return files;
+}
+
+/** Lifecycle scripts npm runs on install (npm 11 blocks a dependency's unless approved). */
+const INSTALL_SCRIPTS = ["preinstall", "install", "postinstall", "prepare"];
+
+/**
+ * Fails if installing the package ran (or wanted to run) any install script: none of the installed
+ * packages may have one, nor a `binding.gyp` (npm would run `node-gyp rebuild`), npm's output must
+ * not mention skipped scripts, and (npm 11) `npm install-scripts ls` must have nothing to review.
+ */
+async function checkNoInstallScripts(
+  project: string,
+  installOutput: string,
+  env: Record<string, string>,
+): Promise<void> {
+  const problems: string[] = [];
+  const visit = async (dir: string): Promise<void> => {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isDirectory || entry.name === ".bin") continue;
+      const path = `${dir}/${entry.name}`;
+      if (entry.name.startsWith("@")) {
+        await visit(path);
+        continue;
+      }
+      const pkg = JSON.parse(await Deno.readTextFile(`${path}/package.json`).catch(() => "{}"));
+      for (const script of INSTALL_SCRIPTS) {
+        if (pkg.scripts?.[script]) problems.push(`${pkg.name}: ${script} ${pkg.scripts[script]}`);
+      }
+      if (await Deno.stat(`${path}/binding.gyp`).then(() => true, () => false)) {
+        problems.push(`${pkg.name}: binding.gyp (npm would run node-gyp rebuild)`);
+      }
+      const nested = `${path}/node_modules`;
+      if (await Deno.stat(nested).then((s) => s.isDirectory, () => false)) await visit(nested);
+    }
+  };
+  await visit(`${project}/node_modules`);
+  if (/install scripts/i.test(installOutput)) {
+    problems.push(`npm install mentions install scripts:\n${installOutput}`);
+  }
+  const ls = await runAny("npm", ["install-scripts", "ls"], { cwd: project, env, clearEnv: true });
+  const lsText = ls.stdout + ls.stderr;
+  // npm before 11 has no install-scripts command (and runs scripts anyway): the walk above decides.
+  if (ls.code === 0 && !/No packages with unreviewed install scripts/.test(lsText)) {
+    problems.push(`npm install-scripts ls:\n${lsText}`);
+  }
+  if (problems.length > 0) throw new StepFailed(`install scripts:\n  ${problems.join("\n  ")}`);
+}
+
+/**
+ * Runs the package's command as a user would: `npx webrtc-mesh serve --help` and a bad flag through
+ * npx, then `node_modules/.bin/webrtc-mesh serve --port 0` (the bin link and its `#!` line): the
+ * first line is the listening URL, a WebSocket client creates a lobby there, the server logs it,
+ * and SIGINT stops it with exit code 0.
+ */
+async function checkServeCommand(project: string, env: Record<string, string>): Promise<void> {
+  const help = await run("npx", ["--no", NPM_NAME, "serve", "--help"], {
+    cwd: project,
+    env,
+    clearEnv: true,
+  });
+  for (const flag of ["--host", "--port", "--log-level", "--quiet", "--max-peers"]) {
+    if (!new RegExp(`^  ${flag}\\b.*\\(default: [^)]+\\)$`, "m").test(help)) {
+      throw new StepFailed(`serve --help does not list ${flag} with its default:\n${help}`);
+    }
+  }
+  const bad = await runAny("npx", ["--no", NPM_NAME, "serve", "--port", "70000"], {
+    cwd: project,
+    env,
+    clearEnv: true,
+  });
+  const badErr = bad.stderr;
+  const wanted = `${NPM_NAME} serve: --port 70000: must be an integer in 0..65535 (see --help)\n`;
+  if (bad.code !== 2 || badErr !== wanted) {
+    throw new StepFailed(`serve --port 70000: exit ${bad.code}, stderr ${JSON.stringify(badErr)}`);
+  }
+  const child = new Deno.Command(`${project}/node_modules/.bin/${NPM_NAME}`, {
+    args: ["serve", "--port", "0"],
+    cwd: project,
+    env,
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = lines(child.stdout);
+  const stderr = new Response(child.stderr).text();
+  const rest: string[] = [];
+  try {
+    const first = await out.next();
+    const url = /^signaling server listening on (ws:\/\/127\.0\.0\.1:\d+)$/.exec(
+      first.done ? "" : first.value,
+    )?.[1];
+    if (!url) throw new StepFailed(`first line: ${first.value}; stderr: ${await stderr}`);
+    const ws = new WebSocket(url);
+    const frames: string[] = [];
+    ws.onmessage = (e) => frames.push(String(e.data));
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = () => reject(new StepFailed(`cannot connect to ${url}`));
+    });
+    ws.send("J: \n");
+    const deadline = Date.now() + 10000;
+    while (!frames.some((f) => f.startsWith("J: ")) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    ws.close();
+    if (frames[0] !== "I: 1\n" || !frames.some((f) => f.startsWith("J: "))) {
+      throw new StepFailed(`lobby not created; frames: ${JSON.stringify(frames)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    child.kill("SIGINT");
+    for await (const line of out) rest.push(line);
+    const status = await child.status;
+    const text = rest.join("\n");
+    if (status.code !== 0 || !/\] Lobby \w+ created/.test(text) || !/shutting down/.test(text)) {
+      throw new StepFailed(
+        `after SIGINT: exit ${status.code}; stdout:\n${text}\nstderr:\n${await stderr}`,
+      );
+    }
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // exited
+    }
+    await child.status;
+    await stderr;
+  }
 }
 
 /** The Node test run inside the temporary project. */
@@ -377,7 +527,7 @@ async function main(): Promise<void> {
     );
     const path = await pathWithoutDeno();
     const env = { PATH: path, HOME: Deno.env.get("HOME") ?? tmp, NO_COLOR: "1" };
-    await step(
+    const installed = await step(
       "npm install <tarball> into a fresh Node project",
       () =>
         run("npm", ["install", tarball, "--prefer-offline", "--no-audit", "--no-fund"], {
@@ -385,6 +535,14 @@ async function main(): Promise<void> {
           env,
           clearEnv: true,
         }),
+    );
+    await step(
+      "the install needs no install scripts (none in the package or its dependencies)",
+      () => checkNoInstallScripts(project, installed, env),
+    );
+    await step(
+      "npx webrtc-mesh serve: --help, a bad flag (exit 2), a lobby over a real socket, SIGINT",
+      () => checkServeCommand(project, env),
     );
     const typesNode = JSON.parse(await Deno.readTextFile(`${root}/package.json`))
       .devDependencies["@types/node"];

@@ -7,7 +7,7 @@
  * A table maps each flag's name (without `--`) to a {@link Flag}, made with {@link boolean},
  * {@link string}, {@link integer}, {@link number} or {@link oneOf} (or any object of that shape).
  * {@link parseFlags} checks an argument list against it: `--name value`, `--name=value`, boolean
- * `--name`, `-h`/`--help`. An unknown flag, a missing value, a stray argument or a value its
+ * `--name`, `-h`/`--help`; a repeated flag takes its last value. An unknown flag, a missing value, a stray argument or a value its
  * validator refuses gives one line of error; {@link readFlags} prints it (or the help) and exits
  * (2 for an error, 0 after `--help`), never with a stack trace.
  *
@@ -242,7 +242,8 @@ export function parseFlags<T extends FlagTable>(
     }
     let text: string;
     if (eq >= 0) text = arg.slice(eq + 1);
-    else if (i + 1 < args.length) text = args[++i];
+    // A following flag is not taken as the value (`--lobby --json`); `--lobby=--json` is.
+    else if (i + 1 < args.length && !args[i + 1].startsWith("--")) text = args[++i];
     else return fail(`--${name} needs a value (${flag.valueName ?? "VALUE"})`);
     try {
       values[name] = flag.parse(text);

@@ -60,8 +60,11 @@ export interface ServeRuntime {
   readonly note?: string;
   /** Options for `start` beyond the flags (`staticDir`). */
   readonly extra?: Record<string, unknown>;
-  /** Runs once the server listens, before anything else is printed (the `--web` build). */
-  readonly afterListen?: (running: RunningSignalingServer) => Promise<void>;
+  /**
+   * Runs before the server starts (the `--web` build: no page request may find it missing);
+   * returns the lines to print after the listening line.
+   */
+  readonly prepare?: () => Promise<(running: RunningSignalingServer) => string[]>;
 }
 
 /** The server's log function for the given flags (undefined: print nothing). */
@@ -87,6 +90,7 @@ export async function runServe(
   values: FlagValues<typeof SERVE_FLAGS>,
   runtime: ServeRuntime,
 ): Promise<void> {
+  const report = await runtime.prepare?.();
   let running: RunningSignalingServer;
   try {
     running = await runtime.start({
@@ -102,7 +106,7 @@ export async function runServe(
     return runtime.exit(1);
   }
   console.log(`signaling server listening on ${running.url}${runtime.note ?? ""}`);
-  await runtime.afterListen?.(running);
+  for (const line of report?.(running) ?? []) console.log(line);
   let stopping = false;
   runtime.onStop(async () => {
     if (stopping) return;

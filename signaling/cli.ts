@@ -41,12 +41,14 @@ if (import.meta.main) {
       : serveSignalingDeno,
     note: args.node ? " (ws)" : undefined,
     extra: args.web ? { staticDir: new URL("../web/", import.meta.url) } : undefined,
-    afterListen: args.web
-      ? async (running) => {
+    prepare: args.web
+      ? async () => {
         const { buildWeb } = await import("../scripts/build_web.ts");
         const build = await buildWeb();
-        console.log(`built web/dist/app.js (${(build.bytes / 1024).toFixed(0)} KiB)`);
-        console.log(`demo page: open ${running.httpUrl} in a browser`);
+        return (running) => [
+          `built web/dist/app.js (${(build.bytes / 1024).toFixed(0)} KiB)`,
+          `demo page: open ${running.httpUrl} in a browser`,
+        ];
       }
       : undefined,
     onStop: (handler) => {

@@ -17,8 +17,9 @@
 import { WebRTCMultiplayer } from "../effects/multiplayer.ts";
 import type { MeshOptions } from "../effects/multiplayer.ts";
 import { formatClientMessage, parseServerMessage } from "./protocol.ts";
-import { LobbySession, openSession, ownOrNew } from "./_session.ts";
+import { LobbySession } from "./_session.ts";
 import type { Dialect, SessionOptions } from "./_session.ts";
+import { openSession, ownOrNew } from "./_open.ts";
 
 export type {
   IceCandidateLike,

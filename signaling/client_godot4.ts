@@ -34,8 +34,9 @@ import type { TransferMode } from "../core/constants.ts";
 import type { MeshOptions } from "../effects/multiplayer.ts";
 import { WebRTCMultiplayerPeer } from "../effects/multiplayer_peer.ts";
 import { formatClientMessage4, parseServerMessage4 } from "./protocol_godot4.ts";
-import { LobbySession, openSession, ownOrNew } from "./_session.ts";
+import { LobbySession } from "./_session.ts";
 import type { Dialect, SessionOptions } from "./_session.ts";
+import { openSession, ownOrNew } from "./_open.ts";
 
 /** Options of {@link joinLobbyGodot4}. */
 export interface Godot4JoinOptions extends SessionOptions {

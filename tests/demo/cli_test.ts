@@ -145,6 +145,17 @@ async function startServer(script: string[], args: string[]) {
   return { child, out, first: first.done ? "" : first.value };
 }
 
+/** Kills a server left running by a failed test and waits for it. */
+async function stop(child: Deno.ChildProcess): Promise<void> {
+  try {
+    child.kill("SIGKILL");
+  } catch {
+    // exited
+  }
+  await child.stderr.cancel().catch(() => {});
+  await child.status;
+}
+
 /** The server commands, with the name their messages use. */
 const SERVERS: [string, string[]][] = [
   ["deno task serve", COMMANDS.serve],
@@ -182,13 +193,7 @@ for (const [name, script] of SERVERS) {
         const created = rest.some((l) => /^\[\d{4}-[^\]]+\] Lobby \w+ created/.test(l));
         assertEquals(created, wantInfo, `${flags.join(" ")}: ${rest.join(" | ")}`);
       } finally {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // exited
-        }
-        await child.stderr.cancel().catch(() => {});
-        await child.status;
+        await stop(child);
       }
     }
   });
@@ -211,5 +216,26 @@ Deno.test("cli: serve on a port in use exits 1 with one line", async () => {
     }
   } finally {
     listener.close();
+  }
+});
+
+Deno.test("cli: serve --web prints the listening URL first, and the page is there already", async () => {
+  const { child, out, first } = await startServer(COMMANDS.serve, ["--port", "0", "--web"]);
+  try {
+    const url = /^signaling server listening on ws:\/\/(127\.0\.0\.1:\d+)$/.exec(first)?.[1];
+    assertEquals(url !== undefined, true, first);
+    // Fetched at once: the build happened before the server started listening.
+    const page = await fetch(`http://${url}/`);
+    assertEquals([page.status, (await page.text()).includes("app.js")], [200, true]);
+    const app = await fetch(`http://${url}/dist/app.js`);
+    assertEquals(app.status, 200);
+    await app.body?.cancel();
+    const next = await out.next();
+    assertMatch(next.value ?? "", /^built web\/dist\/app\.js \(\d+ KiB\)$/);
+    child.kill("SIGINT");
+    for await (const _ of out) { /* drain */ }
+    assertEquals((await child.status).code, 0);
+  } finally {
+    await stop(child);
   }
 });

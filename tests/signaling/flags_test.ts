@@ -42,7 +42,9 @@ Deno.test("flags: defaults, both value forms, booleans, which flags were given",
     "--url",
     "wss://a.example/x",
     "--quiet",
-    "--name=",
+    "--name=--quiet",
+    "--port",
+    "0",
   ]);
   assertEquals(parsed.type, "values");
   if (parsed.type !== "values") return;
@@ -52,7 +54,7 @@ Deno.test("flags: defaults, both value forms, booleans, which flags were given",
     duration: 0.5,
     level: "info",
     url: "wss://a.example/x",
-    name: "",
+    name: "--quiet",
     quiet: true,
   });
   assertEquals([...parsed.given].sort(), ["duration", "name", "peers", "port", "quiet", "url"]);
@@ -89,6 +91,7 @@ Deno.test("flags: every bad input is one line naming the flag, the value and wha
     [["-p", "1"], "tool: unexpected argument -p (see --help)"],
     [["stray"], "tool: unexpected argument stray (see --help)"],
     [["--port"], "tool: --port needs a value (N) (see --help)"],
+    [["--name", "--quiet"], "tool: --name needs a value (TEXT) (see --help)"],
     [["--quiet=yes"], "tool: --quiet takes no value (see --help)"],
     [["--quiet", "--peers", "3"], "tool: --quiet does not go with --peers 3 (see --help)"],
   ];
