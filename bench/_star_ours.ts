@@ -1,5 +1,5 @@
 /**
- * The star benchmark's processes for this library: `server URL MODE` is peer 1 of a Godot 4
+ * The star benchmark's processes for this library: `server URL MODE [raw]` is peer 1 of a Godot 4
  * client/server lobby (`createServer` through `joinLobbyGodot4`), `client URL LOBBY MODE FIRST COUNT`
  * holds COUNT clients (`createClient`) numbered FIRST.. in one process. Protocol: `_star_proto.ts`.
  *
@@ -23,7 +23,11 @@ function modeOf(mode: string): TransferMode {
   return mode === "reliable" ? TransferMode.RELIABLE : TransferMode.UNRELIABLE;
 }
 
-async function server(mode: StarMode): Promise<void> {
+/**
+ * `raw` sends each tick with `channel.send` on every client's channel directly (the same
+ * connections, lobby and receive path, without `putPacket`): the floor of the send path.
+ */
+async function server(mode: StarMode, raw: boolean): Promise<void> {
   const host = await joinLobbyGodot4(url, "", { clientServer: true });
   const peer = host.peer;
   let connected = 0;
@@ -42,9 +46,13 @@ async function server(mode: StarMode): Promise<void> {
     else if (cmd === "go") {
       rtts = [];
       let inPut = 0;
+      const index = modeOf(mode) === TransferMode.RELIABLE ? 0 : 2;
+      const channels = [...peer.getPeers().values()].map((p) => p.channels[index]);
       const r = await tickFor(Number(arg), (_seq, bytes) => {
         const t = performance.now();
-        const ok = peer.putPacket(bytes) === GodotError.OK;
+        let ok = true;
+        if (raw) { for (const c of channels) c.send(bytes); }
+        else ok = peer.putPacket(bytes) === GodotError.OK;
         inPut += performance.now() - t;
         return ok;
       });
@@ -101,5 +109,5 @@ async function client(lobby: string, mode: StarMode, first: number, count: numbe
   Deno.exit(0);
 }
 
-if (role === "server") await server(rest[0] as StarMode);
+if (role === "server") await server(rest[0] as StarMode, rest[1] === "raw");
 else await client(rest[0], rest[1] as StarMode, Number(rest[2]), Number(rest[3]));

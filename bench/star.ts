@@ -8,7 +8,7 @@
  *
  * ```sh
  * deno task bench:star [--ns 16,32,64,128,256] [--seconds 10] [--modes unreliable,reliable]
- *                      [--impls ours,geckos] [--per-process 32] [--write]
+ *                      [--impls ours,geckos,raw] [--per-process 32] [--write] [--perf DIR]
  * ```
  *
  * `--write` stores `bench/results/star.json` and `bench/results/star.svg`; the table is printed.
@@ -27,7 +27,7 @@ const { values: args } = parseArgs({
     ns: { type: "string", default: "16,32,64,128,256" },
     seconds: { type: "string", default: "10" },
     modes: { type: "string", default: "unreliable,reliable" },
-    impls: { type: "string", default: "ours,geckos" },
+    impls: { type: "string", default: "ours,geckos,raw" },
     "per-process": { type: "string", default: "32" },
     write: { type: "boolean", default: false },
     perf: { type: "string" },
@@ -161,8 +161,10 @@ async function runOne(
   const load = loadavg();
   const port = String(nextPort++);
   const v8 = args.perf ? ["--perf-basic-prof"] : [];
-  const server = impl === "ours"
-    ? new Proc("_star_ours.ts", ["server", signalingUrl, mode], v8)
+  // "raw": our server and clients, the server sending with channel.send directly (the floor).
+  const ours = impl !== "geckos";
+  const server = ours
+    ? new Proc("_star_ours.ts", ["server", signalingUrl, mode, impl], v8)
     : new Proc("_star_geckos.ts", ["server", port, mode], v8);
   const clients: Proc[] = [];
   try {
@@ -172,7 +174,7 @@ async function runOne(
     for (let first = 0; first < n; first += PER_PROCESS) {
       const count = String(Math.min(PER_PROCESS, n - first));
       clients.push(
-        impl === "ours"
+        ours
           ? new Proc("_star_ours.ts", ["client", signalingUrl, lobby, mode, String(first), count])
           : new Proc("_star_geckos.ts", ["client", port, mode, String(first), count]),
       );
@@ -272,7 +274,7 @@ function table(results: readonly StarResult[]): string {
     "RSS KiB/cl",
   ];
   const rows = results.map((r) => [
-    r.impl === "ours" ? "webrtc-mesh" : "geckos.io",
+    r.impl === "ours" ? "webrtc-mesh" : r.impl === "raw" ? "raw sends" : "geckos.io",
     r.mode,
     String(r.n),
     fmt(r.loadavg, 1),
@@ -375,5 +377,6 @@ if (args.write) {
       table(results)
     }\n\n${verdicts(results).join("\n")}\n`,
   );
+  await new Deno.Command(DENO, { args: ["fmt", "-q", dir + "star.md"] }).output();
 }
 Deno.exit(0);
