@@ -5,6 +5,12 @@
  */
 import { fmt } from "./_report.ts";
 
+/** The heading of the star section of BENCHMARKS.md (`bench/star.ts --write` rewrites it). */
+export const STAR_SECTION = "## Star: one server, many clients, against geckos.io";
+
+/** Marks the end of the generated part of the star section (hand-written notes follow). */
+export const STAR_GENERATED_END = "<!-- end of the generated star results -->";
+
 /** The fields of a star result the plot reads. */
 export interface StarPoint {
   readonly impl: string;

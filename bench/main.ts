@@ -16,6 +16,7 @@ import {
   throughput,
 } from "./_cases.ts";
 import { reducerRate, routeCost } from "./_reducer.ts";
+import { STAR_SECTION } from "./_star_report.ts";
 import { sceneCosts } from "./_scene.ts";
 import { starMesh, starRaw, type StarRun, TICK_HZ } from "./_star.ts";
 import {
@@ -361,7 +362,13 @@ await Deno.writeTextFile(
 if (!quick) {
   await Deno.writeTextFile(new URL("formation.svg", results), formationSvg(series));
   const md = new URL("BENCHMARKS.md", root);
-  await Deno.writeTextFile(md, markdown(rows, json));
+  // The star section (bench/star.ts, run by hand) is kept as it is.
+  const previous = await Deno.readTextFile(md).catch(() => "");
+  const star = previous.indexOf(STAR_SECTION);
+  await Deno.writeTextFile(
+    md,
+    markdown(rows, json) + (star >= 0 ? "\n" + previous.slice(star) : ""),
+  );
   // Keep the generated page in the repository's format (`deno fmt --check` is part of the tests).
   const outputs = [md, new URL("formation.svg", results), new URL("latest.json", results)];
   await new Deno.Command(Deno.execPath(), {

@@ -11,7 +11,9 @@
  *                      [--impls ours,geckos,raw] [--per-process 32] [--write] [--perf DIR]
  * ```
  *
- * `--write` stores `bench/results/star.json` and `bench/results/star.svg`; the table is printed.
+ * `--write` stores `bench/results/star.json`, `star.svg` and `star.md` and rewrites the generated
+ * part of the star section of BENCHMARKS.md; `--render` does that again from the stored JSON
+ * without measuring. `--perf DIR` records a perf profile of each server while it ticks.
  *
  * @module
  */
@@ -19,7 +21,7 @@ import { parseArgs } from "node:util";
 import { serveSignalingDeno } from "../signaling/server_deno.ts";
 import { fmt, median } from "./_report.ts";
 import { TICK_HZ } from "./_star_proto.ts";
-import { starSvg } from "./_star_report.ts";
+import { STAR_GENERATED_END, STAR_SECTION, starSvg } from "./_star_report.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -31,6 +33,7 @@ const { values: args } = parseArgs({
     "per-process": { type: "string", default: "32" },
     write: { type: "boolean", default: false },
     perf: { type: "string" },
+    render: { type: "boolean", default: false },
   },
 });
 const NS = args.ns.split(",").map(Number);
@@ -89,6 +92,7 @@ class Proc {
       cwd: v8Flags.length ? args.perf : undefined,
     }).spawn();
     this.#writer = this.child.stdin.getWriter();
+    this.#writer.closed.catch(() => {});
     const stdout = this.child.stdout;
     (async () => {
       let rest = "";
@@ -106,7 +110,8 @@ class Proc {
     })();
   }
   send(line: string): Promise<void> {
-    return this.#writer.write(new TextEncoder().encode(line + "\n"));
+    // A child that died is reported by the missing answer (next() times out), not by a throw here.
+    return this.#writer.write(new TextEncoder().encode(line + "\n")).catch(() => {});
   }
   /** The next JSON line that has `key`. */
   async next(key: string, timeoutMs = 120_000): Promise<Record<string, unknown>> {
@@ -343,40 +348,64 @@ function verdicts(results: readonly StarResult[]): string[] {
   return out;
 }
 
-const started = new Date();
-const signaling = await serveSignalingDeno({ port: 0 });
-const results: StarResult[] = [];
-let flip = false;
-for (const n of NS) {
-  for (const mode of MODES) {
-    const order = flip ? [...IMPLS].reverse() : IMPLS;
-    flip = !flip;
-    for (const impl of order) {
-      console.error(`[star] ${impl} ${mode} N=${n} (load ${loadavg()})`);
-      const r = await runOne(impl, mode, n, signaling.url);
-      console.error(`[star] ${JSON.stringify(r)}`);
-      results.push(r);
+const dir = HERE + "results/";
+let started = new Date();
+let seconds = SECONDS;
+let machine =
+  `${navigator.hardwareConcurrency} cores, ${Deno.build.os} ${Deno.build.arch}; Deno ${Deno.version.deno}`;
+let results: StarResult[] = [];
+if (args.render) {
+  // --render: the outputs again from the stored results, nothing measured.
+  const stored = JSON.parse(Deno.readTextFileSync(dir + "star.json"));
+  ({ seconds, machine, results } = stored);
+  started = new Date(stored.started);
+} else {
+  const signaling = await serveSignalingDeno({ port: 0 });
+  let flip = false;
+  for (const n of NS) {
+    for (const mode of MODES) {
+      const order = flip ? [...IMPLS].reverse() : IMPLS;
+      flip = !flip;
+      for (const impl of order) {
+        console.error(`[star] ${impl} ${mode} N=${n} (load ${loadavg()})`);
+        const r = await runOne(impl, mode, n, signaling.url);
+        console.error(`[star] ${JSON.stringify(r)}`);
+        results.push(r);
+      }
     }
   }
+  await signaling.shutdown();
 }
-await signaling.shutdown();
-const machine =
-  `${navigator.hardwareConcurrency} cores, ${Deno.build.os} ${Deno.build.arch}; Deno ${Deno.version.deno}`;
 console.log(table(results));
 console.log(verdicts(results).join("\n"));
-if (args.write) {
-  const dir = HERE + "results/";
-  Deno.writeTextFileSync(
-    dir + "star.json",
-    JSON.stringify({ started, seconds: SECONDS, machine, results }, null, 2) + "\n",
-  );
+if (args.write || args.render) {
+  if (!args.render) {
+    Deno.writeTextFileSync(
+      dir + "star.json",
+      JSON.stringify({ started, seconds, machine, results }, null, 2) + "\n",
+    );
+  }
   Deno.writeTextFileSync(dir + "star.svg", starSvg(results));
   Deno.writeTextFileSync(
     dir + "star.md",
-    `Run: ${started.toISOString()}, ${SECONDS} s of ticks per run. Machine: ${machine}.\n\n${
+    `Run: ${started.toISOString()}, ${seconds} s of ticks per run. Machine: ${machine}.\n\n${
       table(results)
     }\n\n${verdicts(results).join("\n")}\n`,
   );
-  await new Deno.Command(DENO, { args: ["fmt", "-q", dir + "star.md"] }).output();
+  // BENCHMARKS.md: the star section's generated part is replaced, the notes after it are kept.
+  const md = HERE + "../BENCHMARKS.md";
+  const page = Deno.readTextFileSync(md);
+  const at = page.indexOf(STAR_SECTION);
+  const end = page.indexOf(STAR_GENERATED_END);
+  const notes = at >= 0 && end > at ? page.slice(end + STAR_GENERATED_END.length) : "\n";
+  Deno.writeTextFileSync(
+    md,
+    (at >= 0 ? page.slice(0, at) : page + "\n") + STAR_SECTION + "\n\n" +
+      `Generated by \`deno task bench:star\` (\`bench/star.ts\`); raw data ` +
+      "`bench/results/star.json`.\n\n" + Deno.readTextFileSync(dir + "star.md") +
+      "\n![server CPU per delivered tick vs N](bench/results/star.svg)\n\n" +
+      STAR_GENERATED_END + notes,
+  );
+  await new Deno.Command(DENO, { args: ["fmt", "-q", dir + "star.md", md] }).output();
 }
 Deno.exit(0);
