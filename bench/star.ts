@@ -360,7 +360,11 @@ if (args.render) {
   ({ seconds, machine, results } = stored);
   started = new Date(stored.started);
 } else {
-  const signaling = await serveSignalingDeno({ port: 0 });
+  // A lobby holds 256 members by default, the host included: N = 256 clients need one more.
+  const signaling = await serveSignalingDeno({
+    port: 0,
+    limits: { maxLobbyPeers: Math.max(...NS) + 1 },
+  });
   let flip = false;
   for (const n of NS) {
     for (const mode of MODES) {
