@@ -410,6 +410,6 @@ if (args.write || args.render) {
       "\n![server CPU per delivered tick vs N](bench/results/star.svg)\n\n" +
       STAR_GENERATED_END + notes,
   );
-  await new Deno.Command(DENO, { args: ["fmt", "-q", dir + "star.md", md] }).output();
+  await new Deno.Command(DENO, { args: ["fmt", "-q", dir + "star.md", dir + "star.svg", md] }).output();
 }
 Deno.exit(0);
