@@ -410,6 +410,8 @@ if (args.write || args.render) {
       "\n![server CPU per delivered tick vs N](bench/results/star.svg)\n\n" +
       STAR_GENERATED_END + notes,
   );
-  await new Deno.Command(DENO, { args: ["fmt", "-q", dir + "star.md", dir + "star.svg", md] }).output();
+  // Keep the outputs in the repository's format (`deno fmt --check` is part of the tests).
+  const outputs = ["star.json", "star.md", "star.svg"].map((f) => dir + f);
+  await new Deno.Command(DENO, { args: ["fmt", "-q", ...outputs, md] }).output();
 }
 Deno.exit(0);
