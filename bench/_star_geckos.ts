@@ -15,10 +15,12 @@ import {
   decodeTick,
   echoes,
   rttSummary,
+  runClients,
   say,
   type StarMode,
   TICK_BYTES,
   tickFor,
+  timeout,
 } from "./_star_proto.ts";
 
 const [role, port, mode, ...rest] = Deno.args as [string, string, StarMode, ...string[]];
@@ -79,46 +81,37 @@ async function client(first: number, count: number): Promise<void> {
   const { default: geckosClient } = await import("@geckos.io/client");
   const received = new Array<number>(count).fill(0);
   const channels: { close(): void }[] = [];
-  const joins = await Promise.all(Array.from({ length: count }, async (_, i) => {
-    const t0 = Date.now();
-    const index = first + i;
-    try {
-      const ch = geckosClient({ url: "http://127.0.0.1", port: Number(port), iceServers: [] });
-      channels.push(ch);
-      await new Promise<void>((resolve, reject) => {
+  await runClients(count, received, async (i) => {
+    const ch = geckosClient({ url: "http://127.0.0.1", port: Number(port), iceServers: [] });
+    channels.push(ch);
+    await Promise.race([
+      new Promise<void>((resolve, reject) => {
         ch.onConnect((error) => error ? reject(error) : resolve());
-        setTimeout(() => reject(new Error("timeout")), 60_000);
+      }),
+      timeout(60_000),
+    ]);
+    const index = first + i;
+    if (mode === "reliable") {
+      ch.on("tick", (d) => {
+        const { s, t } = d as { s: number; t: number };
+        received[i]++;
+        if (echoes(s, index)) ch.emit("echo", { t }, { reliable: true });
       });
-      const t1 = Date.now();
-      if (mode === "reliable") {
-        ch.on("tick", (d) => {
-          const { s, t } = d as { s: number; t: number };
-          received[i]++;
-          if (echoes(s, index)) ch.emit("echo", { t }, { reliable: true });
-        });
-      } else {
-        ch.onRaw((raw) => {
-          const bytes = asBytes(raw);
-          received[i]++;
-          if (echoes(decodeTick(bytes).seq, index)) ch.raw.emit(bytes);
-        });
-      }
-      return { ms: t1 - t0, t0, t1 };
-    } catch (e) {
-      return { ms: -1, t0, t1: Date.now(), error: String(e) };
+    } else {
+      ch.onRaw((raw) => {
+        const bytes = asBytes(raw);
+        received[i]++;
+        if (echoes(decodeTick(bytes).seq, index)) ch.raw.emit(bytes);
+      });
     }
-  }));
-  say({ joined: joins });
-  for await (const line of commands()) {
-    if (line === "report") say({ received });
-    else if (line === "quit") break;
-  }
-  for (const ch of channels) {
-    try {
-      ch.close();
-    } catch { /* geckos.io's close() throws for a channel that never connected */ }
-  }
-  Deno.exit(0);
+  }, () => {
+    for (const ch of channels) {
+      try {
+        ch.close();
+      } catch { /* geckos.io's close() throws for a channel that never connected */ }
+    }
+    return Promise.resolve();
+  });
 }
 
 if (role === "server") await server();

@@ -12,9 +12,11 @@ import {
   decodeTick,
   echoes,
   rttSummary,
+  runClients,
   say,
   type StarMode,
   tickFor,
+  timeout,
 } from "./_star_proto.ts";
 
 const [role, url, ...rest] = Deno.args;
@@ -70,43 +72,30 @@ async function server(mode: StarMode, raw: boolean): Promise<void> {
 async function client(lobby: string, mode: StarMode, first: number, count: number): Promise<void> {
   const received = new Array<number>(count).fill(0);
   const closers: (() => Promise<void>)[] = [];
-  const joins = await Promise.all(Array.from({ length: count }, async (_, i) => {
-    const t0 = Date.now();
-    try {
-      const c = await joinLobbyGodot4(url, lobby);
-      closers.push(async () => void (await c.close()));
-      const peer = c.peer;
-      if (peer.getConnectionStatus() !== ConnectionStatus.CONNECTED) {
-        await new Promise<void>((resolve, reject) => {
+  await runClients(count, received, async (i) => {
+    const c = await joinLobbyGodot4(url, lobby);
+    closers.push(async () => void (await c.close()));
+    const peer = c.peer;
+    if (peer.getConnectionStatus() !== ConnectionStatus.CONNECTED) {
+      await Promise.race([
+        new Promise<void>((resolve, reject) => {
           peer.addEventListener("connected_to_server", () => resolve(), { once: true });
           peer.addEventListener("connection_failed", () => reject(new Error("failed")), {
             once: true,
           });
-          setTimeout(() => reject(new Error("timeout")), 60_000);
-        });
-      }
-      const t1 = Date.now();
-      peer.transferMode = modeOf(mode);
-      peer.targetPeer = 1;
-      const index = first + i;
-      (async () => {
-        for await (const p of peer.packets()) {
-          received[i]++;
-          if (echoes(decodeTick(p.data).seq, index)) peer.putPacket(p.data);
-        }
-      })();
-      return { ms: t1 - t0, t0, t1 };
-    } catch (e) {
-      return { ms: -1, t0, t1: Date.now(), error: String(e) };
+        }),
+        timeout(60_000),
+      ]);
     }
-  }));
-  say({ joined: joins });
-  for await (const line of commands()) {
-    if (line === "report") say({ received });
-    else if (line === "quit") break;
-  }
-  await Promise.all(closers.map((c) => c().catch(() => {})));
-  Deno.exit(0);
+    peer.transferMode = modeOf(mode);
+    peer.targetPeer = 1;
+    (async () => {
+      for await (const p of peer.packets()) {
+        received[i]++;
+        if (echoes(decodeTick(p.data).seq, first + i)) peer.putPacket(p.data);
+      }
+    })();
+  }, async () => void (await Promise.all(closers.map((c) => c().catch(() => {})))));
 }
 
 if (role === "server") await server(rest[0] as StarMode, rest[1] === "raw");

@@ -82,3 +82,39 @@ export async function tickFor(
 export function rttSummary(rtts: readonly number[]): { p50: number; p99: number; n: number } {
   return { p50: quantile(rtts, 0.5), p99: quantile(rtts, 0.99), n: rtts.length };
 }
+
+/**
+ * A client process's life: starts `count` clients at once (`join(i)` resolves once client `i` is
+ * connected, and counts what it receives in `received[i]`), reports each one's join time (or its
+ * error), answers `report` with the counts and, on `quit` or the end of stdin, runs `close()` and
+ * exits.
+ */
+export async function runClients(
+  count: number,
+  received: number[],
+  join: (i: number) => Promise<void>,
+  close: () => Promise<void>,
+): Promise<never> {
+  const joins = await Promise.all(Array.from({ length: count }, async (_, i) => {
+    const t0 = Date.now();
+    try {
+      await join(i);
+      const t1 = Date.now();
+      return { ms: t1 - t0, t0, t1 };
+    } catch (e) {
+      return { ms: -1, t0, t1: Date.now(), error: String(e) };
+    }
+  }));
+  say({ joined: joins });
+  for await (const line of commands()) {
+    if (line === "report") say({ received });
+    else if (line === "quit") break;
+  }
+  await close();
+  Deno.exit(0);
+}
+
+/** Rejects after `ms` (a join that never completes). */
+export function timeout(ms: number): Promise<never> {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), ms));
+}
