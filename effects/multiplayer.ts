@@ -683,6 +683,10 @@ export abstract class MultiplayerInterpreter<
       dropped += c.dropped;
     }
     for (const link of this.#links.values()) sent += link.sent;
+    // Departed peers whose packets were all read are forgotten; their counts stay in the totals.
+    const retired = this.#inbox.retiredCounters();
+    received += retired.received;
+    dropped += retired.dropped;
     return { queued: this.#inbox.size, received, dropped, sent, peers };
   }
 
@@ -977,6 +981,7 @@ export abstract class MultiplayerInterpreter<
     const link = this.#links.get(peerId);
     if (link === undefined) return;
     this.#links.delete(peerId);
+    this.#inbox.retire(peerId);
     for (const [target, type, listener] of link.listeners) {
       target.removeEventListener(type, listener);
     }
