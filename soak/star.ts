@@ -20,7 +20,7 @@ import { TransferMode } from "../core/constants.ts";
 import { joinLobbyGodot4 } from "../signaling/client_godot4.ts";
 import { serveSignalingDeno } from "../signaling/server_deno.ts";
 import { lines } from "../demo/_lines.ts";
-import { judgeRss, type RssSample } from "./_rss.ts";
+import { judgeRss, type RssSample, slope } from "./_rss.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -35,6 +35,11 @@ const { values: args } = parseArgs({
 const MINUTES = Number(args.minutes);
 const CLIENTS = Number(args.clients);
 const PER_PROCESS = Number(args["per-process"]);
+/**
+ * The heap may grow this much per join after the plateau: the lobby remembers every id it handed
+ * out (ids are never reused while it lives), tens of bytes each; a leaked queue per client was 10x.
+ */
+const MAX_HEAP_KIB_PER_JOIN = 0.1;
 
 interface Sample extends RssSample {
   heapMiB: number;
@@ -146,7 +151,16 @@ await new Promise((r) => setTimeout(r, 3000)); // closing connections finish on 
 const after = await sample();
 clearInterval(ticker);
 
-const rss = judgeRss(samples, { minutes: MINUTES });
+// The star joins some 40 clients a second, each one connection on the server (a mesh soak joins a
+// few a second, each several connections): per join, warm-up and leaks are that much smaller, so
+// the plateau is where RSS rises by at most 2 KiB per join (soak/_rss.ts's default, 24, took the
+// whole warm-up of a fast run for flat). The leak bounds are _rss.ts's defaults.
+const rss = judgeRss(samples, { minutes: MINUTES, plateauKiBPerJoin: 2 });
+// The JavaScript heap from the plateau on: a per-join leak of JS objects shows here first.
+const judged = rss.plateau ? samples.filter((s) => s.atMs >= rss.plateau!.atMs) : [];
+const heapKiBPerJoin = judged.length > 2
+  ? +slope(judged.map((s) => [s.joins, s.heapMiB * 1024])).toFixed(3)
+  : NaN;
 const during = samples.slice(1);
 const maxThreads = Math.max(...during.map((s) => s.threads));
 const firstMinuteThreads = Math.max(
@@ -155,6 +169,9 @@ const firstMinuteThreads = Math.max(
 const problems: string[] = [];
 if (cycles.failed > 0) problems.push(`${cycles.failed} cycles failed`);
 if (!rss.ok) problems.push(rss.reason);
+if (heapKiBPerJoin > MAX_HEAP_KIB_PER_JOIN) {
+  problems.push(`heap grew ${heapKiBPerJoin} KiB per join (bound ${MAX_HEAP_KIB_PER_JOIN})`);
+}
 if (after.peers !== 0 || server.getPeers().size !== 0) {
   problems.push(`${server.getPeers().size} peers still held after everyone left`);
 }
@@ -172,6 +189,7 @@ const report = {
   hellos,
   ticks: seq,
   rss,
+  heapKiBPerJoin,
   before,
   after,
   threads: { firstMinute: firstMinuteThreads, max: maxThreads, after: after.threads },
@@ -182,7 +200,7 @@ const report = {
 };
 console.log(
   `star soak ${MINUTES} min, ${CLIENTS} clients: ${joins} joins (${cycles.ok} cycles ok, ${cycles.failed} failed), ` +
-    `${hellos} hellos, ${seq} ticks\n  RSS: ${rss.reason}\n  fds ${before.fds} before, ${after.fds} after; ` +
+    `${hellos} hellos, ${seq} ticks\n  RSS: ${rss.reason}\n  heap: ${heapKiBPerJoin} KiB/join from the plateau on\n  fds ${before.fds} before, ${after.fds} after; ` +
     `threads ${before.threads} before, ${firstMinuteThreads} in minute 1, max ${maxThreads}, ${after.threads} after\n  ` +
     (problems.length ? `FAILED: ${problems.join("; ")}` : "passed"),
 );
