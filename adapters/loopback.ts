@@ -20,6 +20,8 @@ export interface IceServer {
 export interface PeerConnectionConfig {
   /** STUN/TURN servers. Default none (host candidates only, enough on a LAN or loopback). */
   iceServers?: IceServer[];
+  /** `"relay"`: TURN-relayed candidates only. Default `"all"`. */
+  iceTransportPolicy?: "all" | "relay";
 }
 
 /** A session description as `RTCPeerConnection` produces and consumes it. */

@@ -73,6 +73,7 @@ class NodeRTCPeerConnection extends RTCPeerConnection {
   constructor(config: PeerConnectionConfig) {
     const native = new PeerConnection(`webrtc-mesh-${++connectionCount}`, {
       iceServers: nativeIceServers(config.iceServers),
+      iceTransportPolicy: config.iceTransportPolicy ?? "all",
       disableAutoNegotiation: true,
     });
     // deno-lint-ignore no-explicit-any

@@ -13,6 +13,7 @@
  *
  * ```sh
  * deno task demo [--peers 4] [--duration 3] [--godot4 [--client-server]] [--mixed]
+ *                [--stun URL] [--turn turn:USER:PASSWORD@HOST:PORT] [--relay-only]
  * deno task demo --web [--peers 2] [--port 9080] [--host 127.0.0.1]
  * deno task demo --godot4 --scene [--peers 2] [--duration 3] [--port 9080]
  * deno task demo --help     # every flag with its default
@@ -37,6 +38,7 @@ import { serveSignalingDeno } from "../signaling/server_deno.ts";
 import type { PeerResult, PeerStatus } from "./peer.ts";
 import { renderSummary, renderTable } from "./_table.ts";
 import { lines } from "./_lines.ts";
+import { checkIceFlags, ICE_FLAGS, iceArgs, type IceFlagValues } from "../signaling/_ice_flags.ts";
 
 /** `deno task demo`'s command line. */
 export const DEMO_COMMAND = {
@@ -70,6 +72,7 @@ export const DEMO_COMMAND = {
       max: 65535,
     }),
     host: string("interface the --web or --scene server binds", "127.0.0.1", "ADDRESS"),
+    ...ICE_FLAGS,
   },
   check: (
     values: {
@@ -79,8 +82,10 @@ export const DEMO_COMMAND = {
       "client-server": boolean;
       mixed: boolean;
       scene: boolean;
-    },
+    } & IceFlagValues,
   ) => {
+    const ice = checkIceFlags(values);
+    if (ice !== undefined) return ice;
     if (values.scene && !values.godot4) return "--scene needs --godot4";
     if (values.scene && (values.mixed || values["client-server"])) {
       return "--scene runs its own client/server lobby: drop --client-server/--mixed";
@@ -105,6 +110,8 @@ export const DEMO_COMMAND = {
 };
 
 const args = readFlags(DEMO_COMMAND, Deno.args, { exit: Deno.exit });
+// ICE flags go to every peer as they are (checked above, so a typo fails at once).
+const peerIceArgs = iceArgs(args);
 if (args.web) {
   const { runWebDemo } = await import("./_web.ts");
   Deno.exit(await runWebDemo({ peers: args.peers ?? 2, hostname: args.host, port: args.port }));
@@ -174,6 +181,7 @@ function spawn(index: number, lobbyName: string): Proc {
       String(peers),
       "--duration",
       String(duration),
+      ...peerIceArgs,
       ...(godot4Peer(index) ? ["--godot4"] : []),
       ...(args["client-server"] ? ["--client-server"] : []),
     ],

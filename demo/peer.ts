@@ -4,6 +4,7 @@
  *
  * ```sh
  * deno task peer --url ws://127.0.0.1:9080 [--lobby NAME] [--duration 10]
+ *   [--stun stun:HOST:PORT] [--turn turn:USER:PASSWORD@HOST:PORT] [--relay-only]
  * deno task peer --help     # every flag with its default
  * ```
  *
@@ -22,6 +23,9 @@ import { createPeerConnection } from "../adapters/node_datachannel.ts";
 import { joinLobby, LobbyClient } from "../signaling/client.ts";
 import { type Godot4LobbyClient, joinLobbyGodot4 } from "../signaling/client_godot4.ts";
 import { boolean, integer, number, readFlags, string, webSocketUrl } from "../signaling/_flags.ts";
+import { checkIceFlags, ICE_FLAGS, iceFlags, type IceFlagValues } from "../signaling/_ice_flags.ts";
+import { iceOptionsFromFlags } from "../signaling/ice.ts";
+import { pairTypes } from "../effects/candidate_pair.ts";
 import { type ChannelTally, decode, encode, judge, newTally, record } from "./_wire.ts";
 
 /** One status report, as printed in `--json` mode. */
@@ -52,6 +56,8 @@ export interface PeerResult {
   in: [number, number, number];
   out: [number, number, number];
   rtt: number;
+  /** Per peer: the selected ICE candidate pair's types, ours first (`"srflx↔relay"`). */
+  pairs?: Record<string, string>;
   /** How many peers it was to connect to (see {@link PeerStatus.wants}). */
   wants: number;
 }
@@ -92,13 +98,16 @@ export const PEER_COMMAND = {
       aboveMin: true,
       valueName: "SECONDS",
     }),
+    ...ICE_FLAGS,
   },
-  check: (values: { url: string | undefined; godot4: boolean; "client-server": boolean }) =>
+  check: (
+    values: { url: string | undefined; godot4: boolean; "client-server": boolean } & IceFlagValues,
+  ) =>
     values.url === undefined
       ? "--url is required"
       : values["client-server"] && !values.godot4
       ? "--client-server needs --godot4 (Godot 3's protocol has no client/server lobbies)"
-      : undefined,
+      : checkIceFlags(values),
 };
 
 const args = readFlags(PEER_COMMAND, Deno.args, { exit: Deno.exit });
@@ -119,12 +128,15 @@ function say(text: string): void {
 
 let client: LobbyClient | Godot4LobbyClient;
 try {
+  // The ICE options (--stun/--turn/--relay-only) apply to both protocols alike.
+  const ice = iceOptionsFromFlags(iceFlags(args));
   client = args.godot4
     ? await joinLobbyGodot4(url, args.lobby, {
       createPeerConnection,
       clientServer: args["client-server"],
+      ...ice,
     })
-    : await joinLobby(url, args.lobby, { createPeerConnection });
+    : await joinLobby(url, args.lobby, { createPeerConnection, ...ice });
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
   out({
@@ -355,6 +367,9 @@ if (expect === undefined) {
     in: [...received],
     out: [...delivered],
     rtt: Math.round(rtt() * 100) / 100,
+    pairs: Object.fromEntries(
+      [...mesh.stats().peers].map(([peer, s]) => [peer, pairTypes(s.candidatePair)]),
+    ),
     wants,
   };
   out(status());

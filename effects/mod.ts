@@ -21,5 +21,12 @@ export {
   type WebRTCMultiplayerPeerEventMap,
 } from "./multiplayer_peer.ts";
 export { type Packet } from "./inbox.ts";
+export {
+  type CandidateInfo,
+  type CandidatePair,
+  pairTypes,
+  readSelectedPair,
+  selectedPairOf,
+} from "./candidate_pair.ts";
 export * from "./w3c.ts";
 export { TypedEventTarget } from "./typed_event_target.ts";

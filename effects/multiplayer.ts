@@ -23,6 +23,7 @@ import {
 } from "../core/state.ts";
 import { show } from "../core/_validate.ts";
 import { Inbox, type Packet } from "./inbox.ts";
+import { type CandidatePair, readSelectedPair } from "./candidate_pair.ts";
 import { TypedEventTarget } from "./typed_event_target.ts";
 import {
   isPeerConnectionLike,
@@ -84,6 +85,11 @@ export interface PeerStats {
    * mark (the others got them). An app that needs every packet there disconnects or resyncs it.
    */
   readonly busy: number;
+  /**
+   * The ICE candidate pair the connection selected (host, srflx, prflx or relay on each end), read
+   * from the stack's stats once the peer connected; undefined before or where the stack has none.
+   */
+  readonly candidatePair?: CandidatePair;
 }
 
 /** What {@link WebRTCMultiplayer.stats} returns. */
@@ -124,6 +130,8 @@ interface Link {
   busy: number;
   /** The SCTP max message size, once the connection reported it. */
   maxMessageSize?: number;
+  /** The selected ICE candidate pair, once connected (see `candidate_pair.ts`). */
+  candidatePair?: CandidatePair;
 }
 
 interface Waiter<P> {
@@ -678,7 +686,9 @@ export abstract class MultiplayerInterpreter<
     for (const id of [...ids].sort((a, b) => a - b)) {
       const c = this.#inbox.counters(id);
       const link = this.#links.get(id);
-      peers.set(id, { ...c, sent: link?.sent ?? 0, busy: link?.busy ?? 0 });
+      const counts = { ...c, sent: link?.sent ?? 0, busy: link?.busy ?? 0 };
+      const pair = link?.candidatePair;
+      peers.set(id, pair ? { ...counts, candidatePair: pair } : counts);
       received += c.received;
       dropped += c.dropped;
     }
@@ -861,6 +871,9 @@ export abstract class MultiplayerInterpreter<
     }
     this.#listen(link, connection, "connectionstatechange", () => {
       const state = stateOf(connection);
+      if (state === "connected") {
+        readSelectedPair(connection).then((pair) => link.candidatePair = pair);
+      }
       if (CONNECTION_STATES.has(state)) {
         this.#observe(link, {
           type: "ConnectionStateChanged",

@@ -16,6 +16,9 @@
  * @module
  */
 
+import { readRows, renderTable } from "../tests/network/_scenario.ts";
+import { sweepStaleLabs } from "../tests/network/_lab.ts";
+
 const deno = Deno.execPath();
 const resultsDir = ".test-results";
 await Deno.remove(resultsDir, { recursive: true }).catch(() => {});
@@ -244,16 +247,31 @@ if (only === undefined) {
   await step("deno check", () => command([deno, "check", "."]));
 }
 
-// Test files: one process each.
-const testFiles = (await walk("tests", (p) => p.endsWith("_test.ts")))
+// Test files: one process each. The network lab's files (tests/network/: NATs, coturn, Chromium,
+// many processes) run in a step of their own, so that their load does not overlap the timing
+// bounds of the reliability tests.
+const LAB_DIR = "tests/network/";
+const allTestFiles = (await walk("tests", (p) => p.endsWith("_test.ts")))
   .filter((p) => only === undefined || p.includes(only));
-await step(`deno test (${testFiles.length} files, one process each)`, async () => {
-  const outcomes = await inParallel(
-    testFiles.map((file) => () => denoTest(file, [file])),
-    CONCURRENCY,
-  );
-  return total(outcomes);
-});
+const testFiles = allTestFiles.filter((p) => !p.startsWith(LAB_DIR));
+const labFiles = allTestFiles.filter((p) => p.startsWith(LAB_DIR));
+for (const [name, files] of [["deno test", testFiles], ["network lab", labFiles]] as const) {
+  if (files.length === 0) continue;
+  await step(`${name} (${files.length} files, one process each)`, async () => {
+    const outcomes = await inParallel(
+      files.map((file) => () => denoTest(file, [file])),
+      CONCURRENCY,
+    );
+    return total(outcomes);
+  });
+}
+
+// The network lab's scenario table (tests/network/, `deno task lab` prints the same), and the
+// namespaces of lab runs that died without tearing down (a test process killed on timeout).
+const labRows = await readRows();
+const stale = await sweepStaleLabs().catch(() => 0);
+if (stale > 0) console.log(`removed ${stale} network namespaces left by killed lab runs`);
+if (labRows.length > 0) console.log(`\nNetwork lab:\n${renderTable(labRows)}\n`);
 
 if (only === undefined) {
   const roots: string[] = [];
@@ -271,10 +289,14 @@ if (only === undefined) {
         const lines = (await Deno.readTextFile(file)).split("\n");
         for (let i = 0; i < lines.length; i++) {
           if (!/^\s*(\*\s*)?```(ts|typescript|js|javascript|tsx|jsx)\b/.test(lines[i])) continue;
+          // `ts ignore` blocks are sketches (deno test --doc skips them too).
+          const ignored = /^\s*(\*\s*)?```\w+\s+ignore\b/.test(lines[i]);
           let j = i + 1;
           while (j < lines.length && !/^\s*(\*\s*)?```\s*$/.test(lines[j])) j++;
           const name = `${file}#${i + 1}-`;
-          (NEEDS_OWN_PROCESS.test(lines.slice(i, j).join("\n")) ? own : common).push(name);
+          if (!ignored) {
+            (NEEDS_OWN_PROCESS.test(lines.slice(i, j).join("\n")) ? own : common).push(name);
+          }
           i = j;
         }
       }

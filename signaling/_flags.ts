@@ -7,7 +7,8 @@
  * A table maps each flag's name (without `--`) to a {@link Flag}, made with {@link boolean},
  * {@link string}, {@link integer}, {@link number} or {@link oneOf} (or any object of that shape).
  * {@link parseFlags} checks an argument list against it: `--name value`, `--name=value`, boolean
- * `--name`, `-h`/`--help`; a repeated flag takes its last value. An unknown flag, a missing value, a stray argument or a value its
+ * `--name`, `-h`/`--help`; a repeated flag takes its last value, except a {@link list} flag, which
+ * collects them all. An unknown flag, a missing value, a stray argument or a value its
  * validator refuses gives one line of error; {@link readFlags} prints it (or the help) and exits
  * (2 for an error, 0 after `--help`), never with a stack trace.
  *
@@ -47,6 +48,8 @@ export interface Flag<T> {
   readonly valueName?: string;
   /** The default as `--help` shows it, when `String(default)` is not the right text. */
   readonly defaultText?: string;
+  /** The flag may be given several times; its value is the list of every one ({@link list}). */
+  readonly repeatable?: boolean;
 }
 
 /** A command's flags by name (without the leading `--`). */
@@ -102,6 +105,28 @@ export function string<D extends string | undefined = undefined>(
     parse: (text) => {
       check?.(text);
       return text;
+    },
+  };
+}
+
+/**
+ * A text flag that may repeat (`--stun A --stun B`): its value is the list of every value given, in
+ * order (empty when absent). `check` may refuse one value by throwing.
+ */
+export function list(
+  description: string,
+  valueName = "TEXT",
+  check?: (text: string) => void,
+): Flag<string[]> {
+  return {
+    description,
+    default: [],
+    defaultText: "none",
+    valueName,
+    repeatable: true,
+    parse: (text) => {
+      check?.(text);
+      return [text];
     },
   };
 }
@@ -246,7 +271,10 @@ export function parseFlags<T extends FlagTable>(
     else if (i + 1 < args.length && !args[i + 1].startsWith("--")) text = args[++i];
     else return fail(`--${name} needs a value (${flag.valueName ?? "VALUE"})`);
     try {
-      values[name] = flag.parse(text);
+      const value = flag.parse(text);
+      values[name] = flag.repeatable
+        ? [...(values[name] as unknown[]), ...(value as unknown[])]
+        : value;
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       return fail(`--${name} ${quote(text)}: ${why}`);

@@ -7,6 +7,7 @@
  * @module
  */
 import type { PeerConnectionConfig } from "../adapters/loopback.ts";
+import { checkIceConfig, IceConfigError } from "./ice.ts";
 import type {
   ClientPeerConnection,
   Dialect,
@@ -82,7 +83,8 @@ export type SessionClass<T extends PeerTarget, S extends LobbySession<T>> = new 
 /**
  * Opens the signaling socket, makes a `Client` session driving `target` in `dialect`, sends the
  * join request (`mesh` says which kind of lobby to create) and resolves once the server confirmed
- * it. Rejects if the connection fails or is closed first, or after `joinTimeoutMs`.
+ * it. Rejects if the connection fails or is closed first, or after `joinTimeoutMs`; rejects with
+ * an {@link IceConfigError} before anything connects if the ICE options are malformed.
  */
 export async function openSession<T extends PeerTarget, S extends LobbySession<T>>(
   Client: SessionClass<T, S>,
@@ -91,6 +93,8 @@ export async function openSession<T extends PeerTarget, S extends LobbySession<T
   join: { readonly url: string; readonly lobby: string; readonly mesh: boolean },
   options: SessionOptions,
 ): Promise<S> {
+  const problem = checkIceConfig(options.iceServers, options.iceTransportPolicy);
+  if (problem) throw new IceConfigError(problem);
   const WS = options.WebSocket ?? await defaultWebSocket();
   const factory = options.createPeerConnection ?? await defaultFactory();
   const ws = new WS(join.url);

@@ -11,11 +11,19 @@
  *   remote description are held and applied after it. An offer is sent without its candidates,
  *   and the offering side sends them once it has applied the answer, so that the DTLS handshake
  *   cannot overtake the answer.
- * - A connection that fails before it ever connected is set up again, up to `setupAttempts`
+ * - Every connection gets the same ICE options (`iceServers`, `iceTransportPolicy`), checked
+ *   before anything connects (`ice.ts`: a bad configuration rejects the join with an
+ *   `IceConfigError`).
+ * - A connection that fails before it ever connected (`"failed"`, `"disconnected"` or `"closed"`,
+ *   or not connected `setupTimeoutMs` into its setup) is set up again, up to `setupAttempts`
  *   times: the offering side makes a fresh connection and a new offer, and the answering side
- *   takes a new offer from a peer as a restart (fresh connection). WebRTC stacks do lose a setup
- *   now and then; libdatachannel, for one, fails about one in a thousand when the DTLS handshake
- *   overtakes the remote description on the offering side.
+ *   takes a new offer from a peer as a restart (fresh connection). With a TURN server and
+ *   `relayFallback`, a retried setup uses policy `"relay"` on both sides (they count attempts
+ *   alike). After the last attempt both sides give up and release the connection. WebRTC stacks
+ *   do lose a setup now and then; libdatachannel, for one, fails about one in a thousand when the
+ *   DTLS handshake overtakes the remote description on the offering side, and libjuice can fail
+ *   a pair behind a symmetric NAT with policy `"all"` although the relay would work (README
+ *   "Behind NAT").
  * - An offer from a peer we are offering to ourselves (a mixed lobby: Godot 3 and Godot 4 sides
  *   both offer, and the server relays only the Godot 3 side's offer) makes us the answering side
  *   for that peer from then on: a fresh connection answers it.
@@ -37,6 +45,7 @@ import {
   type SignalingPeerConnection,
   withoutCandidates,
 } from "../adapters/loopback.ts";
+import { hasTurnServer, type IceTransportPolicy } from "./ice.ts";
 import {
   type ClientMessage,
   HOST_ID,
@@ -86,8 +95,29 @@ export interface SessionOptions {
    * (browsers), else the node-datachannel adapter (Deno, Node).
    */
   createPeerConnection?: (config: PeerConnectionConfig) => ClientPeerConnection;
-  /** STUN/TURN servers for every connection. Default none (loopback and LAN). */
+  /**
+   * STUN/TURN servers for every connection. Default none (loopback and LAN). A TURN server needs
+   * `username` and `credential` (see `turnRestCredentials` for time-limited ones). Checked before
+   * anything connects: a malformed list rejects the join with an `IceConfigError` (`code`
+   * `ERR_INVALID_PARAMETER`).
+   */
   iceServers?: IceServer[];
+  /**
+   * `"relay"` uses TURN relays only (needs a TURN server); default `"all"`.
+   */
+  iceTransportPolicy?: IceTransportPolicy;
+  /**
+   * With a TURN server configured and policy `"all"`, a setup that failed is retried with policy
+   * `"relay"` (both sides). Default true. libjuice (node-datachannel) can fail a pair behind a
+   * symmetric NAT with policy `"all"` although relay would work; see README "Behind NAT".
+   */
+  relayFallback?: boolean;
+  /**
+   * A connection not connected this long after its setup began counts as a failed setup (and is
+   * set up again, see `setupAttempts`). Default 20000 ms; libjuice alone gives up only after about
+   * 40 s.
+   */
+  setupTimeoutMs?: number;
   /** WebSocket constructor. Default: the global one, else the `ws` package (Node 20). */
   WebSocket?: WebSocketConstructor;
   /** `unreliableLifetime` passed to `addPeer` (ms). Default 1, as the demo. */
@@ -96,7 +126,8 @@ export interface SessionOptions {
   joinTimeoutMs?: number;
   /**
    * How many times a connection to one peer is set up before giving up, when it fails before it
-   * ever connected (`"failed"`, `"disconnected"` or `"closed"`). Default 3; 1 disables retries.
+   * ever connected (`"failed"`, `"disconnected"` or `"closed"`, or `setupTimeoutMs`). Default 3;
+   * 1 disables retries. After the last attempt both sides give up and release the connection.
    */
   setupAttempts?: number;
 }
@@ -168,6 +199,8 @@ interface Negotiation {
   readonly attempt: number;
   /** Whether we made the offer for this connection. */
   readonly offerer: boolean;
+  /** The setup timeout (`setupTimeoutMs`); cleared once connected or forgotten. */
+  timer?: ReturnType<typeof setTimeout>;
   /** Whether a remote offer was applied (a further offer then restarts the setup). */
   offered: boolean;
   /** Whether the connection reached `"connected"` (it is then never set up again). */
@@ -195,6 +228,9 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
   #ws: WebSocketLike;
   #factory: (config: PeerConnectionConfig) => ClientPeerConnection;
   #iceServers: IceServer[];
+  #policy: IceTransportPolicy;
+  #relayFallback: boolean;
+  #setupTimeoutMs: number;
   #lifetime: number;
   #setupAttempts: number;
   #peers = new Map<number, Negotiation>();
@@ -224,6 +260,9 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
     this.#ws = ws;
     this.#factory = factory;
     this.#iceServers = options.iceServers ?? [];
+    this.#policy = options.iceTransportPolicy ?? "all";
+    this.#relayFallback = (options.relayFallback ?? true) && hasTurnServer(this.#iceServers);
+    this.#setupTimeoutMs = options.setupTimeoutMs ?? 20000;
     this.#lifetime = options.unreliableLifetime ?? 1;
     this.#setupAttempts = Math.max(1, Math.floor(options.setupAttempts ?? 3));
     this.#closed = new Promise((r) => this.#resolveClosed = r);
@@ -360,7 +399,8 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
         const previous = this.#peers.get(msg.from);
         if (previous && previous.offerer && !previous.offered && previous.held !== undefined) {
           this.#answerOnly.add(msg.from);
-          this.#restart(msg.from, previous);
+          // A change of role, not a failed setup: the attempt (and so the policy) stays.
+          this.#restart(msg.from, previous, previous.attempt);
         } else if (
           previous && (previous.offered || isConnectionEnded(previous.pc.connectionState))
         ) {
@@ -402,8 +442,10 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
   /** Makes a connection for peer `id`, adds it to the target and, if ours to make, offers. */
   #connect(id: number, attempt: number): void {
     let pc: ClientPeerConnection;
+    // A retried setup goes through the relay when it may (see SessionOptions.relayFallback).
+    const policy = attempt > 1 && this.#relayFallback ? "relay" : this.#policy;
     try {
-      pc = this.#factory({ iceServers: this.#iceServers });
+      pc = this.#factory({ iceServers: this.#iceServers, iceTransportPolicy: policy });
     } catch (error) {
       return this.#error(`cannot create a connection for peer ${id}: ${error}`, id);
     }
@@ -433,22 +475,40 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
     const onState = () => {
       if (this.#peers.get(id) !== n) return;
       const state = pc.connectionState;
-      if (state === "connected") n.connected = true;
+      if (state === "connected") {
+        n.connected = true;
+        clearTimeout(n.timer);
+      }
       if (n.connected || n.failed || !isConnectionEnded(state)) return;
+      setupFailed(`${state} during setup`);
+    };
+    /** `reason`: what happened, e.g. "failed during setup". */
+    const setupFailed = (reason: string) => {
       n.failed = true;
+      clearTimeout(n.timer);
       // The setup failed. The offering side starts over; the answering side waits for its offer.
-      if (!n.offerer || this.#closedByUs || this.#ws.readyState !== OPEN) return;
+      // After the last attempt both sides give up and release the connection.
+      if (this.#closedByUs || this.#ws.readyState !== OPEN) return;
       if (attempt >= this.#setupAttempts) {
         this.#forget(id);
         this.#abandoned.add(id);
-        return this.#error(`connection to peer ${id} failed ${attempt} times; giving up`, id);
+        if (this.#target.hasPeer(id)) this.#target.removePeer(id);
+        return this.#error(
+          `connection to peer ${id} failed ${attempt} times (last: ${reason}); giving up`,
+          id,
+        );
       }
-      this.#error(`connection to peer ${id} ${state} during setup; setting it up again`, id);
+      if (!n.offerer) return;
+      this.#error(`connection to peer ${id} ${reason}; setting it up again`, id);
       queueMicrotask(() => {
         if (this.#peers.get(id) === n) this.#restart(id, n);
       });
     };
     pc.addEventListener("connectionstatechange", onState);
+    const onTimeout = () => {
+      if (this.#peers.get(id) !== n || n.connected || n.failed) return;
+      setupFailed(`not connected ${this.#setupTimeoutMs} ms into its setup`);
+    };
     const queue = new CandidateQueue((c) => pc.addIceCandidate(c));
     const n: Negotiation = {
       pc,
@@ -464,6 +524,7 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
       chain: Promise.resolve(),
     };
     this.#peers.set(id, n);
+    n.timer = setTimeout(onTimeout, this.#setupTimeoutMs);
     if (offerer) {
       this.#step(id, async () => {
         await pc.setLocalDescription(await pc.createOffer());
@@ -499,8 +560,11 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
     });
   }
 
-  /** Replaces the connection of peer `id` (negotiation `n`) with a fresh one. */
-  #restart(id: number, n: Negotiation): void {
+  /**
+   * Replaces the connection of peer `id` (negotiation `n`) with a fresh one, set up as `attempt`
+   * (by default the next one).
+   */
+  #restart(id: number, n: Negotiation, attempt = n.attempt + 1): void {
     this.#forget(id);
     if (this.#target.hasPeer(id)) this.#target.removePeer(id);
     else {
@@ -510,13 +574,14 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
         // already closed
       }
     }
-    this.#connect(id, n.attempt + 1);
+    this.#connect(id, attempt);
   }
 
   #forget(id: number): void {
     const n = this.#peers.get(id);
     if (!n) return;
     this.#peers.delete(id);
+    clearTimeout(n.timer);
     n.pc.removeEventListener("icecandidate", n.onCandidate);
     n.pc.removeEventListener("connectionstatechange", n.onState);
   }

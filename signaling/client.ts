@@ -70,7 +70,8 @@ export class LobbyClient extends LobbySession<WebRTCMultiplayer> {
  * Connects to a signaling server and joins a lobby (`""`: create one and be its host, id 1).
  * Resolves once the server confirmed the join (`J:`), with the mesh initialized and the peers
  * already in the lobby being negotiated. Rejects if the connection fails or is closed first (for
- * example 4000 "Lobby does not exists").
+ * example 4000 "Lobby does not exists"). A malformed ICE configuration (`iceServers`,
+ * `iceTransportPolicy`) rejects with an `IceConfigError` before anything connects.
  *
  * @example
  * ```ts

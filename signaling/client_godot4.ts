@@ -91,7 +91,8 @@ export class Godot4LobbyClient extends LobbySession<WebRTCMultiplayerPeer> {
  * be its host, id 1; `clientServer: true` makes it a client/server lobby). Resolves once the
  * server confirmed the join, with the peer created and the members already in the lobby being
  * negotiated. Rejects if the connection fails or is closed first (for example 4000 "Lobby does not
- * exists").
+ * exists"). A malformed ICE configuration (`iceServers`, `iceTransportPolicy`) rejects
+ * with an `IceConfigError` before anything connects.
  *
  * @example
  * ```ts

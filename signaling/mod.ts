@@ -35,3 +35,4 @@ export * from "./lobby.ts";
 export * from "./server.ts";
 export * from "./client.ts";
 export * from "./client_godot4.ts";
+export * from "./ice.ts";

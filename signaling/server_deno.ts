@@ -5,6 +5,8 @@
  */
 import { type RunningSignalingServer, type ServeOptions, SignalingServer } from "./server.ts";
 import { serveStatic } from "./_static.ts";
+import { ICE_SERVERS_PATH } from "./ice.ts";
+import type { IceServer } from "../adapters/loopback.ts";
 
 export type { RunningSignalingServer, ServeOptions } from "./server.ts";
 
@@ -16,6 +18,11 @@ export interface DenoServeOptions extends ServeOptions {
    * signaling. Default: none (plain requests get 426).
    */
   staticDir?: string | URL;
+  /**
+   * Hands clients their ICE servers at `GET /ice-servers` (JSON `{ "iceServers": [...] }`), for
+   * example time-limited TURN credentials from `restIceServers`. Default: none (404).
+   */
+  iceServers?: () => Promise<IceServer[]> | IceServer[];
 }
 
 /**
@@ -50,6 +57,14 @@ export function serveSignalingDeno(
         onError: () => new Response("Internal error", { status: 500 }),
       }, (request) => {
         if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+          const ice = options.iceServers;
+          if (ice && new URL(request.url).pathname === ICE_SERVERS_PATH) {
+            return Promise.resolve(ice()).then((iceServers) =>
+              Response.json({ iceServers }, {
+                headers: { "cache-control": "no-store", "access-control-allow-origin": "*" },
+              })
+            );
+          }
           if (staticDir !== undefined) return serveStatic(request, staticDir);
           return new Response("WebRTC signaling server: connect with a WebSocket.\n", {
             status: 426,

@@ -10,6 +10,8 @@
  * `WebRTCMultiplayer`, or Godot 4's JSON protocol with a `WebRTCMultiplayerPeer`, in a mesh lobby or
  * (when creating one) a client/server lobby. Joining an existing lobby takes its kind from the
  * lobby; Godot 3 and Godot 4 pages can share a mesh lobby whose host speaks Godot 3.
+ * `?stun=URL&turn=turn:USER:PASSWORD@HOST:PORT&relay=1` (or `?ice=server`, the server's
+ * time-limited TURN credentials) set the ICE options of every connection, in either protocol.
  *
  * Test hooks on `window` ({@link PageHooks}): `meshState()` (a {@link MeshSnapshot}, or null before joining),
  * `meshJoin(lobby, {protocol, clientServer})`, `meshSay(text)`, `meshLeave()`.
@@ -17,6 +19,7 @@
  * @module
  */
 import { createPeerConnection } from "../adapters/browser.ts";
+import { iceOptionsFromQuery } from "../signaling/ice.ts";
 import type { Protocol } from "../signaling/codec.ts";
 import { driftPosition, peerColor } from "./protocol.ts";
 import {
@@ -96,7 +99,12 @@ async function join(
   ui.joinStatus.textContent = lobby ? `Joining lobby ${lobby}…` : "Creating a lobby…";
   joining = (async () => {
     try {
-      session = await MeshSession.join(ui.serverUrl.value.trim(), lobby.trim(), {
+      const serverUrl = ui.serverUrl.value.trim();
+      // ?stun=…&turn=…&relay=1, or ?ice=server for the server's time-limited TURN credentials;
+      // they apply to either protocol.
+      const ice = await iceOptionsFromQuery(params, serverUrl);
+      session = await MeshSession.join(serverUrl, lobby.trim(), {
+        ...ice,
         protocol,
         clientServer,
         createPeerConnection,
@@ -253,7 +261,12 @@ function renderTable(s: MeshSnapshot | null): void {
         id,
         state,
         channels,
-        el("td", "", p.rtt === null ? "–" : `${p.rtt.toFixed(1)} ms`),
+        el(
+          "td",
+          "",
+          (p.rtt === null ? "–" : `${p.rtt.toFixed(1)} ms`) +
+            (p.candidates ? ` · ${p.candidates}` : ""),
+        ),
         el("td", "", p.in.join(" / ")),
         el("td", "", p.out.join(" / ")),
       );

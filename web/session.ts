@@ -21,6 +21,7 @@ import { joinLobby, type JoinOptions, LobbyClient } from "../signaling/client.ts
 import { type Godot4LobbyClient, joinLobbyGodot4 } from "../signaling/client_godot4.ts";
 import type { Protocol } from "../signaling/codec.ts";
 import { decodeWeb, encodeWeb, type WebPacket } from "./protocol.ts";
+import { pairTypes } from "../effects/candidate_pair.ts";
 
 /** What a snapshot says about one peer. */
 export interface PeerSnapshot {
@@ -39,6 +40,8 @@ export interface PeerSnapshot {
   readonly out: readonly [number, number, number];
   /** Last round-trip time in ms, or null before the first pong. */
   readonly rtt: number | null;
+  /** The selected ICE candidate pair's types, ours first (`"srflx↔relay"`), once connected. */
+  readonly candidates: string | null;
   /** Its dot (0..1), or null before the first one. */
   readonly dot: { readonly x: number; readonly y: number } | null;
 }
@@ -250,6 +253,7 @@ export class MeshSession {
   /** The session as JSON-ready data. */
   snapshot(): MeshSnapshot {
     const mesh = this.net;
+    const stats = mesh.stats().peers;
     const peers = [...this.#peers.values()].sort((a, b) => a.id - b.id).map((p) => {
       const info = mesh.getPeer(p.id);
       return {
@@ -263,6 +267,9 @@ export class MeshSession {
         in: [...p.in] as [number, number, number],
         out: [...p.out] as [number, number, number],
         rtt: p.rtt,
+        candidates: stats.get(p.id)?.candidatePair
+          ? pairTypes(stats.get(p.id)?.candidatePair)
+          : null,
         dot: p.dot ? { ...p.dot } : null,
       };
     });

@@ -7,6 +7,8 @@
 import { assertEquals, assertMatch } from "@std/assert";
 import { SERVE_COMMAND } from "../../signaling/cli.ts";
 import { lines } from "../../demo/_lines.ts";
+import { SERVE_FLAGS } from "../../signaling/_serve_cli.ts";
+import { ICE_FLAGS } from "../../signaling/_ice_flags.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
@@ -34,6 +36,8 @@ function listedFlags(help: string): string[] {
   return [...help.matchAll(/^ {2}--([a-z0-9-]+)/gm)].map((m) => m[1]);
 }
 
+const ICE_ROWS = Object.keys(ICE_FLAGS);
+
 Deno.test("cli: --help on each command lists every flag with its default", async () => {
   const expected: Record<string, string[]> = {
     serve: Object.keys(SERVE_COMMAND.flags),
@@ -47,6 +51,7 @@ Deno.test("cli: --help on each command lists every flag with its default", async
       "client-server",
       "expect",
       "connect-timeout",
+      ...ICE_ROWS,
     ],
     demo: [
       "peers",
@@ -59,10 +64,11 @@ Deno.test("cli: --help on each command lists every flag with its default", async
       "scene",
       "port",
       "host",
+      ...ICE_ROWS,
     ],
-    "webrtc-mesh serve": Object.keys(SERVE_COMMAND.flags).filter((f) =>
-      f !== "node" && f !== "web"
-    ),
+    // The npm command is the Node server: no --node, --web (needs the sources) or TURN REST
+    // (GET /ice-servers is the Deno server's).
+    "webrtc-mesh serve": Object.keys(SERVE_FLAGS),
   };
   for (const [name, script] of Object.entries(COMMANDS)) {
     const r = await run(script, ["--help"]);

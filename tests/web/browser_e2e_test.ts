@@ -20,21 +20,9 @@ import { buildWeb } from "../../scripts/build_web.ts";
 import { serveSignalingDeno } from "../../signaling/server_deno.ts";
 import type { MeshSnapshot, PageHooks } from "../../web/session.ts";
 import { lines } from "../../demo/_lines.ts";
+import { CHROMIUM, CHROMIUM_ARGS } from "./_chromium.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
-const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  // Host candidates with real addresses (not mDNS names node-datachannel cannot resolve).
-  "--disable-features=WebRtcHideLocalIpsWithMdns",
-];
 const MODES = ["unreliable", "ordered", "reliable"];
 
 async function until<T>(
@@ -182,7 +170,7 @@ Deno.test("browser: 2 Chromium pages, a Deno peer and a Node peer (npm build) fo
   let browser: Browser | undefined;
   const pageErrors: string[] = [];
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     const openPage = async (name: string, path: string) => {
       const page = await context.newPage();

@@ -21,16 +21,18 @@ import { createPeerConnection, type IceCandidateLike } from "../../adapters/node
 import { ConnectionStatus, GodotError, TransferMode } from "../../core/constants.ts";
 import { WebRTCMultiplayerPeer } from "../../effects/multiplayer_peer.ts";
 import { until } from "../_mesh.ts";
+import { CHROMIUM, CHROMIUM_ARGS } from "./_chromium.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
-const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const { RELIABLE, UNRELIABLE } = TransferMode;
+/** Unreliable lifetime, ms: long enough that a loaded machine loses nothing this test counts. */
+const LIFE = 500;
 const EXPECTED_CHANNELS = [
   ["reliable", 1, true, null, "open"],
-  ["ordered", 2, true, 1, "open"],
-  ["unreliable", 3, false, 1, "open"],
+  ["ordered", 2, true, LIFE, "open"],
+  ["unreliable", 3, false, LIFE, "open"],
   ["4", 4, true, null, "open"],
-  ["5", 5, false, 1, "open"],
+  ["5", 5, false, LIFE, "open"],
 ];
 
 Deno.test("browser: a Godot 4 client in Chromium and a node-datachannel server share extra channels", async () => {
@@ -49,12 +51,7 @@ Deno.test("browser: a Godot 4 client in Chromium and a node-datachannel server s
   const pc = createPeerConnection();
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-features=WebRtcHideLocalIpsWithMdns",
-    ],
+    args: [...CHROMIUM_ARGS],
   });
   try {
     const page = await browser.newPage();
@@ -70,7 +67,7 @@ Deno.test("browser: a Godot 4 client in Chromium and a node-datachannel server s
         [f.toString(), arg] as const,
       ) as Promise<Awaited<T>>;
 
-    assertEquals(server.addPeer(pc, 2), GodotError.OK);
+    assertEquals(server.addPeer(pc, 2, LIFE), GodotError.OK);
     pc.addEventListener("icecandidate", (e) => {
       const c = (e as Event & { candidate?: IceCandidateLike | null }).candidate;
       if (c?.candidate) {
@@ -80,7 +77,7 @@ Deno.test("browser: a Godot 4 client in Chromium and a node-datachannel server s
       }
     });
     // Godot 4's demo: the higher id (the client) offers.
-    const offer = await g4((g) => g.start(2));
+    const offer = await g4((g, a) => g.start(2, a), LIFE);
     await pc.setRemoteDescription({ type: "offer", sdp: offer });
     await pc.setLocalDescription(await pc.createAnswer());
     await g4((g, a) => g.answer(a), pc.localDescription!.sdp);
