@@ -5,6 +5,7 @@
  * @module
  */
 import { CandidateQueue, createPeerConnection } from "../../adapters/node_datachannel.ts";
+import { withoutCandidates } from "../../adapters/loopback.ts";
 import type { NodePeerConnection } from "../../adapters/node_datachannel.ts";
 import { GodotError } from "../../core/constants.ts";
 import type { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
@@ -48,9 +49,15 @@ export async function spawnChildPeer(
   const pc = createPeerConnection();
   if (mesh.addPeer(pc, childId) !== GodotError.OK) throw new Error(mesh.lastError.message);
   const queue = new CandidateQueue((c) => pc.addIceCandidate(c));
+  // Our candidates go only once we have applied the answer, and the offer goes without them, as
+  // connectPair and the signaling client do (see withoutCandidates): else the child's DTLS
+  // handshake can overtake the answer here, and the setup fails for good.
+  const outgoing = new CandidateQueue(async (c) => {
+    await send({ type: "candidate", candidate: c.candidate, sdpMid: c.sdpMid });
+  });
   pc.addEventListener("icecandidate", (event) => {
     const c = (event as Event & { candidate?: { candidate: string; sdpMid?: string } }).candidate;
-    if (c?.candidate) send({ type: "candidate", candidate: c.candidate, sdpMid: c.sdpMid });
+    if (c?.candidate) outgoing.add(c).catch(() => {/* the child is gone */});
   });
   let onConnected!: () => void;
   const connected = new Promise<void>((r) => onConnected = r);
@@ -63,6 +70,7 @@ export async function spawnChildPeer(
         if (msg.type === "answer") {
           await pc.setRemoteDescription({ type: "answer", sdp: msg.sdp });
           await queue.ready();
+          await outgoing.ready();
         } else if (msg.type === "candidate") {
           await queue.add({ candidate: msg.candidate, sdpMid: msg.sdpMid });
         } else if (msg.type === "connected") onConnected();
@@ -72,7 +80,7 @@ export async function spawnChildPeer(
     }
   })();
   await pc.setLocalDescription(await pc.createOffer());
-  await send({ type: "offer", sdp: pc.localDescription!.sdp });
+  await send({ type: "offer", sdp: withoutCandidates(pc.localDescription!.sdp ?? "") });
   return {
     process,
     pc,
