@@ -16,10 +16,11 @@ import { serveSignalingDeno } from "../../signaling/server_deno.ts";
 /**
  * How long after the SIGKILL both departures must be signaled, s. With traffic in flight
  * libdatachannel gives up when SCTP's retransmissions run out: 12.6 s of SCTP time, 14-16 s on an
- * idle machine. Under CPU load that stretches (21-28 s measured at a load average of 20 on 2
- * cores): usrsctp's timer thread advances SCTP's clock by 10 ms per wake-up of a 10 ms sleep, so a
- * late wake-up slows SCTP time itself. libjuice's ICE consent check, on the wall clock, fails the
- * connection at the latest 30 s after the last answered check, which bounds the wait in any case.
+ * idle machine, 21-28 s measured at a load average of 20-35 on 2 cores (usrsctp's clock advances
+ * 10 ms per wake-up of its "SCTP timer" thread, which woke 85 times a second there, not 100; and
+ * the retransmission timeout grows with the round trips measured under load). libjuice's ICE
+ * consent check runs on the wall clock and fails the connection at the latest 30 s after the last
+ * answered check, which bounds the wait under any load.
  */
 const DETECTION_BOUND_S = 60;
 
@@ -34,13 +35,13 @@ function stackView(
   return `${name}: ${pc.connectionState} (ice ${ice}) ${chans.join(" ")}`;
 }
 
-/** The children's exit status and the end of their stderr, for a failure message. */
+/** The children's exit status and the start of their stderr, for a failure message. */
 async function childView(children: readonly ChildPeer[]): Promise<string> {
   const views = await Promise.all(children.map(async (c, i) => {
     const status = await Promise.race([c.process.status, Promise.resolve(undefined)]);
     const err = await Promise.race([c.stderr, Promise.resolve("")]);
     return `child ${i}: ${status ? `exited ${JSON.stringify(status)}` : "running"} ${
-      err.slice(-400)
+      err.slice(0, 800)
     }`;
   }));
   return views.join("; ");
