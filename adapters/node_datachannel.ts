@@ -68,6 +68,7 @@ export const NATIVE_CLOSE_DELAY_MS = 250;
 class NodeRTCPeerConnection extends RTCPeerConnection {
   #native: PeerConnection;
   #closed = false;
+  #nativeClosed: Promise<void> | undefined;
 
   constructor(config: PeerConnectionConfig) {
     const native = new PeerConnection(`webrtc-mesh-${++connectionCount}`, {
@@ -120,8 +121,28 @@ class NodeRTCPeerConnection extends RTCPeerConnection {
   override close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#native.state() === "new") super.close();
-    else setTimeout(() => super.close(), NATIVE_CLOSE_DELAY_MS);
+    if (this.#native.state() === "new") {
+      super.close();
+      return;
+    }
+    this.#nativeClosed = new Promise((resolve) => {
+      setTimeout(() => {
+        try {
+          super.close();
+        } finally {
+          resolve();
+        }
+      }, NATIVE_CLOSE_DELAY_MS);
+    });
+  }
+
+  /**
+   * Resolves once the native connection is closed: at once before `close()` or for a connection
+   * closed while `"new"`, else when the delayed native close has run. The mesh's `whenClosed()`
+   * waits for it.
+   */
+  whenNativeClosed(): Promise<void> {
+    return this.#nativeClosed ?? Promise.resolve();
   }
 
   override setLocalDescription(description?: SessionDescriptionLike): Promise<void> {

@@ -1,11 +1,11 @@
 /**
- * The network benchmarks: each measures the mesh and raw node-datachannel in the same process,
+ * The network benchmarks: each measures the mesh and the raw stack under test in the same process,
  * back to back, with the same payloads and the same flow control.
  *
  * @module
  */
 import { TransferMode, WebRTCMultiplayer } from "../effects/multiplayer.ts";
-import { connectPair, createPeerConnection } from "../adapters/node_datachannel.ts";
+import { connectPair, createPeerConnection } from "../tests/_stack.ts";
 import {
   closeMeshes,
   closeRaw,
@@ -295,6 +295,8 @@ export interface Formation {
   readonly ms: number;
   /** RSS growth per peer connection object (bytes), measured when fully connected. */
   readonly rssPerConnection: number;
+  /** Each pair's setup, ms from the start: until both ends announced (raw: both ready). */
+  readonly pairMs: number[];
 }
 
 function rss(): number {
@@ -317,6 +319,13 @@ export async function formMesh(n: number): Promise<Formation> {
       meshConnected(m, Array.from({ length: n }, (_, k) => k + 1).filter((id) => id !== i + 1))
     ),
   );
+  // announced[i][j]: when mesh i+1 announced peer j.
+  const announced = meshes.map(() => new Map<number, number>());
+  meshes.forEach((m, i) =>
+    m.addEventListener("peer_connected", (e) => {
+      announced[i].set((e as CustomEvent<number>).detail, performance.now());
+    })
+  );
   const t0 = performance.now();
   pairs.forEach(([i, j], k) => {
     meshes[i - 1].addPeer(pcs[k][0], j);
@@ -331,8 +340,11 @@ export async function formMesh(n: number): Promise<Formation> {
   const ends = await done;
   const ms = Math.max(...ends) - t0;
   const grown = rss() - rss0;
+  const pairMs = pairs.map(([i, j]) =>
+    Math.max(announced[i - 1].get(j)!, announced[j - 1].get(i)!) - t0
+  );
   await closeMeshes(meshes);
-  return { ms, rssPerConnection: grown / (2 * pairs.length) };
+  return { ms, rssPerConnection: grown / (2 * pairs.length), pairMs };
 }
 
 /** Forms the raw equivalent: the same connections with the same three negotiated channels. */
@@ -344,7 +356,11 @@ export async function formRaw(n: number): Promise<Formation> {
   const t0 = performance.now();
   const chans = pcs.map(([a, b]) => [rawChannels(a), rawChannels(b)] as const);
   const ready = Promise.all(
-    pcs.flatMap(([a, b], k) => [rawReady(a, chans[k][0]), rawReady(b, chans[k][1])]),
+    pcs.map(([a, b], k) =>
+      Promise.all([rawReady(a, chans[k][0]), rawReady(b, chans[k][1])]).then(() =>
+        performance.now() - t0
+      )
+    ),
   );
   try {
     await Promise.all(pcs.map(([a, b]) => connectPair(a, b)));
@@ -352,9 +368,9 @@ export async function formRaw(n: number): Promise<Formation> {
     await closeRaw(pcs.flat(), chans.flatMap(([x, y]) => [...x, ...y]));
     throw error;
   }
-  await ready;
+  const pairMs = await ready;
   const ms = performance.now() - t0;
   const grown = rss() - rss0;
   await closeRaw(pcs.flat(), chans.flatMap(([x, y]) => [...x, ...y]));
-  return { ms, rssPerConnection: grown / (2 * pairs.length) };
+  return { ms, rssPerConnection: grown / (2 * pairs.length), pairMs };
 }

@@ -1,17 +1,14 @@
 /**
- * Benchmark plumbing: mesh pairs and the raw node-datachannel equivalent (same connections, same
- * three negotiated channels), flow-controlled senders, and clean shutdown.
+ * Benchmark plumbing: mesh pairs and the raw equivalent on the stack under test (`MESH_STACK`, as
+ * the tests: same connections, same three negotiated channels), flow-controlled senders, and clean
+ * shutdown.
  *
  * @module
  */
 import { CHANNEL_SPECS } from "../core/reduce.ts";
 import { WebRTCMultiplayer } from "../effects/multiplayer.ts";
 import type { RTCDataChannelLike } from "../effects/w3c.ts";
-import {
-  connectPair,
-  createPeerConnection,
-  type NodePeerConnection,
-} from "../adapters/node_datachannel.ts";
+import { connectPair, createPeerConnection, type StackPeerConnection } from "../tests/_stack.ts";
 
 /** A raw channel as the polyfill exposes it (W3C shape plus the flow-control bits we use). */
 export type RawChannel = RTCDataChannelLike & {
@@ -20,8 +17,8 @@ export type RawChannel = RTCDataChannelLike & {
 
 /** Two raw connections with the mesh's three negotiated channels on each side. */
 export interface RawPair {
-  readonly a: NodePeerConnection;
-  readonly b: NodePeerConnection;
+  readonly a: StackPeerConnection;
+  readonly b: StackPeerConnection;
   /** `[reliable, ordered, unreliable]` on side a. */
   readonly ca: RawChannel[];
   /** `[reliable, ordered, unreliable]` on side b. */
@@ -45,7 +42,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Creates the three channels of SPEC rule 3 on a raw connection (what `addPeer` creates). */
-export function rawChannels(pc: NodePeerConnection): RawChannel[] {
+export function rawChannels(pc: StackPeerConnection): RawChannel[] {
   return CHANNEL_SPECS(1).map((spec) => {
     const c = pc.createDataChannel(spec.label, { ...spec.init }) as RawChannel;
     c.binaryType = "arraybuffer";
@@ -54,7 +51,7 @@ export function rawChannels(pc: NodePeerConnection): RawChannel[] {
 }
 
 /** Waits until a raw connection is `connected` and all of its channels are open. */
-export function rawReady(pc: NodePeerConnection, channels: RawChannel[]): Promise<void> {
+export function rawReady(pc: StackPeerConnection, channels: RawChannel[]): Promise<void> {
   const opened = channels.map((c) =>
     c.readyState === "open" ? Promise.resolve() : once(c as unknown as EventTarget, "open")
   );
@@ -85,7 +82,7 @@ export async function rawPair(): Promise<RawPair> {
 
 /** Closes raw connections and waits for their channels to report `close`. */
 export async function closeRaw(
-  pcs: NodePeerConnection[],
+  pcs: StackPeerConnection[],
   channels: RawChannel[],
 ): Promise<void> {
   // As the mesh does: close the connections and let their channels close with them (closing a
@@ -139,6 +136,8 @@ export async function closeMeshes(meshes: WebRTCMultiplayer[]): Promise<void> {
 
 /** Flow-control window shared by raw and mesh senders (bytes buffered per channel). */
 export const HIGH_WATER = 1 << 20;
+/** The longest a sender keeps the event loop before letting receivers run, ms. */
+export const YIELD_MS = 5;
 /** `bufferedamountlow` threshold of that window. */
 export const LOW_WATER = 256 << 10;
 
@@ -159,6 +158,7 @@ export async function pump(
     for (const c of channels) if (c.bufferedAmount > max.bufferedAmount) max = c;
     return max;
   };
+  let yielded = performance.now();
   while (performance.now() < until) {
     for (let i = 0; i < 64; i++) {
       if (fullest().bufferedAmount >= HIGH_WATER) break;
@@ -168,8 +168,13 @@ export async function pump(
     const f = fullest();
     if (f.bufferedAmount >= HIGH_WATER) {
       await Promise.race([once(f as unknown as EventTarget, "bufferedamountlow"), sleep(50)]);
-    } else if ((sent & 1023) === 0) {
+      yielded = performance.now();
+    } else if ((sent & 1023) === 0 || performance.now() - yielded > YIELD_MS) {
+      // Let the receivers in this process run. In @roamhq/wrtc send() is a blocking call into
+      // libwebrtc's network thread (about 60 µs) and bufferedAmount stays 0, so without the time
+      // rule the sender would hold the event loop for hundreds of milliseconds.
       await sleep(0);
+      yielded = performance.now();
     }
   }
   return sent;

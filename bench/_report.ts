@@ -80,7 +80,10 @@ export interface FormationSeries {
 }
 
 /** An SVG line plot of formation time (median, with max whiskers) against N. */
-export function formationSvg(series: readonly FormationSeries[]): string {
+export function formationSvg(
+  series: readonly FormationSeries[],
+  rawLabel = "raw node-datachannel",
+): string {
   const W = 640, H = 400, L = 64, R = 24, T = 40, B = 56;
   const ymax = Math.max(10, ...series.flatMap((s) => [s.rawMax, s.meshMax])) * 1.1;
   const x = (i: number) => L + (series.length === 1 ? 0.5 : i / (series.length - 1)) * (W - L - R);
@@ -136,7 +139,7 @@ ${line("rawMedian", "rawMax", "#888", -4)}
 ${line("meshMedian", "meshMax", "#1565c0", 4)}
 <rect x="${L + 10}" y="${T + 4}" width="12" height="12" fill="#888"/><text x="${L + 28}" y="${
     T + 14
-  }">raw node-datachannel</text>
+  }">${rawLabel}</text>
 <rect x="${L + 10}" y="${T + 22}" width="12" height="12" fill="#1565c0"/><text x="${L + 28}" y="${
     T + 32
   }">webrtc-mesh</text>

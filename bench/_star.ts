@@ -11,8 +11,7 @@
  */
 import process from "node:process";
 import { WebRTCMultiplayerPeer } from "../effects/multiplayer_peer.ts";
-import { connectPair, createPeerConnection } from "../adapters/node_datachannel.ts";
-import type { NodePeerConnection } from "../adapters/node_datachannel.ts";
+import { connectPair, createPeerConnection, type StackPeerConnection } from "../tests/_stack.ts";
 import { closeRaw, type RawChannel, rawChannels, rawReady, sleep, until } from "./_net.ts";
 
 /** The broadcast rate, Hz. */
@@ -115,7 +114,7 @@ export async function starMesh(n: number, seconds: number, size: number): Promis
 
 /** The raw side: `n` node-datachannel pairs with the same channels, the hub sending on each. */
 export async function starRaw(n: number, seconds: number, size: number): Promise<StarRun> {
-  const pcs: Array<readonly [NodePeerConnection, NodePeerConnection]> = Array.from(
+  const pcs: Array<readonly [StackPeerConnection, StackPeerConnection]> = Array.from(
     { length: n },
     () => [createPeerConnection(), createPeerConnection()] as const,
   );

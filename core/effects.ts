@@ -15,6 +15,8 @@ export interface NegotiatedChannelInit {
   readonly ordered: boolean;
   /** Retransmission time limit in ms (absent on the reliable channel). */
   readonly maxPacketLifeTime?: number;
+  /** Retransmission count limit (only the liveness channel: 0). */
+  readonly maxRetransmits?: number;
 }
 
 /** One channel to create: its label and init. */
@@ -69,6 +71,26 @@ export interface DiscardChannels {
   readonly peerId: number;
 }
 
+/** Create a peer's liveness channel (liveness rule L1), `binaryType = "arraybuffer"`. */
+export interface CreateLivenessChannel {
+  /** Discriminant. */
+  readonly type: "CreateLivenessChannel";
+  /** The peer whose connection gets the channel. */
+  readonly peerId: number;
+  /** Its label and init (`LIVENESS_CHANNEL`). */
+  readonly channel: { readonly label: string; readonly init: NegotiatedChannelInit };
+}
+
+/** Send one beacon to each of these peers on their liveness channels (a closed one is skipped). */
+export interface SendBeacons {
+  /** Discriminant. */
+  readonly type: "SendBeacons";
+  /** The peers, ascending. */
+  readonly peerIds: readonly number[];
+  /** What to say. */
+  readonly kind: "hello" | "beat" | "bye";
+}
+
 /** Drop every queued inbound packet. */
 export interface DropPackets {
   /** Discriminant. */
@@ -82,7 +104,9 @@ export type SignalName =
   | "connection_succeeded"
   | "server_disconnected"
   | "connected_to_server"
-  | "connection_failed";
+  | "connection_failed"
+  | "peer_interrupted"
+  | "peer_resumed";
 
 /** Emit a signal; `peerId` is set for `peer_connected` and `peer_disconnected`. */
 export interface Emit {
@@ -110,6 +134,8 @@ export type Effect =
   | CloseConnection
   | ClosePeer
   | DiscardChannels
+  | CreateLivenessChannel
+  | SendBeacons
   | DropPackets
   | Emit
   | Reply;

@@ -117,6 +117,8 @@ export interface ConnectionStateChanged {
   readonly peerId: number;
   /** The new `connectionState`. */
   readonly state: PeerConnectionState;
+  /** The interpreter's clock (ms, monotonic), for liveness rule L9; absent in older callers. */
+  readonly now?: number;
 }
 
 /** One of a peer's channels reported a new `readyState` (`open`/`close` events). */
@@ -166,6 +168,10 @@ export type Event =
   | ChannelStateChanged
   | ChannelErrored
   | ChannelCreateFailed
+  | LivenessChannelOpened
+  | LivenessChannelClosed
+  | BeaconReceived
+  | TimePassed
   | CreateRequested
   | DisconnectPeerRequested
   | TransferChannelSet;
@@ -174,4 +180,53 @@ export type Event =
 export type Observation =
   | ConnectionStateChanged
   | ChannelStateChanged
-  | ChannelErrored;
+  | ChannelErrored
+  | LivenessChannelOpened
+  | LivenessChannelClosed
+  | BeaconReceived;
+
+/** The liveness channel of a peer opened (liveness rule L2). */
+export interface LivenessChannelOpened {
+  /** Discriminant. */
+  readonly type: "LivenessChannelOpened";
+  /** The peer concerned. */
+  readonly peerId: number;
+  /** The interpreter's clock (ms, monotonic). */
+  readonly now: number;
+}
+
+/** The liveness channel of a peer closed, or could not be made (liveness rule L3). */
+export interface LivenessChannelClosed {
+  /** Discriminant. */
+  readonly type: "LivenessChannelClosed";
+  /** The peer concerned. */
+  readonly peerId: number;
+  /** The interpreter's clock (ms, monotonic). */
+  readonly now: number;
+}
+
+/** A beacon arrived on a peer's liveness channel (liveness rules L3, L4, L6). */
+export interface BeaconReceived {
+  /** Discriminant. */
+  readonly type: "BeaconReceived";
+  /** The peer concerned. */
+  readonly peerId: number;
+  /** What it said. */
+  readonly kind: "hello" | "beat" | "bye";
+  /** The interpreter's clock (ms, monotonic). */
+  readonly now: number;
+}
+
+/**
+ * The interpreter's one timer fired for the state's deadline (`livenessDeadline`), or `poll()` ran
+ * past it. `heard` is, per peer, when its latest data message (channels 1-3) arrived, for every peer
+ * heard from since the previous `TimePassed` (liveness rule L4).
+ */
+export interface TimePassed {
+  /** Discriminant. */
+  readonly type: "TimePassed";
+  /** The interpreter's clock (ms, monotonic). */
+  readonly now: number;
+  /** `[peerId, when]` of the latest data message of each peer heard from. */
+  readonly heard: ReadonlyArray<readonly [number, number]>;
+}

@@ -10,3 +10,4 @@ export * from "./events.ts";
 export * from "./effects.ts";
 export * from "./reduce.ts";
 export * from "./route.ts";
+export * from "./liveness.ts";

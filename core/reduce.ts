@@ -49,6 +49,11 @@
  *     and the observed close removes it as rule 5 does.
  * 14. `TransferChannelSet`: an integer 0..255. `close()` also resets the network mode and the
  *     extra channels.
+ * 15. Liveness (core/liveness.ts, rules L1-L9): `AddPeerRequested` also creates the liveness
+ *     channel; `RemovePeerRequested` and `CloseRequested` first say `bye`; `LivenessChannelOpened`,
+ *     `LivenessChannelClosed`, `BeaconReceived` and `TimePassed` are decided there, and a peer they
+ *     find gone is removed here as by rule 7. With `reconnect`, a `ConnectionStateChanged` to
+ *     `"disconnected"` (and back to `"connected"`) is rule L9's before rule 5 sees it.
  *
  * A rejected request returns the very same state object plus one `Reply` with the error and the
  * reason. Observations about unknown peers change nothing (they are late events of a peer that was
@@ -72,6 +77,18 @@ import type {
   RemovePeerRequested,
   TargetPeerSet,
 } from "./events.ts";
+import {
+  beaconReceived,
+  byeBefore,
+  connectionInterrupted,
+  forgetPeer,
+  livenessChannelClosed,
+  livenessChannelFor,
+  livenessChannelOpened,
+  livenessState,
+  type LivenessStep,
+  timePassed,
+} from "./liveness.ts";
 import {
   type ChannelState,
   initialGodot4State,
@@ -181,7 +198,7 @@ function setPeer(state: MeshState, peer: PeerState): MeshState {
 function deletePeer(state: MeshState, id: number): MeshState {
   const peers = new Map(state.peers);
   peers.delete(id);
-  return withPeers(state, peers);
+  return { ...withPeers(state, peers), liveness: forgetPeer(state.liveness, id) };
 }
 
 function ascendingIds(state: MeshState): number[] {
@@ -446,6 +463,7 @@ function close(state: MeshState): Step {
     ...(state.godot === 4 ? initialGodot4State : initialState),
     refuseNewConnections: state.refuseNewConnections,
     transferMode: state.transferMode,
+    liveness: livenessState(state.liveness.config, state.liveness.graceMs ?? null),
     transferChannel: state.transferChannel,
   }, effects];
 }
@@ -620,6 +638,33 @@ function setTargetPeer(state: MeshState, event: TargetPeerSet): Step {
   return [{ ...state, targetPeer: value === 0 ? 0 : value }, [OK_REPLY]];
 }
 
+/** Rule 10: a liveness decision, then rule 7 for each peer it found gone. */
+function departures({ state, effects, gone }: LivenessStep): Step {
+  let next = state;
+  const all: Effect[] = [...effects];
+  for (const id of gone) {
+    const peer = next.peers.get(id);
+    if (peer === undefined) continue;
+    const [after, dropped] = dropPeer(next, peer);
+    next = after;
+    all.push(...dropped);
+  }
+  return [next, all];
+}
+
+/** Rule 10: the liveness channel goes with the three channels of a peer just added. */
+function withLivenessChannel(state: MeshState, [next, effects]: Step, peerId: number): Step {
+  const create = livenessChannelFor(state, next, peerId);
+  if (create === undefined) return [next, effects];
+  const at = effects.findIndex((e) => e.type === "CreateChannels") + 1;
+  return [next, [...effects.slice(0, at), create, ...effects.slice(at)]];
+}
+
+/** Rule 10: a request that removes peers says `bye` to them first. */
+function withBye(state: MeshState, [next, effects]: Step): Step {
+  return next === state ? [next, effects] : [next, byeBefore(state, next, effects)];
+}
+
 /**
  * Applies one event to the mesh state. Pure: never mutates `state`, never throws for any event.
  *
@@ -639,25 +684,37 @@ export function reduce(state: MeshState, event: Event): Step {
     case "InitializeRequested":
       return initialize(state, event);
     case "AddPeerRequested":
-      return addPeer(state, event);
+      return withLivenessChannel(state, addPeer(state, event), event.peerId);
     case "ChannelCreateFailed":
       return channelCreateFailed(state, event);
     case "RemovePeerRequested":
-      return removePeer(state, event);
+      return withBye(state, removePeer(state, event));
     case "CloseRequested":
-      return close(state);
+      return withBye(state, close(state));
     case "RefuseNewConnectionsSet":
       return setBoolean(state, event.value);
     case "TransferModeSet":
       return setTransferMode(state, event.value);
     case "TargetPeerSet":
       return setTargetPeer(state, event);
-    case "ConnectionStateChanged":
-      return connectionStateChanged(state, event);
+    case "ConnectionStateChanged": {
+      const interrupted = connectionInterrupted(state, event);
+      return interrupted === undefined
+        ? connectionStateChanged(state, event)
+        : departures(interrupted);
+    }
     case "ChannelStateChanged":
       return channelStateChanged(state, event);
     case "ChannelErrored":
       return channelErrored(state, event);
+    case "LivenessChannelOpened":
+      return departures(livenessChannelOpened(state, event));
+    case "LivenessChannelClosed":
+      return departures(livenessChannelClosed(state, event));
+    case "BeaconReceived":
+      return departures(beaconReceived(state, event));
+    case "TimePassed":
+      return departures(timePassed(state, event));
     case "CreateRequested":
       return create(state, event);
     case "DisconnectPeerRequested":

@@ -4,6 +4,7 @@
  * @module
  */
 import { ConnectionStatus, TransferMode } from "./constants.ts";
+import { LIVENESS_OFF, type LivenessState } from "./liveness.ts";
 
 /** W3C `RTCPeerConnection.connectionState` values. */
 export type PeerConnectionState =
@@ -89,6 +90,8 @@ export interface MeshState {
   readonly targetPeer: number;
   /** Peers by id, in the order they were added. */
   readonly peers: ReadonlyMap<number, PeerState>;
+  /** Liveness settings and per-peer bookkeeping (core/liveness.ts). */
+  readonly liveness: LivenessState;
   /** Which API drives this state: Godot 3's `WebRTCMultiplayer` or Godot 4's `WebRTCMultiplayerPeer`. */
   readonly godot: 3 | 4;
   /** Godot 4's network mode (`"none"` for Godot 3). */
@@ -118,6 +121,7 @@ export const initialState: MeshState = Object.freeze({
   transferMode: TransferMode.RELIABLE,
   targetPeer: 0,
   peers: new Map<number, PeerState>(),
+  liveness: LIVENESS_OFF,
   godot: 3,
   network: "none",
   channelsConfig: Object.freeze([]),

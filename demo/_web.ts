@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { type StackChoice, stackOf } from "../adapters/stack.ts";
 import { buildWeb } from "../scripts/build_web.ts";
 import { serveSignalingDeno } from "../signaling/server_deno.ts";
 import { lines } from "./_lines.ts";
@@ -18,6 +19,8 @@ export interface WebDemoOptions {
   readonly hostname: string;
   /** Port (0: any free one). */
   readonly port: number;
+  /** WebRTC stack of the server-side peers (`mixed`: ndc and wrtc in turn). Default ndc. */
+  readonly stack?: StackChoice;
 }
 
 /** Runs the web demo until Ctrl-C; resolves with the exit code. */
@@ -33,8 +36,20 @@ export async function runWebDemo(options: WebDemoOptions): Promise<number> {
   const script = new URL("./web_peer.ts", import.meta.url).pathname;
   const children: Deno.ChildProcess[] = [];
   const spawn = (lobby: string) => {
+    const stack = stackOf(options.stack ?? "ndc", children.length);
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", script, "--url", server.url, "--lobby", lobby, "--json"],
+      args: [
+        "run",
+        "-A",
+        script,
+        "--url",
+        server.url,
+        "--lobby",
+        lobby,
+        "--json",
+        "--stack",
+        stack,
+      ],
       cwd: root,
       stdin: "piped",
       stdout: "piped",

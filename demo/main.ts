@@ -13,8 +13,10 @@
  *
  * ```sh
  * deno task demo [--peers 4] [--duration 3] [--godot4 [--client-server]] [--mixed]
+ *                [--stack ndc|wrtc|mixed]
  *                [--stun URL] [--turn turn:USER:PASSWORD@HOST:PORT] [--relay-only]
  * deno task demo --web [--peers 2] [--port 9080] [--host 127.0.0.1]
+ * deno task demo --godot4 --scene [--peers 2] [--duration 3] [--port 9080]
  * deno task demo --help     # every flag with its default
  * ```
  *
@@ -23,12 +25,20 @@
  * alone); `--mixed` alternates Godot 3 and Godot 4 peers in one mesh lobby (the host speaks
  * Godot 3).
  *
+ * `--stack` picks the WebRTC stack of the peer processes: `ndc` (node-datachannel, the default),
+ * `wrtc` (`@roamhq/wrtc`, libwebrtc) or `mixed` (the two in turn). Not to be confused with
+ * `--mixed`, which mixes the signaling protocols; both can be given.
+ *
  * `--web` runs the browser demo instead (see `demo/_web.ts`): it serves the demo page, starts
  * `--peers` server-side peers (default 2) in a lobby and prints the address to open.
  *
+ * `--godot4 --scene` runs the SceneMultiplayer demo instead (see `demo/_scene.ts`): a TypeScript
+ * authoritative server that Godot 4 clients can join, and `--peers` TS bot clients (default 2).
+ *
  * @module
  */
-import { boolean, integer, number, readFlags, string } from "../signaling/_flags.ts";
+import { boolean, integer, number, oneOf, readFlags, string } from "../signaling/_flags.ts";
+import { STACK_CHOICES, stackOf } from "../adapters/stack.ts";
 import { DEFAULT_PORT } from "../signaling/protocol.ts";
 import { serveSignalingDeno } from "../signaling/server_deno.ts";
 import type { PeerResult, PeerStatus } from "./peer.ts";
@@ -41,7 +51,8 @@ export const DEMO_COMMAND = {
   name: "deno task demo",
   summary: "A signaling server and N peer processes form a full mesh and trade packets on all\n" +
     "three channels; exits 0 only if every packet arrived as its channel promises.\n" +
-    "With --web: serves the browser demo page with N server-side peers until Ctrl-C.",
+    "With --web: serves the browser demo page with N server-side peers until Ctrl-C.\n" +
+    "With --godot4 --scene: a TS SceneMultiplayer server for Godot 4 games and N TS bots.",
   flags: {
     peers: integer("peer processes: 2..32, or 0..16 with --web", {
       min: 0,
@@ -55,17 +66,25 @@ export const DEMO_COMMAND = {
       aboveMin: true,
       valueName: "SECONDS",
     }),
+    stack: oneOf(
+      "WebRTC stack of the peers; mixed: ndc and wrtc in turn (not --mixed: protocols)",
+      STACK_CHOICES,
+      "ndc",
+    ),
     verbose: boolean("print every peer's log lines as they come"),
     godot4: boolean("peers speak Godot 4's protocol and drive a WebRTCMultiplayerPeer"),
     "client-server": boolean("with --godot4: a client/server lobby (peer 1 is the server)"),
-    mixed: boolean("alternate Godot 3 and Godot 4 peers in one mesh lobby"),
+    mixed: boolean(
+      "alternate Godot 3 and Godot 4 peers in one mesh lobby (--stack mixed: WebRTC stacks)",
+    ),
     web: boolean("run the browser demo instead (see demo/_web.ts)"),
-    port: integer("port of the --web server; 0 picks a free one", {
+    scene: boolean("with --godot4: the SceneMultiplayer server + bots demo (demo/_scene.ts)"),
+    port: integer("port of the --web or --scene server; 0 picks a free one", {
       default: DEFAULT_PORT,
       min: 0,
       max: 65535,
     }),
-    host: string("interface the --web server binds", "127.0.0.1", "ADDRESS"),
+    host: string("interface the --web or --scene server binds", "127.0.0.1", "ADDRESS"),
     ...ICE_FLAGS,
   },
   check: (
@@ -75,10 +94,15 @@ export const DEMO_COMMAND = {
       godot4: boolean;
       "client-server": boolean;
       mixed: boolean;
+      scene: boolean;
     } & IceFlagValues,
   ) => {
     const ice = checkIceFlags(values);
     if (ice !== undefined) return ice;
+    if (values.scene && !values.godot4) return "--scene needs --godot4";
+    if (values.scene && (values.mixed || values["client-server"])) {
+      return "--scene runs its own client/server lobby: drop --client-server/--mixed";
+    }
     if (values["client-server"] && !values.godot4) {
       return "--client-server needs --godot4 (Godot 3's protocol has no client/server lobbies)";
     }
@@ -87,6 +111,9 @@ export const DEMO_COMMAND = {
       return "--web has its own protocol switch on the page: drop --godot4/--mixed";
     }
     if (values.peers === undefined) return undefined;
+    if (values.scene && (values.peers < 1 || values.peers > 16)) {
+      return `--peers ${values.peers}: must be 1..16 with --scene`;
+    }
     if (values.web && values.peers > 16) return `--peers ${values.peers}: must be 0..16 with --web`;
     if (!values.web && values.peers < 2) {
       return `--peers ${values.peers}: must be an integer in 2..32`;
@@ -100,7 +127,25 @@ const args = readFlags(DEMO_COMMAND, Deno.args, { exit: Deno.exit });
 const peerIceArgs = iceArgs(args);
 if (args.web) {
   const { runWebDemo } = await import("./_web.ts");
-  Deno.exit(await runWebDemo({ peers: args.peers ?? 2, hostname: args.host, port: args.port }));
+  Deno.exit(
+    await runWebDemo({
+      peers: args.peers ?? 2,
+      hostname: args.host,
+      port: args.port,
+      stack: args.stack,
+    }),
+  );
+}
+if (args.scene) {
+  const { runSceneDemo } = await import("./_scene.ts");
+  Deno.exit(
+    await runSceneDemo({
+      bots: args.peers ?? 2,
+      duration: args.duration,
+      port: args.port,
+      hostname: args.host,
+    }),
+  );
 }
 const peers = args.peers ?? 4;
 const duration = args.duration;
@@ -156,6 +201,8 @@ function spawn(index: number, lobbyName: string): Proc {
       String(peers),
       "--duration",
       String(duration),
+      "--stack",
+      stackOf(args.stack, index),
       ...peerIceArgs,
       ...(godot4Peer(index) ? ["--godot4"] : []),
       ...(args["client-server"] ? ["--client-server"] : []),

@@ -19,10 +19,18 @@
  * @module
  */
 import { TransferMode } from "../core/constants.ts";
-import { createPeerConnection } from "../adapters/node_datachannel.ts";
+import { STACKS } from "../adapters/stack.ts";
 import { joinLobby, LobbyClient } from "../signaling/client.ts";
 import { type Godot4LobbyClient, joinLobbyGodot4 } from "../signaling/client_godot4.ts";
-import { boolean, integer, number, readFlags, string, webSocketUrl } from "../signaling/_flags.ts";
+import {
+  boolean,
+  integer,
+  number,
+  oneOf,
+  readFlags,
+  string,
+  webSocketUrl,
+} from "../signaling/_flags.ts";
 import { checkIceFlags, ICE_FLAGS, iceFlags, type IceFlagValues } from "../signaling/_ice_flags.ts";
 import { iceOptionsFromFlags } from "../signaling/ice.ts";
 import { pairTypes } from "../effects/candidate_pair.ts";
@@ -82,6 +90,7 @@ export const PEER_COMMAND = {
       max: 60000,
       valueName: "MS",
     }),
+    stack: oneOf("WebRTC stack: node-datachannel or @roamhq/wrtc (libwebrtc)", STACKS, "ndc"),
     json: boolean("print JSON lines and quit on 'quit' from stdin (as deno task demo runs it)"),
     godot4: boolean("speak Godot 4's protocol and drive a WebRTCMultiplayerPeer"),
     "client-server": boolean(
@@ -132,11 +141,11 @@ try {
   const ice = iceOptionsFromFlags(iceFlags(args));
   client = args.godot4
     ? await joinLobbyGodot4(url, args.lobby, {
-      createPeerConnection,
+      stack: args.stack,
       clientServer: args["client-server"],
       ...ice,
     })
-    : await joinLobby(url, args.lobby, { createPeerConnection, ...ice });
+    : await joinLobby(url, args.lobby, { stack: args.stack, ...ice });
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
   out({

@@ -13,8 +13,8 @@
  *
  * @module
  */
-import { boolean, readFlags, string, webSocketUrl } from "../signaling/_flags.ts";
-import { createPeerConnection } from "../adapters/node_datachannel.ts";
+import { boolean, oneOf, readFlags, string, webSocketUrl } from "../signaling/_flags.ts";
+import { loadStack, STACKS } from "../adapters/stack.ts";
 import { driftPosition } from "../web/protocol.ts";
 import { MeshSession } from "../web/session.ts";
 
@@ -25,6 +25,7 @@ const args = readFlags(
     flags: {
       url: string("the signaling server (required)", undefined, "URL", webSocketUrl),
       lobby: string("lobby to join; empty creates one", "", "NAME"),
+      stack: oneOf("WebRTC stack: node-datachannel or @roamhq/wrtc (libwebrtc)", STACKS, "ndc"),
       json: boolean("print JSON snapshots and quit on 'quit' from stdin"),
     },
     check: (values: { url: string | undefined }) =>
@@ -34,6 +35,7 @@ const args = readFlags(
   { exit: Deno.exit },
 );
 const url = args.url!;
+const { createPeerConnection } = await loadStack(args.stack);
 
 let id = 0;
 let session: MeshSession;

@@ -6,6 +6,7 @@
  */
 export {
   type LastError,
+  type LivenessOptions,
   type MeshOptions,
   type MeshStats,
   MultiplayerInterpreter,

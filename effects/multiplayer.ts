@@ -12,6 +12,15 @@
 import { ConnectionStatus, GodotError, TransferMode } from "../core/constants.ts";
 import type { Effect, SignalName } from "../core/effects.ts";
 import type { Event as MeshEvent, Observation } from "../core/events.ts";
+import {
+  decodeBeacon,
+  encodeBeacon,
+  type LivenessCapability,
+  livenessDeadline,
+  livenessState,
+  parseLivenessOptions,
+  parseReconnectOptions,
+} from "../core/liveness.ts";
 import { reduce } from "../core/reduce.ts";
 import { admit, channelMode, route } from "../core/route.ts";
 import {
@@ -22,6 +31,7 @@ import {
   type PeerConnectionState,
 } from "../core/state.ts";
 import { show } from "../core/_validate.ts";
+import { closeOnExitSignals } from "./exit_signals.ts";
 import { Inbox, type Packet } from "./inbox.ts";
 import { type CandidatePair, readSelectedPair } from "./candidate_pair.ts";
 import { TypedEventTarget } from "./typed_event_target.ts";
@@ -45,6 +55,41 @@ export interface MeshOptions {
   maxQueuedPackets?: number;
   /** Max message size used when a connection does not report one (`sctp.maxMessageSize`). Default 262144. */
   defaultMaxMessageSize?: number;
+  /**
+   * Liveness beacons between peers of this library (docs/liveness.md): a peer silent for
+   * `timeoutMs` (default 3000) is removed with `peer_disconnected`; beats go every `intervalMs`
+   * (default 500, at most `timeoutMs / 3`); a peer that shows no liveness within `probeWindowMs`
+   * (default 5000; a Godot peer) is left to its transport; our own timer running `stallMs` (default
+   * 1000) late counts as a local stall, not as the peers' silence. `false` turns it off. Bad values
+   * throw a `TypeError` from the constructor.
+   */
+  liveness?: LivenessOptions | false;
+  /**
+   * Short outages heal (off by default: Godot removes a peer on "disconnected"). A peer silent for
+   * the liveness timeout, or whose connection reports `"disconnected"`, is first
+   * `peer_interrupted`; heard from again within `graceMs` (default 10000) it is `peer_resumed`,
+   * else `peer_disconnected`. The connection itself must survive the outage: no ICE restart is
+   * made (libdatachannel 0.24 cannot restart ICE; see docs/liveness.md for what heals on which
+   * stack). Needs liveness. Bad values throw a `TypeError` from the constructor.
+   */
+  reconnect?: { graceMs?: number } | boolean;
+}
+
+/** The settings of {@link MeshOptions.liveness}, in milliseconds; omitted ones take the defaults. */
+export interface LivenessOptions {
+  /** Silence after which a peer running liveness is gone. Default 3000. */
+  timeoutMs?: number;
+  /** Period of our beats. Default 500 (or `timeoutMs / 6` when that is smaller). */
+  intervalMs?: number;
+  /** How long to wait for a peer's first beacon before leaving it to its transport. Default 5000. */
+  probeWindowMs?: number;
+  /** Lateness of our own timer that counts as a local stall. Default 1000. */
+  stallMs?: number;
+  /**
+   * SIGINT/SIGTERM in Deno and Node close the mesh first (its peers get a `bye`), then the signal
+   * takes its usual course (effects/exit_signals.ts). Default true.
+   */
+  byeOnExit?: boolean;
 }
 
 /** What {@link WebRTCMultiplayer.getPeer} returns: Godot's peer dictionary. */
@@ -81,6 +126,12 @@ export interface PeerStats {
   /** Packets sent to this peer. */
   readonly sent: number;
   /**
+   * How this peer's departure is detected: `"beacons"` (it runs liveness: gone after `timeoutMs` of
+   * silence), `"probing"` (not known yet), `"transport"` (no liveness on its side, e.g. a Godot peer,
+   * or liveness off: only its connection state removes it). Absent for a peer no longer in the mesh.
+   */
+  readonly departure?: LivenessCapability;
+  /**
    * The ICE candidate pair the connection selected (host, srflx, prflx or relay on each end), read
    * from the stack's stats once the peer connected; undefined before or where the stack has none.
    */
@@ -107,6 +158,10 @@ export interface WebRTCMultiplayerEventMap {
   peer_connected: CustomEvent<number>;
   /** An announced peer left; `detail` is its id. */
   peer_disconnected: CustomEvent<number>;
+  /** Reconnect on: a peer went silent (or its connection "disconnected"); `detail` is its id. */
+  peer_interrupted: CustomEvent<number>;
+  /** Reconnect on: an interrupted peer is heard from again; `detail` is its id. */
+  peer_resumed: CustomEvent<number>;
   /** Server compatibility: peer 1 connected. */
   connection_succeeded: CustomEvent<undefined>;
   /** Server compatibility: peer 1 left. */
@@ -117,6 +172,13 @@ export interface WebRTCMultiplayerEventMap {
 interface Link {
   readonly connection: RTCPeerConnectionLike;
   readonly channels: RTCDataChannelLike[];
+  /** The library's liveness channel (never one of `channels`). */
+  liveness?: RTCDataChannelLike;
+  /** Whether `createDataChannel` failed for one of the three channels. */
+  failed: boolean;
+  /** When the latest data message arrived (clock ms), and whether it was reported yet. */
+  heardAt: number;
+  heardReported: boolean;
   readonly listeners: Array<
     readonly [RTCPeerConnectionLike | RTCDataChannelLike, string, Listener]
   >;
@@ -164,6 +226,20 @@ function toBytes(data: unknown): Uint8Array | undefined {
 }
 
 /**
+ * In a browser, a page that goes away closes the mesh, so its peers get a `bye` at once instead of
+ * waiting out the liveness timeout. The listener holds the mesh weakly.
+ */
+function closeOnPageHide(mesh: { close(): void }): void {
+  const target = globalThis as unknown as {
+    addEventListener?: (type: string, listener: () => void) => void;
+    onpagehide?: unknown;
+  };
+  if (typeof target.addEventListener !== "function" || !("onpagehide" in target)) return;
+  const ref = new WeakRef(mesh);
+  target.addEventListener("pagehide", () => ref.deref()?.close());
+}
+
+/**
  * The interpreter shared by {@link WebRTCMultiplayer} (Godot 3) and `WebRTCMultiplayerPeer`
  * (Godot 4): it holds the reducer's state, the connections and channels by peer id, the inbound
  * queue and the signals. The facades add only their API's own calls; `M` is their signal map and
@@ -195,11 +271,23 @@ export abstract class MultiplayerInterpreter<
   #lastError: LastError = OK;
   /** Channels closed by the mesh that have not reported `close` yet. */
   #closing = new Set<Promise<void>>();
+  /** The one liveness timer, and the deadline it is set for. */
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt: number | null = null;
 
-  /** An interpreter starting from `initial` (the facade's API decides which). */
+  /**
+   * An interpreter starting from `initial` (the facade's API decides which). Throws a `TypeError`
+   * for invalid `liveness` settings.
+   */
   protected constructor(options: MeshOptions, initial: MeshState) {
     super();
-    this.#state = initial;
+    const liveness = parseLivenessOptions(options.liveness);
+    if (liveness._tag === "Left") throw new TypeError(liveness.left);
+    const reconnect = parseReconnectOptions(options.reconnect, liveness.right !== null);
+    if (reconnect._tag === "Left") throw new TypeError(reconnect.left);
+    this.#state = { ...initial, liveness: livenessState(liveness.right, reconnect.right) };
+    if (liveness.right !== null) closeOnPageHide(this);
+    if (liveness.right?.byeOnExit === true) closeOnExitSignals(this);
     this.#autoPoll = options.autoPoll ?? true;
     this.#highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     this.#defaultMaxMessageSize = options.defaultMaxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
@@ -457,8 +545,10 @@ export abstract class MultiplayerInterpreter<
   }
 
   /**
-   * Applies queued observations and emits their signals (with `autoPoll: false`). With the
-   * default `autoPoll: true` there is nothing to do, and calling it is harmless.
+   * Applies queued observations and emits their signals (with `autoPoll: false`), and with
+   * liveness on sends the beats that are due and judges silent peers: a game loop that polls every
+   * frame keeps liveness running. With the default `autoPoll: true` a timer does that and calling
+   * this is harmless.
    *
    * @example
    * ```ts
@@ -474,6 +564,8 @@ export abstract class MultiplayerInterpreter<
       // An observation of a connection that was removed (or replaced) since is stale.
       if (this.#links.get(event.peerId) === link) this.#run(event);
     }
+    const due = livenessDeadline(this.#state);
+    if (due !== null && performance.now() >= due) this.#tick();
   }
 
   /**
@@ -657,8 +749,14 @@ export abstract class MultiplayerInterpreter<
     for (const id of [...ids].sort((a, b) => a - b)) {
       const c = this.#inbox.counters(id);
       const s = this.#links.get(id)?.sent ?? 0;
+      const departure = this.#departure(id);
       const pair = this.#links.get(id)?.candidatePair;
-      peers.set(id, pair ? { ...c, sent: s, candidatePair: pair } : { ...c, sent: s });
+      peers.set(id, {
+        ...c,
+        sent: s,
+        ...(departure === undefined ? {} : { departure }),
+        ...(pair ? { candidatePair: pair } : {}),
+      });
       received += c.received;
       dropped += c.dropped;
     }
@@ -697,6 +795,39 @@ export abstract class MultiplayerInterpreter<
   }
 
   // ---- the interpreter ----
+
+  #departure(peerId: number): LivenessCapability | undefined {
+    if (!this.#state.peers.has(peerId)) return undefined;
+    if (this.#state.liveness.config === null) return "transport";
+    return this.#state.liveness.peers.get(peerId)?.capability ?? "probing";
+  }
+
+  /** Keeps the one timer on the state's liveness deadline (autoPoll only; else `poll()` checks). */
+  #armTimer(): void {
+    const due = this.#autoPoll ? livenessDeadline(this.#state) : null;
+    if (due === this.#timerAt) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = due;
+    if (due === null) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = null;
+      this.#tick();
+    }, Math.max(0, due - performance.now()));
+  }
+
+  /** `TimePassed`, with the latest data message of every peer heard from since the last one. */
+  #tick(): void {
+    const heard: Array<readonly [number, number]> = [];
+    for (const [id, link] of this.#links) {
+      if (!link.heardReported) {
+        heard.push([id, link.heardAt]);
+        link.heardReported = true;
+      }
+    }
+    this.#run({ type: "TimePassed", now: performance.now(), heard });
+  }
 
   /** Sets `lastError` and returns `error`. */
   protected fail(error: GodotError, message: string): GodotError {
@@ -738,6 +869,7 @@ export abstract class MultiplayerInterpreter<
     } finally {
       this.#draining = false;
     }
+    this.#armTimer();
     this.#fireSignals();
   }
 
@@ -768,6 +900,22 @@ export abstract class MultiplayerInterpreter<
       case "DiscardChannels":
         this.#closeLink(effect.peerId, false);
         return;
+      case "CreateLivenessChannel":
+        this.#createLivenessChannel(effect.peerId, effect.channel);
+        return;
+      case "SendBeacons": {
+        const bytes = encodeBeacon(effect.kind);
+        for (const id of effect.peerIds) {
+          const channel = this.#links.get(id)?.liveness;
+          if (channel?.readyState !== "open") continue;
+          try {
+            channel.send(bytes);
+          } catch {
+            // Closing under us: its close event says so.
+          }
+        }
+        return;
+      }
       case "DropPackets":
         this.#inbox.clear();
         this.#pending = [];
@@ -816,7 +964,15 @@ export abstract class MultiplayerInterpreter<
     turn: number | undefined,
   ): void {
     const connection = this.#adding!;
-    const link: Link = { connection, channels: [], listeners: [], sent: 0 };
+    const link: Link = {
+      connection,
+      channels: [],
+      listeners: [],
+      sent: 0,
+      failed: false,
+      heardAt: 0,
+      heardReported: true,
+    };
     this.#links.set(peerId, link);
     try {
       for (const spec of specs) {
@@ -825,6 +981,7 @@ export abstract class MultiplayerInterpreter<
         channel.binaryType = "arraybuffer";
       }
     } catch (e) {
+      link.failed = true;
       this.#work.push({
         type: "ChannelCreateFailed",
         peerId,
@@ -842,6 +999,7 @@ export abstract class MultiplayerInterpreter<
           type: "ConnectionStateChanged",
           peerId,
           state: state as PeerConnectionState,
+          now: performance.now(),
         });
       }
     });
@@ -880,9 +1038,40 @@ export abstract class MultiplayerInterpreter<
         });
       });
       this.#listen(link, channel, "message", (ev) => {
+        link.heardAt = performance.now();
+        link.heardReported = false;
         const data = toBytes((ev as MessageEvent).data);
         if (data !== undefined) this.#deliver(this.packet(peerId, data, index, mode), rank, lane);
       });
+    });
+  }
+
+  /** The liveness channel: its open, close and beacons become liveness observations. */
+  #createLivenessChannel(peerId: number, spec: { label: string; init: object }): void {
+    const link = this.#links.get(peerId);
+    if (link === undefined || link.failed) return;
+    const closed = () =>
+      this.#observe(link, { type: "LivenessChannelClosed", peerId, now: performance.now() });
+    let channel: RTCDataChannelLike;
+    try {
+      channel = link.connection.createDataChannel(spec.label, { ...spec.init });
+      channel.binaryType = "arraybuffer";
+    } catch {
+      // This stack cannot make it (e.g. fewer streams): the peer is left to its transport.
+      this.#work.push({ type: "LivenessChannelClosed", peerId, now: performance.now() });
+      return;
+    }
+    link.liveness = channel;
+    this.#listen(link, channel, "open", () => {
+      this.#observe(link, { type: "LivenessChannelOpened", peerId, now: performance.now() });
+    });
+    this.#listen(link, channel, "close", closed);
+    this.#listen(link, channel, "message", (ev) => {
+      const data = toBytes((ev as MessageEvent).data);
+      const kind = data === undefined ? undefined : decodeBeacon(data);
+      if (kind !== undefined) {
+        this.#observe(link, { type: "BeaconReceived", peerId, kind, now: performance.now() });
+      }
     });
   }
 
@@ -923,6 +1112,25 @@ export abstract class MultiplayerInterpreter<
   }
 
   /**
+   * Tracks an adapter's delayed native close (for `whenClosed()`). Needed when the remote closed
+   * first: the channels are closed already, and a process that ended before the native close ran
+   * could crash in node-datachannel (SIGSEGV at exit, seen about once in 15 test runs).
+   */
+  #trackNativeClose(connection: RTCPeerConnectionLike): void {
+    let native: Promise<void>;
+    try {
+      if (typeof connection.whenNativeClosed !== "function") return;
+      native = connection.whenNativeClosed();
+    } catch {
+      return;
+    }
+    const tracked: Promise<void> = Promise.resolve(native).catch(() => {}).then(() => {
+      this.#closing.delete(tracked);
+    });
+    this.#closing.add(tracked);
+  }
+
+  /**
    * Closes a peer's connection (`ClosePeer`) or, when the connection is not ours to close
    * (`DiscardChannels`: `addPeer` failed), the channels made so far.
    *
@@ -942,7 +1150,11 @@ export abstract class MultiplayerInterpreter<
       target.removeEventListener(type, listener);
     }
     const settle: Array<() => void> = [];
-    for (const channel of link.channels) {
+    const channels = link.liveness === undefined ? link.channels : [
+      ...link.channels,
+      link.liveness,
+    ];
+    for (const channel of channels) {
       if (channel.readyState !== "closed") settle.push(this.#trackClose(channel));
       if (closeConnection) continue;
       try {
@@ -957,6 +1169,7 @@ export abstract class MultiplayerInterpreter<
       } catch {
         // Already closed: nothing left to free.
       }
+      this.#trackNativeClose(link.connection);
     }
     for (const f of settle) f();
   }

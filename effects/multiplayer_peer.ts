@@ -28,6 +28,10 @@ export interface WebRTCMultiplayerPeerEventMap {
   peer_connected: CustomEvent<number>;
   /** A connected peer left; `detail` is its id. */
   peer_disconnected: CustomEvent<number>;
+  /** Reconnect on: a peer went silent (or its connection "disconnected"); `detail` is its id. */
+  peer_interrupted: CustomEvent<number>;
+  /** Reconnect on: an interrupted peer is heard from again; `detail` is its id. */
+  peer_resumed: CustomEvent<number>;
   /** Client: peer 1 connected and the status became `CONNECTED` (after `peer_connected(1)`). */
   connected_to_server: CustomEvent<undefined>;
   /** Client: peer 1 was removed before it ever connected; the status is `DISCONNECTED`. */
@@ -57,20 +61,24 @@ export const GODOT_MAX_PACKET_SIZE = 1200;
  *
  * const server = new WebRTCMultiplayerPeer();
  * const client = new WebRTCMultiplayerPeer();
- * server.createServer([TransferMode.UNRELIABLE]);
- * client.createClient(2, [TransferMode.UNRELIABLE]);
+ * server.createServer([TransferMode.UNRELIABLE, TransferMode.RELIABLE]);
+ * client.createClient(2, [TransferMode.UNRELIABLE, TransferMode.RELIABLE]);
  * const a = createPeerConnection();
  * const b = createPeerConnection();
  * server.addPeer(a, 2);
  * client.addPeer(b, 1);
- * const joined = new Promise((r) => client.addEventListener("connected_to_server", r));
+ * // Both ends must see the connection: a broadcast skips a peer whose channel is not open yet.
+ * const joined = Promise.all([
+ *   new Promise((r) => client.addEventListener("connected_to_server", r)),
+ *   new Promise((r) => server.addEventListener("peer_connected", r)),
+ * ]);
  * await connectPair(a, b);
  * await joined;
  *
- * server.transferChannel = 1; // extra channel 0: unreliable, label "4"
+ * server.transferChannel = 2; // the second extra channel: reliable, label "5"
  * server.putPacket(new TextEncoder().encode("state"));
  * for await (const p of client.packets()) {
- *   console.log(p.peerId, p.channel, p.mode, new TextDecoder().decode(p.data)); // 1 1 0 state
+ *   console.log(p.peerId, p.channel, p.mode, new TextDecoder().decode(p.data)); // 1 2 2 state
  *   break;
  * }
  * server.close();

@@ -74,6 +74,12 @@ export interface RTCPeerConnectionLike {
   readonly connectionState: string;
   /** `RTCSctpTransport`, whose `maxMessageSize` bounds a packet; absent before negotiation. */
   readonly sctp?: { readonly maxMessageSize: number } | null;
+  /**
+   * Not W3C, optional: resolves once the stack has really closed the connection after `close()`
+   * (the node-datachannel adapter closes the native connection a little later). `whenClosed()`
+   * waits for it.
+   */
+  whenNativeClosed?(): Promise<void>;
   /** Creates a data channel on this connection. */
   createDataChannel(label: string, init?: DataChannelInitLike): RTCDataChannelLike;
   /** Closes the connection and its channels. */

@@ -29,6 +29,9 @@ export const ENTRY_POINTS: Readonly<Record<string, string>> = {
   "./signaling/node": "signaling/server_node.ts",
   "./node": "adapters/node_datachannel.ts",
   "./browser": "adapters/browser.ts",
+  "./wrtc": "adapters/wrtc.ts",
+  "./stack": "adapters/stack.ts",
+  "./scene": "scene/mod.ts",
 };
 
 /** The package's commands (`npx webrtc-mesh serve`): command -> source file (not an entry point). */
@@ -41,6 +44,16 @@ const DEPENDENCIES: Readonly<Record<string, string>> = {
   "fp-ts": "fp-ts/",
   "node-datachannel": "node-datachannel",
   "ws": "ws",
+};
+
+/**
+ * Optional dependencies of the package: npm name -> the deno.json import it is pinned by. Only the
+ * entry point that needs one imports it (`./wrtc`), so they are optional peer dependencies: npm
+ * does not install them unless the user does (`npm install @roamhq/wrtc`), and `npm ci` of a
+ * project that does not choose the stack stays without its 26 MB native library.
+ */
+const OPTIONAL_DEPENDENCIES: Readonly<Record<string, string>> = {
+  "@roamhq/wrtc": "@roamhq/wrtc",
 };
 
 /** Source files that must never reach the npm package. */
@@ -182,7 +195,9 @@ export async function buildNpm(outDir = `${root}/npm`): Promise<NpmBuild> {
     }
     for (const spec of bareSpecifiers(code)) {
       const pkg = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0];
-      if (!(pkg in DEPENDENCIES)) problems.push(`${file}: imports ${spec}, not a dependency`);
+      if (!(pkg in DEPENDENCIES) && !(pkg in OPTIONAL_DEPENDENCIES)) {
+        problems.push(`${file}: imports ${spec}, not a dependency`);
+      }
     }
   }
   for (const file of Object.values(ENTRY_POINTS)) {
@@ -209,12 +224,20 @@ export async function buildNpm(outDir = `${root}/npm`): Promise<NpmBuild> {
     exportsMap[subpath] = { types: `${base}.d.ts`, default: `${base}.js` };
   }
   exportsMap["./package.json"] = "./package.json";
-  const dependencies: Record<string, string> = {};
-  for (const [name, key] of Object.entries(DEPENDENCIES)) {
-    const spec = imports[key];
-    if (spec === undefined) throw new Error(`deno.json has no import for ${key}`);
-    dependencies[name] = versionRange(spec, name);
-  }
+  const pinned = (table: Readonly<Record<string, string>>) => {
+    const out: Record<string, string> = {};
+    for (const [name, key] of Object.entries(table)) {
+      const spec = imports[key];
+      if (spec === undefined) throw new Error(`deno.json has no import for ${key}`);
+      out[name] = versionRange(spec, name);
+    }
+    return out;
+  };
+  const dependencies = pinned(DEPENDENCIES);
+  const peerDependencies = pinned(OPTIONAL_DEPENDENCIES);
+  const peerDependenciesMeta = Object.fromEntries(
+    Object.keys(peerDependencies).map((name) => [name, { optional: true }]),
+  );
   const packageJson: Record<string, unknown> = {
     name: NPM_NAME,
     version: denoJson.version,
@@ -233,6 +256,8 @@ export async function buildNpm(outDir = `${root}/npm`): Promise<NpmBuild> {
     files: ["**/*.js", "**/*.d.ts", "!**/*_test.*", "!tests/", "signaling/PROTOCOL.md"],
     sideEffects: false,
     dependencies,
+    peerDependencies,
+    peerDependenciesMeta,
   };
   await Deno.writeTextFile(`${outDir}/package.json`, JSON.stringify(packageJson, null, 2) + "\n");
   await Deno.copyFile(`${root}/LICENSE`, `${outDir}/LICENSE`);

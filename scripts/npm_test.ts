@@ -284,6 +284,7 @@ import {
 import { joinLobby } from "${NPM_NAME}/signaling";
 import { serveSignalingNode } from "${NPM_NAME}/signaling/node";
 import { connectPair, createPeerConnection } from "${NPM_NAME}/node";
+import { execFileSync } from "node:child_process";
 
 const MODES = [TransferMode.RELIABLE, TransferMode.UNRELIABLE_ORDERED, TransferMode.UNRELIABLE];
 
@@ -309,6 +310,22 @@ function recordedMesh() {
   }
   return { mesh, signals };
 }
+
+test("the main and signaling entry points load no native code", () => {
+  // A fresh process imports them and lists the shared objects mapped into it (Linux).
+  const maps = execFileSync(process.execPath, ["--input-type=module", "-e",
+    'const fs = await import("node:fs"); await import("${NPM_NAME}"); ' +
+    'await import("${NPM_NAME}/signaling"); await import("${NPM_NAME}/stack"); ' +
+    'process.stdout.write(fs.readFileSync("/proc/self/maps", "utf8"));',
+  ], { encoding: "utf8" });
+  assert.doesNotMatch(maps, /[.]node$/m);
+});
+
+test("the wrtc stack is not installed with the package, and choosing it says what to install", async () => {
+  const { loadStack } = await import("${NPM_NAME}/stack");
+  await assert.rejects(() => loadStack("wrtc"), /the wrtc stack failed to load .is @roamhq.wrtc installed/);
+  await assert.rejects(() => loadStack("quic"), /unknown WebRTC stack "quic"/);
+});
 
 test("runs under Node, not Deno", () => {
   assert.equal(typeof globalThis.Deno, "undefined");
@@ -437,6 +454,47 @@ test("connectPair and createPeerConnection from the node entry point", async () 
   b.close();
   await Promise.all([a.whenClosed(), b.whenClosed()]);
 });
+`;
+
+/**
+ * The Node test run once `@roamhq/wrtc` is installed beside the package: the wrtc entry point,
+ * and a mixed pair (libwebrtc ↔ libdatachannel) in one Node process, every transfer mode.
+ */
+const CONSUMER_WRTC_TEST = `
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { GodotError, TransferMode, WebRTCMultiplayer } from "${NPM_NAME}";
+import { createPeerConnection as ndc } from "${NPM_NAME}/node";
+import { connectPair, createPeerConnection as wrtc } from "${NPM_NAME}/wrtc";
+
+for (const [name, first, second] of [["wrtc <-> wrtc", wrtc, wrtc], ["wrtc <-> ndc", wrtc, ndc]]) {
+  test(name + ": a pair of meshes, every transfer mode both ways", async () => {
+    const a = new WebRTCMultiplayer();
+    const b = new WebRTCMultiplayer();
+    a.initialize(1);
+    b.initialize(2);
+    const pa = first();
+    const pb = second();
+    assert.equal(a.addPeer(pa, 2), GodotError.OK);
+    assert.equal(b.addPeer(pb, 1), GodotError.OK);
+    const connected = Promise.all([a, b].map((m) => new Promise((r) => m.addEventListener("peer_connected", r, { once: true }))));
+    await connectPair(pa, pb);
+    await connected;
+    for (const mode of [TransferMode.RELIABLE, TransferMode.UNRELIABLE_ORDERED, TransferMode.UNRELIABLE]) {
+      for (const [from, to, id] of [[a, b, 1], [b, a, 2]]) {
+        from.transferMode = mode;
+        assert.equal(from.putPacket(new Uint8Array([id, mode])), GodotError.OK);
+        const it = to.packets();
+        const { value } = await it.next();
+        await it.return();
+        assert.deepEqual([value.peerId, value.channel, [...value.data]], [id, mode, [id, mode]]);
+      }
+    }
+    a.close();
+    b.close();
+    await Promise.all([a.whenClosed(), b.whenClosed()]);
+  });
+}
 `;
 
 /** A TypeScript consumer of the public types; `@ts-expect-error` lines prove they are not `any`. */
@@ -582,6 +640,29 @@ async function main(): Promise<void> {
     );
     const summary = output.split("\n").filter((l) => /^\s*ℹ (tests|pass|fail)/.test(l));
     console.log(summary.map((l) => `     ${l.trim()}`).join("\n"));
+    const wrtcVersion = JSON.parse(await Deno.readTextFile(`${root}/package.json`))
+      .optionalDependencies["@roamhq/wrtc"];
+    await step(
+      `npm install @roamhq/wrtc@${wrtcVersion} (the optional libwebrtc stack)`,
+      () =>
+        run("npm", [
+          "install",
+          `@roamhq/wrtc@${wrtcVersion}`,
+          "--prefer-offline",
+          "--no-audit",
+          "--no-fund",
+        ], { cwd: project, env, clearEnv: true }),
+    );
+    await Deno.writeTextFile(`${project}/consumer_wrtc.test.mjs`, CONSUMER_WRTC_TEST);
+    await step(
+      "node --test consumer_wrtc.test.mjs (webrtc-mesh/wrtc; libwebrtc <-> libdatachannel)",
+      () =>
+        run("node", ["--test", "--test-timeout=60000", "consumer_wrtc.test.mjs"], {
+          cwd: project,
+          env,
+          clearEnv: true,
+        }),
+    );
     await Deno.writeTextFile(`${project}/consumer.ts`, CONSUMER_TS);
     const tsc = `${root}/node_modules/typescript/bin/tsc`;
     const compilerOptions = {

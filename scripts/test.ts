@@ -25,9 +25,19 @@ await Deno.remove(resultsDir, { recursive: true }).catch(() => {});
 await Deno.mkdir(resultsDir, { recursive: true });
 
 /** Source roots whose JSDoc examples are run, plus the README. */
-const DOC_ROOTS = ["mod.ts", "core", "effects", "adapters", "signaling", "web", "README.md"];
+const DOC_ROOTS = [
+  "mod.ts",
+  "core",
+  "effects",
+  "adapters",
+  "signaling",
+  "scene",
+  "web",
+  "README.md",
+];
 /** Doc examples that mention these run in a process of their own. */
-const NEEDS_OWN_PROCESS = /node_datachannel|signaling|adapters\/|connectPair|joinLobby|mesh\/node/;
+const NEEDS_OWN_PROCESS =
+  /node_datachannel|signaling|adapters\/|connectPair|joinLobby|mesh\/node|loadStack|wrtc/;
 const CONCURRENCY = 2;
 
 interface Outcome {
@@ -80,9 +90,13 @@ async function exec(cmd: string[], env?: Record<string, string>) {
 }
 
 /** Runs `deno test` with a JUnit report and counts its test cases. */
-async function denoTest(label: string, args: string[]): Promise<Outcome> {
+async function denoTest(
+  label: string,
+  args: string[],
+  env?: Record<string, string>,
+): Promise<Outcome> {
   const junit = `${resultsDir}/${label.replace(/[^A-Za-z0-9_.-]+/g, "_")}.xml`;
-  const r = await exec([deno, "test", "-A", `--junit-path=${junit}`, ...args]);
+  const r = await exec([deno, "test", "-A", `--junit-path=${junit}`, ...args], env);
   let xml = "";
   try {
     xml = await Deno.readTextFile(junit);
@@ -238,6 +252,36 @@ if (only === undefined) {
   await step("deno check", () => command([deno, "check", "."]));
 }
 
+/**
+ * Suites that run once per WebRTC stack of Deno and Node (tests/_stack.ts reads `MESH_STACK`):
+ * their files that make connections (through the stack helpers) are run again with each stack
+ * other than the default; the others (pure, or signaling only) run once.
+ */
+const PER_STACK = /^tests\/(effects|reliability)\//;
+/** Imports through which a test file makes WebRTC connections. */
+const STACK_HELPERS =
+  /_stack\.ts|_mesh\.ts|_child\.ts|_lobby_host|_close_during_setup|_peer_process/;
+/** The stacks besides the default (ndc) that {@link PER_STACK} suites also run on. */
+const OTHER_STACKS = ["wrtc"];
+
+/** One process per test file, and per stack for the {@link PER_STACK} files that use one. */
+async function runsOf(
+  files: readonly string[],
+): Promise<Array<{ label: string; file: string; env?: Record<string, string> }>> {
+  const runs = [];
+  for (const file of files) {
+    if (!PER_STACK.test(file) || !STACK_HELPERS.test(await Deno.readTextFile(file))) {
+      runs.push({ label: file, file });
+      continue;
+    }
+    runs.push({ label: file, file, env: { MESH_STACK: "ndc" } });
+    for (const stack of OTHER_STACKS) {
+      runs.push({ label: `${file} [${stack}]`, file, env: { MESH_STACK: stack } });
+    }
+  }
+  return runs;
+}
+
 // Test files: one process each. The network lab's files (tests/network/: NATs, coturn, Chromium,
 // many processes) run in a step of their own, so that their load does not overlap the timing
 // bounds of the reliability tests.
@@ -248,9 +292,10 @@ const testFiles = allTestFiles.filter((p) => !p.startsWith(LAB_DIR));
 const labFiles = allTestFiles.filter((p) => p.startsWith(LAB_DIR));
 for (const [name, files] of [["deno test", testFiles], ["network lab", labFiles]] as const) {
   if (files.length === 0) continue;
-  await step(`${name} (${files.length} files, one process each)`, async () => {
+  const runs = await runsOf(files);
+  await step(`${name} (${files.length} files, ${runs.length} processes)`, async () => {
     const outcomes = await inParallel(
-      files.map((file) => () => denoTest(file, [file])),
+      runs.map(({ label, file, env }) => () => denoTest(label, [file], env)),
       CONCURRENCY,
     );
     return total(outcomes);

@@ -1,12 +1,13 @@
 /**
  * Opening a lobby session (`_session.ts`): the runtime's WebSocket and peer connections (the
- * globals in browsers; `ws` and the node-datachannel adapter in Deno and Node, loaded only there),
+ * globals in browsers; `ws` and the chosen stack's adapter (`loadStack`) in Deno and Node, loaded only there),
  * the socket, the join request and the wait for its confirmation. Shared by `joinLobby` and
  * `joinLobbyGodot4`.
  *
  * @module
  */
 import type { PeerConnectionConfig } from "../adapters/loopback.ts";
+import { loadStack, type StackName } from "../adapters/stack.ts";
 import { checkIceConfig, IceConfigError } from "./ice.ts";
 import type {
   ClientPeerConnection,
@@ -20,13 +21,7 @@ import type {
 } from "./_session.ts";
 
 /**
- * The extension of this package's own modules where this file runs: `.ts` from source (Deno, JSR),
- * `.js` once compiled (the npm package, JSR's npm layer).
- */
-const EXT = /\.tsx?$/.test(new URL(import.meta.url).pathname) ? ".ts" : ".js";
-
-/**
- * Loads a module only Deno and Node need (`ws`, the node-datachannel adapter). The specifier is
+ * Loads a module only Deno and Node need (`ws`). The specifier is
  * deliberately not a literal: bundlers for browsers, which always have the globals and never take
  * this path, must not follow it and pull `ws` or node-datachannel in. Relative specifiers resolve
  * against this file.
@@ -47,15 +42,16 @@ async function defaultWebSocket(): Promise<WebSocketConstructor> {
   }
 }
 
-async function defaultFactory(): Promise<(config: PeerConnectionConfig) => ClientPeerConnection> {
+async function defaultFactory(
+  stack: StackName | undefined,
+): Promise<(config: PeerConnectionConfig) => ClientPeerConnection> {
   const Native = (globalThis as {
     RTCPeerConnection?: new (config: PeerConnectionConfig) => ClientPeerConnection;
   }).RTCPeerConnection;
-  if (Native) return (config) => new Native(config);
-  // Deno and Node: the node-datachannel adapter, loaded only when needed (not in browsers).
+  if (Native && stack === undefined) return (config) => new Native(config);
+  // Deno and Node: the chosen adapter (node-datachannel by default), loaded only when needed.
   try {
-    const mod = await importRuntimeOnly(`../adapters/node_datachannel${EXT}`);
-    return mod.createPeerConnection as (config: PeerConnectionConfig) => ClientPeerConnection;
+    return (await loadStack(stack ?? "ndc")).createPeerConnection;
   } catch (error) {
     throw new TypeError(
       `no RTCPeerConnection in this runtime; pass options.createPeerConnection (${error})`,
@@ -96,7 +92,7 @@ export async function openSession<T extends PeerTarget, S extends LobbySession<T
   const problem = checkIceConfig(options.iceServers, options.iceTransportPolicy);
   if (problem) throw new IceConfigError(problem);
   const WS = options.WebSocket ?? await defaultWebSocket();
-  const factory = options.createPeerConnection ?? await defaultFactory();
+  const factory = options.createPeerConnection ?? await defaultFactory(options.stack);
   const ws = new WS(join.url);
   const client = new Client(ws, target, dialect, factory, options);
   const { lobby, mesh } = join;

@@ -9,7 +9,12 @@
 import { boolean, type FlagValues, integer, oneOf, string } from "./_flags.ts";
 import { DEFAULT_LIMITS } from "./lobby.ts";
 import { DEFAULT_PORT } from "./protocol.ts";
-import type { LogLevel, RunningSignalingServer, ServeOptions } from "./server.ts";
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  type LogLevel,
+  type RunningSignalingServer,
+  type ServeOptions,
+} from "./server.ts";
 
 /** The log levels of the command line, quietest first. */
 const LEVELS = ["silent", "error", "warn", "info"] as const;
@@ -35,15 +40,25 @@ export const SERVE_FLAGS = {
     "LEVEL",
   ),
   quiet: boolean("print only the listening line and errors (= --log-level error)"),
+  "idle-timeout": integer("drop a client silent this long (no frame, no pong); 0: never", {
+    default: DEFAULT_IDLE_TIMEOUT_MS,
+    min: 0,
+    max: 3_600_000,
+    valueName: "MS",
+  }),
 } as const;
 
-/** Rejects `--quiet` together with `--log-level` (a `check` of the serve commands). */
+/** Rejects `--quiet` with `--log-level`, and an idle timeout under 1 s (a `check` of the serve commands). */
 export function checkServeFlags(
-  _values: unknown,
+  values: unknown,
   given: ReadonlySet<string>,
 ): string | undefined {
   if (given.has("quiet") && given.has("log-level")) {
     return "--quiet and --log-level say the same thing: give one of them";
+  }
+  const idle = (values as { "idle-timeout"?: number })["idle-timeout"];
+  if (idle !== undefined && idle > 0 && idle < 1000) {
+    return "--idle-timeout must be 0 (never) or at least 1000 ms";
   }
   return undefined;
 }
@@ -97,6 +112,7 @@ export async function runServe(
       hostname: values.host,
       port: values.port,
       limits: { maxPeers: values["max-peers"], maxLobbies: values["max-lobbies"] },
+      idleTimeoutMs: values["idle-timeout"],
       log: serverLog(values),
       ...runtime.extra,
     });

@@ -45,6 +45,7 @@ import {
   type SignalingPeerConnection,
   withoutCandidates,
 } from "../adapters/loopback.ts";
+import type { StackName } from "../adapters/stack.ts";
 import { hasTurnServer, type IceTransportPolicy } from "./ice.ts";
 import {
   type ClientMessage,
@@ -91,10 +92,17 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 /** The options both lobby clients take (`joinLobby`, `joinLobbyGodot4`). */
 export interface SessionOptions {
   /**
-   * Makes one connection per peer. Default: the global `RTCPeerConnection` when there is one
-   * (browsers), else the node-datachannel adapter (Deno, Node).
+   * Makes one connection per peer. Default: the adapter of {@link SessionOptions.stack} when one
+   * is named, else the global `RTCPeerConnection` when there is one (browsers), else the
+   * node-datachannel adapter (Deno, Node).
    */
   createPeerConnection?: (config: PeerConnectionConfig) => ClientPeerConnection;
+  /**
+   * The WebRTC stack of Deno and Node to make connections with when `createPeerConnection` is not
+   * given: `"ndc"` (node-datachannel) or `"wrtc"` (`@roamhq/wrtc`, libwebrtc; install it). Only
+   * the named stack is loaded.
+   */
+  stack?: StackName;
   /**
    * STUN/TURN servers for every connection. Default none (loopback and LAN). A TURN server needs
    * `username` and `credential` (see `turnRestCredentials` for time-limited ones). Checked before

@@ -5,7 +5,7 @@
  *
  * ```sh
  * deno task serve [--host 127.0.0.1] [--port 9080] [--log-level info|warn|error|silent] [--quiet]
- *                 [--max-peers N] [--max-lobbies N] [--node] [--web]
+ *                 [--max-peers N] [--max-lobbies N] [--idle-timeout MS] [--node] [--web]
  *                 [--turn-secret SECRET --turn turn:HOST:PORT [--stun stun:HOST:PORT] [--turn-ttl S]]
  * ```
  *

@@ -60,6 +60,39 @@ export interface ServeOptions extends SignalingServerOptions {
   hostname?: string;
   /** Port; `0` picks a free one. Default 9080 (the Godot demo's). */
   port?: number;
+  /**
+   * A client that sends nothing, not even a pong to the server's pings, for this long is dropped
+   * as if its socket had closed (`D:`/PEER_DISCONNECT to its lobby, the lobby closed if it was the
+   * host): a client whose network vanished leaves no ghost. Default
+   * {@link DEFAULT_IDLE_TIMEOUT_MS}; `0` turns it off. Node: pings every eighth of it. Deno: its
+   * WebSocket `idleTimeout` (whole seconds, half of this), so a silent client goes within this
+   * bound too.
+   */
+  idleTimeoutMs?: number;
+}
+
+/** Default {@link ServeOptions.idleTimeoutMs}: a silent client is gone within 8 s. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 8000;
+
+/**
+ * Validates {@link ServeOptions.idleTimeoutMs}: `undefined` gives the default; else an integer,
+ * `0` (off) or at least 1000 ms. Throws a `TypeError` otherwise.
+ *
+ * @example
+ * ```ts
+ * import { idleTimeoutOf } from "./server.ts";
+ * console.log(idleTimeoutOf({}), idleTimeoutOf({ idleTimeoutMs: 0 })); // 8000 0
+ * ```
+ */
+export function idleTimeoutOf(options: ServeOptions): number {
+  const value = options.idleTimeoutMs;
+  if (value === undefined) return DEFAULT_IDLE_TIMEOUT_MS;
+  if (typeof value !== "number" || !Number.isInteger(value) || (value !== 0 && value < 1000)) {
+    throw new TypeError(
+      `idleTimeoutMs must be 0 (off) or an integer of at least 1000 (ms), got ${String(value)}`,
+    );
+  }
+  return value;
 }
 
 /** A running signaling server. */

@@ -3,7 +3,12 @@
  *
  * @module
  */
-import { type RunningSignalingServer, type ServeOptions, SignalingServer } from "./server.ts";
+import {
+  idleTimeoutOf,
+  type RunningSignalingServer,
+  type ServeOptions,
+  SignalingServer,
+} from "./server.ts";
 import { serveStatic } from "./_static.ts";
 import { ICE_SERVERS_PATH } from "./ice.ts";
 import type { IceServer } from "../adapters/loopback.ts";
@@ -39,6 +44,10 @@ export interface DenoServeOptions extends ServeOptions {
 export function serveSignalingDeno(
   options: DenoServeOptions = {},
 ): Promise<RunningSignalingServer> {
+  const idleTimeoutMs = idleTimeoutOf(options);
+  // Deno pings a socket idle for idleTimeout seconds and closes it when no pong follows within
+  // as long again: a silent client goes after at most twice this.
+  const idleTimeout = idleTimeoutMs === 0 ? 0 : Math.max(1, Math.floor(idleTimeoutMs / 2000));
   const server = new SignalingServer(options);
   const sockets = new Set<WebSocket>();
   const hostname = options.hostname ?? "127.0.0.1";
@@ -71,7 +80,7 @@ export function serveSignalingDeno(
             headers: { upgrade: "websocket" },
           });
         }
-        const { socket, response } = Deno.upgradeWebSocket(request);
+        const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout });
         attach(server, socket, sockets);
         return response;
       });

@@ -4,14 +4,19 @@
  * @module
  */
 import { WebSocketServer } from "ws";
-import { type RunningSignalingServer, type ServeOptions, SignalingServer } from "./server.ts";
+import {
+  idleTimeoutOf,
+  type RunningSignalingServer,
+  type ServeOptions,
+  SignalingServer,
+} from "./server.ts";
 
 export type { RunningSignalingServer, ServeOptions } from "./server.ts";
 
 /** Hard cap handed to `ws` (`maxPayload`): bigger frames are refused by `ws` itself with 1009. */
 const TRANSPORT_MAX_PAYLOAD = 1024 * 1024;
 
-/** Keep-alive ping interval, as the Godot demo's server (10 s). */
+/** Ping interval when `idleTimeoutMs` is off: the Godot demo's keep-alive (10 s). */
 const PING_INTERVAL_MS = 10000;
 
 /** The subset of `ws`'s socket this file uses. */
@@ -20,8 +25,9 @@ interface WsSocket {
   send(data: string): void;
   close(code: number, reason: string): void;
   ping(): void;
+  terminate(): void;
   on(event: "message", listener: (data: unknown, isBinary: boolean) => void): void;
-  on(event: "close" | "error", listener: (...args: unknown[]) => void): void;
+  on(event: "close" | "error" | "pong", listener: (...args: unknown[]) => void): void;
 }
 
 /**
@@ -36,9 +42,11 @@ interface WsSocket {
  * ```
  */
 export function serveSignalingNode(options: ServeOptions = {}): Promise<RunningSignalingServer> {
+  const idleTimeoutMs = idleTimeoutOf(options);
   const server = new SignalingServer(options);
   const hostname = options.hostname ?? "127.0.0.1";
-  const sockets = new Set<WsSocket>();
+  /** Every open socket and when it last sent anything (a frame or a pong). */
+  const sockets = new Map<WsSocket, number>();
   const wss = new WebSocketServer({
     host: hostname,
     port: options.port ?? 9080,
@@ -47,7 +55,11 @@ export function serveSignalingNode(options: ServeOptions = {}): Promise<RunningS
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => resolveFinished = r);
   wss.on("connection", (ws: WsSocket) => {
-    sockets.add(ws);
+    sockets.set(ws, performance.now());
+    const seen = () => {
+      if (sockets.has(ws)) sockets.set(ws, performance.now());
+    };
+    ws.on("pong", seen);
     const conn = server.open({
       send: (text) => {
         if (ws.readyState === 1) ws.send(text);
@@ -55,6 +67,7 @@ export function serveSignalingNode(options: ServeOptions = {}): Promise<RunningS
       close: (code, reason) => ws.close(code, reason),
     });
     ws.on("message", (data: unknown, isBinary: boolean) => {
+      seen();
       if (isBinary) conn.message(new Uint8Array(0));
       else conn.message(String(data));
     });
@@ -64,15 +77,20 @@ export function serveSignalingNode(options: ServeOptions = {}): Promise<RunningS
       conn.closed();
     });
   });
+  // Keep-alive, and the silent clients' end: pings every eighth of idleTimeoutMs; a socket quiet
+  // for idleTimeoutMs (eight pings unanswered) is terminated within one more eighth; its close event
+  // then removes it from its lobby.
   const ping = setInterval(() => {
-    for (const ws of sockets) {
+    const now = performance.now();
+    for (const [ws, seenAt] of sockets) {
       try {
-        ws.ping();
+        if (idleTimeoutMs > 0 && now - seenAt >= idleTimeoutMs) ws.terminate();
+        else ws.ping();
       } catch {
         // closing
       }
     }
-  }, PING_INTERVAL_MS);
+  }, idleTimeoutMs > 0 ? Math.floor(idleTimeoutMs / 8) : PING_INTERVAL_MS);
   // Never keep a process alive just for the keep-alive timer (Node); Deno has no unref here.
   (ping as unknown as { unref?: () => void }).unref?.();
   return new Promise((resolve, reject) => {
@@ -95,7 +113,7 @@ export function serveSignalingNode(options: ServeOptions = {}): Promise<RunningS
             clearInterval(ping);
             server.shutdown();
             const deadline = setTimeout(() => {
-              for (const ws of sockets) (ws as unknown as { terminate(): void }).terminate();
+              for (const ws of sockets.keys()) ws.terminate();
             }, 2000);
             wss.close(() => {
               clearTimeout(deadline);

@@ -17,7 +17,7 @@
  * `--inject-leak-kib N` (tests only) keeps N KiB per join alive, to prove the bound fails.
  *
  * ```sh
- * deno run -A --v8-flags=--expose-gc soak/main.ts --minutes 10 [--members 4] [--json]
+ * deno run -A --v8-flags=--expose-gc soak/main.ts --minutes 10 [--members 4] [--stack ndc|wrtc] [--json]
  * deno run -A soak/main.ts --help
  * ```
  *
@@ -25,11 +25,11 @@
  *
  * @module
  */
-import { createPeerConnection } from "../adapters/node_datachannel.ts";
+import { loadStack, STACKS } from "../adapters/stack.ts";
 import { GodotError, TransferMode } from "../core/constants.ts";
 import { joinLobby, type LobbyClient } from "../signaling/client.ts";
 import { serveSignalingDeno } from "../signaling/server_deno.ts";
-import { boolean, integer, number, readFlags } from "../signaling/_flags.ts";
+import { boolean, integer, number, oneOf, readFlags } from "../signaling/_flags.ts";
 import { judgeRss, type RssSample } from "./_rss.ts";
 
 /** `deno task soak`'s command line. */
@@ -65,11 +65,14 @@ export const SOAK_COMMAND = {
       min: 0,
       max: 1024,
     }),
+    stack: oneOf("WebRTC stack of every peer: node-datachannel or @roamhq/wrtc", STACKS, "ndc"),
     json: boolean("print one JSON object at the end instead of text"),
   },
 };
 
 const args = readFlags(SOAK_COMMAND, Deno.args, { exit: Deno.exit });
+/** The WebRTC stack every peer of the soak uses (`--stack`). */
+const { createPeerConnection } = await loadStack(args.stack);
 const minutes = args.minutes;
 const MEMBERS = args.members;
 /** The injected leak (`--inject-leak-kib`): one buffer per join, never released. */
@@ -361,6 +364,7 @@ if (fdGrowth > args["max-fds"]) {
 const ok = problems.length === 0;
 const result = {
   type: "soak",
+  stack: args.stack,
   ok,
   minutes,
   joins,

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { connectPair, createPeerConnection } from "../adapters/node_datachannel.ts";
-import type { NodePeerConnection } from "../adapters/node_datachannel.ts";
+import { connectPair, createPeerConnection } from "./_stack.ts";
+import type { StackPeerConnection } from "./_stack.ts";
 import { type MeshOptions, WebRTCMultiplayer } from "../effects/multiplayer.ts";
 import { WebRTCMultiplayerPeer } from "../effects/multiplayer_peer.ts";
 import { GodotError } from "../core/constants.ts";
@@ -71,7 +71,7 @@ export function recordSignals(mesh: AnyMesh): string[] {
 export interface Cluster<M extends AnyMesh = WebRTCMultiplayer> {
   meshes: Map<number, M>;
   /** `connections.get(a)!.get(b)` is a's connection to b. */
-  connections: Map<number, Map<number, NodePeerConnection>>;
+  connections: Map<number, Map<number, StackPeerConnection>>;
   signals: Map<number, string[]>;
 }
 
@@ -179,6 +179,17 @@ export async function closeAll<M extends AnyMesh>(c: Cluster<M>): Promise<void> 
     for (const pc of peers.values()) pc.close();
   }
   await Promise.all([...c.meshes.values()].map((m) => m.whenClosed()));
+  await settleNative();
+}
+
+/**
+ * Lets the stack finish what closing queued before a test ends. `@roamhq/wrtc` delivers its
+ * events through `process.nextTick` and stops its native wrappers (`RTCSctpTransport`) on its own
+ * loop; a `deno test` module that ends with those still queued segfaults at exit (a raw
+ * reproduction: tests/stack/wrtc_raw_test.ts). One macrotask is enough.
+ */
+export function settleNative(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** Waits until `mesh` has at least `n` packets queued, then drains them all with their senders. */

@@ -87,6 +87,18 @@ export function renderEvent(event: Event): string {
       })`;
     case "ChannelCreateFailed":
       return `ChannelCreateFailed(${show(event.peerId)}, ${show(event.message)})`;
+    case "LivenessChannelOpened":
+      return `@${event.now} LivenessChannelOpened(${event.peerId})`;
+    case "LivenessChannelClosed":
+      return `@${event.now} LivenessChannelClosed(${event.peerId})`;
+    case "BeaconReceived":
+      return `@${event.now} BeaconReceived(${event.peerId}, ${event.kind})`;
+    case "TimePassed":
+      return `@${event.now} TimePassed${
+        event.heard.length === 0
+          ? ""
+          : `(heard ${event.heard.map(([id, at]) => `${id}@${at}`).join(" ")})`
+      }`;
     case "CreateRequested": {
       const c = event.channelsConfig;
       const config = !Array.isArray(c)
@@ -138,6 +150,14 @@ export function renderEffect(effect: Effect): string {
       return effect.error === GodotError.OK && effect.message === ""
         ? "Reply(OK)"
         : `Reply(${enumName(GodotError, effect.error)}: ${effect.message})`;
+    case "CreateLivenessChannel": {
+      const { label, init } = effect.channel;
+      return `CreateLivenessChannel(${effect.peerId}: ${label}#${init.id} ${
+        init.ordered ? "ordered" : "unordered"
+      } rtx=${init.maxRetransmits})`;
+    }
+    case "SendBeacons":
+      return `Send${effect.kind}(${effect.peerIds.join(",")})`;
   }
 }
 
@@ -169,7 +189,7 @@ export function renderState(state: MeshState): string {
       `channels=[${state.channelsConfig.map((m) => enumName(TransferMode, m)).join(",")}]`,
     ]
     : [];
-  return [
+  const parts = [
     ...godot4,
     `id=${state.uniqueId}${state.serverCompatibility ? " compat" : ""}`,
     enumName(ConnectionStatus, state.status),
@@ -178,7 +198,22 @@ export function renderState(state: MeshState): string {
     `target=${show(state.targetPeer)}`,
     ...(state.transferChannel === 0 ? [] : [`transferChannel=${state.transferChannel}`]),
     `peers=[${peers.join(" ")}]`,
-  ].join(" ");
+  ];
+  const { config, nextBeatAt } = state.liveness;
+  if (config !== null) {
+    const live = [...state.liveness.peers].sort(([a], [b]) => a - b).map(([id, r]) =>
+      r.capability === "transport"
+        ? `${id}:transport`
+        : r.capability === "probing"
+        ? `${id}:probing since ${r.since}`
+        : `${id}:beacons heard ${r.lastHeard}`
+    ).map((text, i) => {
+      const at = [...state.liveness.peers].sort(([a], [b]) => a - b)[i][1].interruptedAt;
+      return at == null ? text : `${text} interrupted@${at}`;
+    });
+    parts[parts.length - 1] += `\n   liveness=[${live.join(" ")}] beat@${nextBeatAt ?? "-"}`;
+  }
+  return parts.join(" ");
 }
 
 /**
@@ -570,4 +605,27 @@ export function emits(effects: readonly Effect[]): string[] {
   return effects.flatMap((e) =>
     e.type === "Emit" ? [e.peerId === undefined ? e.signal : `${e.signal}(${e.peerId})`] : []
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Liveness builders (time in ms of the interpreter's clock)
+
+/** The liveness channel of `peerId` opened at `now`. */
+export function lvOpen(peerId: number, now: number): Event {
+  return { type: "LivenessChannelOpened", peerId, now };
+}
+
+/** The liveness channel of `peerId` closed at `now`. */
+export function lvClosed(peerId: number, now: number): Event {
+  return { type: "LivenessChannelClosed", peerId, now };
+}
+
+/** A beacon from `peerId` at `now`. */
+export function beacon(peerId: number, kind: "hello" | "beat" | "bye", now: number): Event {
+  return { type: "BeaconReceived", peerId, kind, now };
+}
+
+/** The timer fired at `now`; `heard` lists the latest data message per peer. */
+export function tick(now: number, heard: ReadonlyArray<readonly [number, number]> = []): Event {
+  return { type: "TimePassed", now, heard };
 }

@@ -106,11 +106,14 @@ Deno.test("Godot 4 mesh of 4 with channelsConfig [RELIABLE, UNRELIABLE]: extra c
   const ids = [1, 2, 3, 4];
   const c = cluster4(ids.map((id) => [id, (p) => p.createMesh(id, config)] as const));
   try {
-    // Peer 1 adds 4, then 2, then 3: Godot 4 reads peers in the order they were added.
-    await link(c, 1, 4);
-    await link(c, 1, 2);
-    await link(c, 1, 3);
-    await Promise.all([link(c, 2, 3), link(c, 2, 4), link(c, 3, 4)]);
+    // Peer 1 adds 4, then 2, then 3: Godot 4 reads peers in the order they were added. Unreliable
+    // channels get 500 ms (not 1 ms) to deliver: on a loaded machine a 1 ms lifetime can expire
+    // before the first transmission, and this test counts every packet.
+    const LIFE = 500;
+    await link(c, 1, 4, LIFE);
+    await link(c, 1, 2, LIFE);
+    await link(c, 1, 3, LIFE);
+    await Promise.all([link(c, 2, 3, LIFE), link(c, 2, 4, LIFE), link(c, 3, 4, LIFE)]);
     await until(
       () =>
         [...c.meshes.values()].every((m) =>
@@ -130,10 +133,10 @@ Deno.test("Godot 4 mesh of 4 with channelsConfig [RELIABLE, UNRELIABLE]: extra c
           ch.map((x) => [x.label, x.id, x.ordered, x.maxPacketLifeTime, x.readyState]),
           [
             ["reliable", 1, true, null, "open"],
-            ["ordered", 2, true, 1, "open"],
-            ["unreliable", 3, false, 1, "open"],
+            ["ordered", 2, true, LIFE, "open"],
+            ["unreliable", 3, false, LIFE, "open"],
             ["4", 4, true, null, "open"],
-            ["5", 5, false, 1, "open"],
+            ["5", 5, false, LIFE, "open"],
           ],
         );
       }
@@ -271,6 +274,46 @@ Deno.test("a Godot 3 and a Godot 4 peer object share one process and one adapter
       for await (const p of g3.packets(AbortSignal.timeout(5000))) return p;
     })();
     assertEquals(p && { ...p, data: [...p.data] }, { peerId: 2, data: [4], channel: RELIABLE });
+  } finally {
+    await closeAll(c);
+  }
+});
+
+Deno.test("Godot 4 with autoPoll off: disconnectPeer's removal and its signal wait for poll(), as in Godot", async () => {
+  const c = cluster4([
+    [1, (p) => p.createMesh(1, [RELIABLE])],
+    [2, (p) => p.createMesh(2, [RELIABLE])],
+  ], { autoPoll: false });
+  const [m1, m2] = [c.meshes.get(1)!, c.meshes.get(2)!];
+  try {
+    const linked = link(c, 1, 2);
+    await until(
+      () => {
+        m1.poll();
+        m2.poll();
+        return m1.getPeer(2)?.connected === true && m2.getPeer(1)?.connected === true;
+      },
+      15000,
+      "connected through poll()",
+    );
+    await linked;
+    assertEquals(c.signals.get(1), ["peer_connected(2)"]);
+    m1.disconnectPeer(2);
+    assertEquals(m1.lastError.error, GodotError.OK);
+    assert(m1.hasPeer(2), "still there until the next poll()");
+    assertEquals(c.signals.get(1), ["peer_connected(2)"]);
+    m1.poll();
+    assert(!m1.hasPeer(2));
+    assertEquals(c.signals.get(1), ["peer_connected(2)", "peer_disconnected(2)"]);
+    await until(
+      () => {
+        m2.poll();
+        return !m2.hasPeer(1);
+      },
+      15000,
+      "peer 2 notices",
+    );
+    assertEquals(c.signals.get(2), ["peer_connected(1)", "peer_disconnected(1)"]);
   } finally {
     await closeAll(c);
   }

@@ -4,7 +4,7 @@
  * exactly as it was.
  */
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
-import { createPeerConnection } from "../../adapters/node_datachannel.ts";
+import { createPeerConnection } from "../_stack.ts";
 import { GodotError, TransferMode } from "../../core/constants.ts";
 import { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
 import { WebRTCMultiplayerPeer } from "../../effects/multiplayer_peer.ts";

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
-import { createPeerConnection } from "../../adapters/node_datachannel.ts";
+import { createPeerConnection } from "../_stack.ts";
 import { ConnectionStatus, GodotError } from "../../core/constants.ts";
 import { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
 import { closeAll, cluster, fullMesh, recordSignals, until } from "../_mesh.ts";
@@ -174,7 +174,10 @@ Deno.test("createDataChannel throwing: FAILED, channels already made are closed,
     ["reliable", 1, true, null],
     ["ordered", 2, true, 1],
     ["unreliable", 3, false, 1],
+    // The library's own liveness channel (SPEC rule 3's amendment), never one of getPeer().channels.
+    ["webrtc-mesh-liveness", 1023, false, null],
   ]);
+  assertEquals(mesh.getPeer(2)!.channels.map((ch) => ch.id), [1, 2, 3]);
   assert(ok.channels.every((ch) => ch.binaryType === "arraybuffer"));
   mesh.close();
   assert(ok.closed && ok.channels.every((ch) => ch.readyState === "closed"));

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { CandidateQueue, createPeerConnection } from "../../adapters/node_datachannel.ts";
+import { CandidateQueue, createPeerConnection } from "../_stack.ts";
+import type { StackPeerConnection } from "../_stack.ts";
 import { withoutCandidates } from "../../adapters/loopback.ts";
-import type { NodePeerConnection } from "../../adapters/node_datachannel.ts";
 import { GodotError } from "../../core/constants.ts";
 import type { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
 import { lines } from "../../demo/_lines.ts";
@@ -15,7 +15,7 @@ import { lines } from "../../demo/_lines.ts";
 export interface ChildPeer {
   process: Deno.ChildProcess;
   /** Our connection to it. */
-  pc: NodePeerConnection;
+  pc: StackPeerConnection;
   /** Resolves when the child reported that its mesh announced us. */
   connected: Promise<void>;
   /** Everything the child wrote to stderr. */
@@ -49,15 +49,14 @@ export async function spawnChildPeer(
   const pc = createPeerConnection();
   if (mesh.addPeer(pc, childId) !== GodotError.OK) throw new Error(mesh.lastError.message);
   const queue = new CandidateQueue((c) => pc.addIceCandidate(c));
-  // Our candidates go only once we have applied the answer, and the offer goes without them, as
-  // connectPair and the signaling client do (see withoutCandidates): else the child's DTLS
-  // handshake can overtake the answer here, and the setup fails for good.
-  const outgoing = new CandidateQueue(async (c) => {
-    await send({ type: "candidate", candidate: c.candidate, sdpMid: c.sdpMid });
-  });
+  let held: unknown[] | undefined = [];
   pc.addEventListener("icecandidate", (event) => {
     const c = (event as Event & { candidate?: { candidate: string; sdpMid?: string } }).candidate;
-    if (c?.candidate) outgoing.add(c).catch(() => {/* the child is gone */});
+    if (!c?.candidate) return;
+    const line = { type: "candidate", candidate: c.candidate, sdpMid: c.sdpMid };
+    // Our candidates wait until we have the answer (see withoutCandidates).
+    if (held !== undefined) held.push(line);
+    else send(line);
   });
   let onConnected!: () => void;
   const connected = new Promise<void>((r) => onConnected = r);
@@ -70,7 +69,8 @@ export async function spawnChildPeer(
         if (msg.type === "answer") {
           await pc.setRemoteDescription({ type: "answer", sdp: msg.sdp });
           await queue.ready();
-          await outgoing.ready();
+          for (const line of held ?? []) send(line);
+          held = undefined;
         } else if (msg.type === "candidate") {
           await queue.add({ candidate: msg.candidate, sdpMid: msg.sdpMid });
         } else if (msg.type === "connected") onConnected();
@@ -80,6 +80,8 @@ export async function spawnChildPeer(
     }
   })();
   await pc.setLocalDescription(await pc.createOffer());
+  // The offer goes without its candidates: one the child gets inline before its ICE transport
+  // exists fails its setRemoteDescription ("Got a remote candidate without ICE transport").
   await send({ type: "offer", sdp: withoutCandidates(pc.localDescription!.sdp ?? "") });
   return {
     process,

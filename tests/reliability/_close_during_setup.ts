@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { connectPair, createPeerConnection } from "../../adapters/node_datachannel.ts";
+import { connectPair, createPeerConnection } from "../_stack.ts";
 import { GodotError } from "../../core/constants.ts";
 import { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { createPeerConnection } from "../../adapters/node_datachannel.ts";
+import { createPeerConnection } from "../_stack.ts";
 import { joinLobby } from "../../signaling/client.ts";
 
 const host = await joinLobby(Deno.args[0], "", { createPeerConnection });

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { CandidateQueue, createPeerConnection } from "../../adapters/node_datachannel.ts";
+import { CandidateQueue, createPeerConnection } from "../_stack.ts";
 import { GodotError } from "../../core/constants.ts";
 import { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
 import { lines } from "../../demo/_lines.ts";

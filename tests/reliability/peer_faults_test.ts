@@ -8,19 +8,20 @@ import { ConnectionStatus, GodotError } from "../../core/constants.ts";
 import { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
 import { recordSignals, until, within } from "../_mesh.ts";
 import { type ChildPeer, spawnChildPeer } from "./_child.ts";
-import { createPeerConnection } from "../../adapters/node_datachannel.ts";
+import { createPeerConnection } from "../_stack.ts";
 import type { RTCDataChannelLike, RTCPeerConnectionLike } from "../../effects/w3c.ts";
 import { joinLobby, type LobbyClient } from "../../signaling/client.ts";
 import { serveSignalingDeno } from "../../signaling/server_deno.ts";
 
 /**
- * How long after the SIGKILL both departures must be signaled, s. With traffic in flight
- * libdatachannel gives up when SCTP's retransmissions run out: 12.6 s of SCTP time, 14-16 s on an
- * idle machine, 21-28 s measured at a load average of 20-35 on 2 cores (usrsctp's clock advances
- * 10 ms per wake-up of its "SCTP timer" thread, which woke 85 times a second there, not 100; and
- * the retransmission timeout grows with the round trips measured under load). libjuice's ICE
- * consent check runs on the wall clock and fails the connection at the latest 30 s after the last
- * answered check, which bounds the wait under any load.
+ * How long after the SIGKILL both departures must be signaled, s. Liveness (on by default) signals
+ * them in about 3 s. The bound is the stack's own give-up, should liveness miss: on
+ * node-datachannel, with traffic in flight, SCTP's retransmissions run out after 12.6 s of SCTP
+ * time, 14-16 s on an idle machine, 21-28 s measured at a load average of 20-35 on 2 cores
+ * (usrsctp's clock advances 10 ms per wake-up of its "SCTP timer" thread, which woke 85 times a
+ * second there, not 100; and the retransmission timeout grows with the round trips measured under
+ * load). libjuice's ICE consent check runs on the wall clock and fails the connection at the latest
+ * 30 s after the last answered check.
  */
 const DETECTION_BOUND_S = 60;
 

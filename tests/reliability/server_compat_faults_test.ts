@@ -6,7 +6,7 @@
  * peer_faults_test.ts.)
  */
 import { assert, assertEquals } from "@std/assert";
-import { createPeerConnection } from "../../adapters/node_datachannel.ts";
+import { createPeerConnection } from "../_stack.ts";
 import { ConnectionStatus, GodotError } from "../../core/constants.ts";
 import { joinLobby, type LobbyClient } from "../../signaling/client.ts";
 import { Reasons } from "../../signaling/protocol.ts";

@@ -25,10 +25,10 @@ for (const name of ["peer_connected", "connected_to_server", "peer_disconnected"
 }
 
 (globalThis as unknown as { g4: unknown }).g4 = {
-  /** createClient(id, [RELIABLE, UNRELIABLE]), addPeer(pc, 1), and the offer. */
-  async start(id: number): Promise<string> {
+  /** createClient(id, [RELIABLE, UNRELIABLE]), addPeer(pc, 1, lifetime), and the offer. */
+  async start(id: number, lifetime: number): Promise<string> {
     const e1 = peer.createClient(id, [TransferMode.RELIABLE, TransferMode.UNRELIABLE]);
-    const e2 = peer.addPeer(pc, 1);
+    const e2 = peer.addPeer(pc, 1, lifetime);
     if (e1 !== 0 || e2 !== 0) throw new Error(peer.lastError.message);
     await pc.setLocalDescription(await pc.createOffer());
     return pc.localDescription!.sdp!;

@@ -5,10 +5,10 @@
 // and prints a snapshot shaped like web/session.ts's MeshSnapshot as one JSON line every 200 ms.
 // Quits when standard input says "quit" (or closes).
 //
-//   node tests/web/_node_peer.mjs PACKAGE_DIR WS_URL LOBBY
+//   node tests/web/_node_peer.mjs PACKAGE_DIR WS_URL LOBBY [ndc|wrtc]
 import { pathToFileURL } from "node:url";
 
-const [pkgDir, url, lobby] = process.argv.slice(2);
+const [pkgDir, url, lobby, stack = "ndc"] = process.argv.slice(2);
 if (!pkgDir || !url || lobby === undefined) {
   console.error("usage: node _node_peer.mjs PACKAGE_DIR WS_URL LOBBY");
   process.exit(2);
@@ -16,7 +16,10 @@ if (!pkgDir || !url || lobby === undefined) {
 const load = (path) => import(pathToFileURL(`${pkgDir}/${path}`).href);
 const { TransferMode } = await load("mod.js");
 const { joinLobby } = await load("signaling/mod.js");
-const { createPeerConnection } = await load("adapters/node_datachannel.js");
+// The stack's own entry point (webrtc-mesh/node or webrtc-mesh/wrtc), as a user imports it.
+const { createPeerConnection } = await load(
+  stack === "wrtc" ? "adapters/wrtc.js" : "adapters/node_datachannel.js",
+);
 
 const CHAT = 16, DOT = 17, PING = 1, PONG = 2;
 const encoder = new TextEncoder();

@@ -1,13 +1,16 @@
 /**
- * The mesh in a real browser: two pages of the demo in headless Chromium (Debian's
- * `/usr/bin/chromium`, driven by playwright-core), one Deno peer (`demo/web_peer.ts`) and one Node
- * peer (`tests/web/_node_peer.mjs`, using the npm package built by `scripts/build_npm.ts`), each
- * server-side peer in its own process with node-datachannel, join one lobby through our signaling
- * server (which also serves the page) and form a full mesh of 4. Page B speaks Godot 4's protocol
- * (the page's protocol switch, `?protocol=godot4`: a `WebRTCMultiplayerPeer`), the others Godot 3's:
- * a mixed lobby, the server translating between them. Checks every pair in both directions on all three
- * transfer modes, chat text, RTT, then closes one page and checks that the other three see
- * `peer_disconnected` for it. Writes a screenshot of the live page to
+ * The mesh in a real browser, across every WebRTC stack: two pages of the demo in headless Chromium
+ * (Debian's `/usr/bin/chromium`, driven by playwright-core; libwebrtc), two Deno peers
+ * (`demo/web_peer.ts`) and two Node peers (`tests/web/_node_peer.mjs`, using the npm package built
+ * by `scripts/build_npm.ts`), one of each on node-datachannel (libdatachannel) and one on
+ * `@roamhq/wrtc` (libwebrtc), each server-side peer in its own process, join one lobby through our
+ * signaling server (which also serves the page) and form a full mesh of 6: Chromium ↔ libwebrtc in
+ * Node (the same stack on both ends), libwebrtc ↔ libdatachannel (what a Godot-native peer meets),
+ * and every other pair. Page B speaks Godot 4's protocol (the page's protocol switch,
+ * `?protocol=godot4`: a `WebRTCMultiplayerPeer`), the others Godot 3's: a mixed lobby, the server
+ * translating between them. Checks every pair in both directions on all three transfer modes, chat
+ * text, RTT, then closes one page and checks that all the others see `peer_disconnected` for it.
+ * Writes a screenshot of the live page to
  * `.test-results/web-screenshot.png` (and to `docs/screenshot.png`, the README's, with
  * `UPDATE_SCREENSHOT=1`).
  *
@@ -20,6 +23,7 @@ import { buildWeb } from "../../scripts/build_web.ts";
 import { serveSignalingDeno } from "../../signaling/server_deno.ts";
 import type { MeshSnapshot, PageHooks } from "../../web/session.ts";
 import { lines } from "../../demo/_lines.ts";
+import { STACKS } from "../../adapters/stack.ts";
 import { CHROMIUM, CHROMIUM_ARGS } from "./_chromium.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -140,7 +144,7 @@ function meshProblems(
   return problems;
 }
 
-Deno.test("browser: 2 Chromium pages, a Deno peer and a Node peer (npm build) form a full mesh", async () => {
+Deno.test("browser: 2 Chromium pages, Deno and Node peers (npm build) on node-datachannel and on libwebrtc form a full mesh", async () => {
   const hasChromium = await Deno.stat(CHROMIUM).then((s) => s.isFile, () => false);
   if (!hasChromium) {
     throw new Error(
@@ -151,7 +155,9 @@ Deno.test("browser: 2 Chromium pages, a Deno peer and a Node peer (npm build) fo
   const build = await buildWeb();
   assert(build.bytes > 10000, "the bundle is suspiciously small");
   assert(
-    !build.inputs.some((p) => /node_datachannel|node-datachannel|_node_websocket|\/ws\//.test(p)),
+    !build.inputs.some((p) =>
+      /node_datachannel|node-datachannel|adapters\/wrtc|roamhq|_node_websocket|\/ws\//.test(p)
+    ),
     `Node-only code in the browser bundle: ${build.inputs.join(", ")}`,
   );
 
@@ -193,28 +199,34 @@ Deno.test("browser: 2 Chromium pages, a Deno peer and a Node peer (npm build) fo
     assertEquals(a0.id, 1);
     const lobby = a0.lobby;
 
-    // Page B joins through the invite link; a Deno and a Node peer join from their own processes.
+    // Page B (speaking Godot 4) joins through the invite link; Deno and Node peers of each stack
+    // join from their own processes.
     const pageB = await openPage("page B", `?lobby=${lobby}&protocol=godot4`);
-    peers.push(
-      startPeer("deno peer", "hello from Deno peer", Deno.execPath(), [
-        "run",
-        "-A",
-        "demo/web_peer.ts",
-        "--url",
-        server.url,
-        "--lobby",
-        lobby,
-        "--json",
-      ]),
-    );
-    peers.push(
-      startPeer("node peer", "hello from Node peer", "node", [
-        "tests/web/_node_peer.mjs",
-        npmDir,
-        server.url,
-        lobby,
-      ]),
-    );
+    for (const stack of STACKS) {
+      peers.push(
+        startPeer(`deno peer (${stack})`, "hello from Deno peer", Deno.execPath(), [
+          "run",
+          "-A",
+          "demo/web_peer.ts",
+          "--url",
+          server.url,
+          "--lobby",
+          lobby,
+          "--json",
+          "--stack",
+          stack,
+        ]),
+      );
+      peers.push(
+        startPeer(`node peer (${stack})`, "hello from Node peer", "node", [
+          "tests/web/_node_peer.mjs",
+          npmDir,
+          server.url,
+          lobby,
+          stack,
+        ]),
+      );
+    }
     const b0 = await until("page B to join", async () => {
       const s = await pageState(pageB);
       return s && s.id !== 0 ? s : undefined;
@@ -228,23 +240,24 @@ Deno.test("browser: 2 Chromium pages, a Deno peer and a Node peer (npm build) fo
       });
     }
     const ids = [1, b0.id, ...peers.map((p) => p.latest!.id)];
-    assertEquals(new Set(ids).size, 4, `ids ${ids}`);
+    assertEquals(new Set(ids).size, 2 + peers.length, `ids ${ids}`);
+    const n = ids.length;
     const others = (id: number) => ids.filter((x) => x !== id);
 
     // Chat from both pages: page A through the form, page B through the hook.
-    await until("page A to see 3 connected peers", async () => {
+    await until(`page A to see ${n - 1} connected peers`, async () => {
       const s = await pageState(pageA);
-      return s && s.connected.length === 3;
+      return s && s.connected.length === n - 1;
     });
-    await until("page B to see 3 connected peers", async () => {
+    await until(`page B to see ${n - 1} connected peers`, async () => {
       const s = await pageState(pageB);
-      return s && s.connected.length === 3;
+      return s && s.connected.length === n - 1;
     });
     await pageA.fill("#chat-input", "hi from page A");
     await pageA.press("#chat-input", "Enter");
     assertEquals(
       await pageB.evaluate(() => (globalThis as unknown as PageHooks).meshSay("hi from page B")),
-      3,
+      n - 1,
     );
 
     // Full mesh, every channel open, traffic on every mode both ways, RTT everywhere.
@@ -282,9 +295,9 @@ Deno.test("browser: 2 Chromium pages, a Deno peer and a Node peer (npm build) fo
       return ok;
     }, 10000);
 
-    // The page shows it: three peer rows, all channel badges open.
-    assertEquals(await pageA.locator("#mesh-rows tr[data-peer]").count(), 3);
-    assertEquals(await pageA.locator("#mesh-rows .ch.open").count(), 9);
+    // The page shows it: a row per peer, all channel badges open.
+    assertEquals(await pageA.locator("#mesh-rows tr[data-peer]").count(), n - 1);
+    assertEquals(await pageA.locator("#mesh-rows .ch.open").count(), 3 * (n - 1));
     assertEquals(await pageA.locator("#chat-log li").count() >= 4, true);
 
     // The screenshot of a live mesh, for the README and as a test artifact.
@@ -302,9 +315,9 @@ Deno.test("browser: 2 Chromium pages, a Deno peer and a Node peer (npm build) fo
     await pageB.close();
     await until("peer_disconnected for page B everywhere", async () => {
       const a = await pageState(pageA);
-      return a?.disconnected.includes(b0.id) && a.connected.length === 2 &&
+      return a?.disconnected.includes(b0.id) && a.connected.length === n - 2 &&
         peers.every((p) =>
-          p.latest?.disconnected.includes(b0.id) && p.latest.connected.length === 2
+          p.latest?.disconnected.includes(b0.id) && p.latest.connected.length === n - 2
         );
     }, 15000);
     assertEquals(pageErrors, []);
