@@ -8,6 +8,7 @@
  * @module
  */
 import { isStackName, type StackName, STACKS } from "../adapters/stack.ts";
+import { STAR_SECTION } from "./_star_report.ts";
 import type { Formation, Rate } from "./_cases.ts";
 import {
   fmt,
@@ -243,11 +244,16 @@ function recommendation(rs: StackResult[]): string {
 
 /**
  * The page with the departure-detection table of `deno task bench:liveness` (bench/liveness.ts)
- * appended, when that was run: crash detection with our liveness, next to the stack's own.
+ * appended, when that was run (crash detection with our liveness, next to the stack's own), and
+ * the star section of `deno task bench:star` kept from the page as it was.
  */
 async function withLiveness(page: string): Promise<string> {
   const liveness = await Deno.readTextFile(new URL("liveness.md", results)).catch(() => "");
-  return liveness ? `${page}\n${liveness}` : page;
+  // The star section (bench/star.ts, run by hand) is kept as it is, last.
+  const previous = await Deno.readTextFile(new URL("BENCHMARKS.md", root)).catch(() => "");
+  const star = previous.indexOf(STAR_SECTION);
+  return [page, liveness, star >= 0 ? previous.slice(star) : ""].filter((part) => part !== "")
+    .join("\n");
 }
 
 function markdown(rs: StackResult[]): string {

@@ -227,3 +227,21 @@ export function admit(
   }
   return undefined;
 }
+
+/**
+ * Whether a refusal from {@link admit} only skips that peer: back-pressure is per peer, so a
+ * broadcast (`targetPeer <= 0`) goes on to every peer that can take the packet and the busy one
+ * misses it (counted); a unicast is refused. A broadcast whose every target is busy is refused too
+ * (nothing sent: retrying it is safe). A payload over a peer's max message size always refuses the
+ * whole call.
+ *
+ * @example
+ * ```ts
+ * import { admit, skipsBusy } from "./mod.ts";
+ * const busy = admit(100, 262_144, 0, 17 << 20, 16 << 20, 2)!;
+ * console.log(skipsBusy(busy, true), skipsBusy(busy, false)); // true false
+ * ```
+ */
+export function skipsBusy(refused: Refused, broadcast: boolean): boolean {
+  return broadcast && refused.error === GodotError.ERR_BUSY;
+}

@@ -63,6 +63,8 @@ class PeerQueue<P> {
   size = 0;
   received = 0;
   dropped = 0;
+  /** The peer was removed: forget this queue once its last packet is read. */
+  retired = false;
   constructor(public turn: number) {}
   /** The lowest lane with a packet (call only when `size > 0`). */
   front(): Fifo<P> {
@@ -96,6 +98,8 @@ export class Inbox<P extends { readonly peerId: number } = Packet> {
   #last = 0;
   #size = 0;
   #maxPerPeer: number;
+  /** Received and dropped counts of the peers forgotten by `retire`. */
+  #retired = { received: 0, dropped: 0 };
 
   /** @param maxPerPeer the most packets one peer may have queued; more are dropped and counted. */
   constructor(maxPerPeer: number) {
@@ -118,6 +122,7 @@ export class Inbox<P extends { readonly peerId: number } = Packet> {
       q = new PeerQueue<P>(turn);
       this.#queues.set(packet.peerId, q);
     }
+    q.retired = false; // the id was added again
     q.received++;
     if (q.size >= this.#maxPerPeer) {
       q.dropped++;
@@ -176,8 +181,34 @@ export class Inbox<P extends { readonly peerId: number } = Packet> {
     q.size--;
     this.#size--;
     this.#last = q.turn;
-    if (q.size === 0) this.#active.splice(this.#active.indexOf(q), 1);
+    if (q.size === 0) {
+      this.#active.splice(this.#active.indexOf(q), 1);
+      if (q.retired) this.#forget(packet!.peerId, q);
+    }
     return packet;
+  }
+
+  /**
+   * The peer was removed: its queue is forgotten now if empty, else once its last packet is read
+   * (a server that sees thousands of clients come and go keeps no state for the departed). Its
+   * counts stay in {@link retiredCounters}.
+   */
+  retire(peerId: number): void {
+    const q = this.#queues.get(peerId);
+    if (q === undefined) return;
+    if (q.size === 0) this.#forget(peerId, q);
+    else q.retired = true;
+  }
+
+  /** Received and dropped counts of every peer forgotten after {@link retire}. */
+  retiredCounters(): { readonly received: number; readonly dropped: number } {
+    return { ...this.#retired };
+  }
+
+  #forget(peerId: number, q: PeerQueue<P>): void {
+    this.#queues.delete(peerId);
+    this.#retired.received += q.received;
+    this.#retired.dropped += q.dropped;
   }
 
   /** Counters for one peer (zeros for a peer never heard from). */
@@ -196,6 +227,7 @@ export class Inbox<P extends { readonly peerId: number } = Packet> {
   /** Drops every queued packet and resets all counters. */
   clear(): void {
     this.#queues.clear();
+    this.#retired = { received: 0, dropped: 0 };
     this.#active = [];
     this.#last = 0;
     this.#size = 0;

@@ -22,7 +22,7 @@ import {
   parseReconnectOptions,
 } from "../core/liveness.ts";
 import { reduce } from "../core/reduce.ts";
-import { admit, channelMode, route } from "../core/route.ts";
+import { admit, channelMode, type Refused, route, skipsBusy } from "../core/route.ts";
 import {
   initialState,
   isPeerReady,
@@ -132,6 +132,11 @@ export interface PeerStats {
    */
   readonly departure?: LivenessCapability;
   /**
+   * Broadcast packets this peer did not get because its reliable channel was over the high-water
+   * mark (the others got them). An app that needs every packet there disconnects or resyncs it.
+   */
+  readonly busy: number;
+  /**
    * The ICE candidate pair the connection selected (host, srflx, prflx or relay on each end), read
    * from the stack's stats once the peer connected; undefined before or where the stack has none.
    */
@@ -183,6 +188,10 @@ interface Link {
     readonly [RTCPeerConnectionLike | RTCDataChannelLike, string, Listener]
   >;
   sent: number;
+  /** Broadcast packets this peer missed because its reliable channel was over the high-water mark. */
+  busy: number;
+  /** The SCTP max message size, once the connection reported it. */
+  maxMessageSize?: number;
   /** The selected ICE candidate pair, once connected (see `candidate_pair.ts`). */
   candidatePair?: CandidatePair;
 }
@@ -574,6 +583,11 @@ export abstract class MultiplayerInterpreter<
    * or a payload over the max message size, `ERR_UNAVAILABLE` when the target's channel is not open,
    * `ERR_BUSY` when a reliable channel is over the high-water mark. Nothing is sent on failure.
    *
+   * Back-pressure is per peer: a broadcast (`targetPeer <= 0`) reaches every peer whose reliable
+   * channel is under the high-water mark and skips the others (`stats().peers.get(id).busy` counts
+   * what each missed), so one client that stops reading never stalls the rest. A broadcast is
+   * `ERR_BUSY` (nothing sent) only when every target is over the mark.
+   *
    * @example
    * ```ts
    * import { GodotError, WebRTCMultiplayer } from "./multiplayer.ts";
@@ -593,21 +607,36 @@ export abstract class MultiplayerInterpreter<
     if (r.error !== GodotError.OK) return this.fail(r.error, r.message);
     const { channel, peers } = r;
     const reliable = channelMode(this.#state.channelsConfig, channel) === TransferMode.RELIABLE;
+    const broadcast = this.#state.targetPeer <= 0;
+    // Per-peer back-pressure (route.ts `admit`): a broadcast skips the peers that cannot take it.
+    let busy: Set<number> | undefined;
+    let refusedBusy: Refused | undefined;
     for (let i = 0; i < peers.length; i++) {
       const link = this.#links.get(peers[i])!;
+      const c = link.channels[channel];
       const refused = admit(
         bytes.byteLength,
-        this.#maxMessageSize(link.connection),
+        this.#maxMessageSize(link),
         channel,
-        link.channels[channel].bufferedAmount,
+        reliable ? c.bufferedAmount : 0, // a native call: only the reliable check needs it
         this.#highWaterMark,
         peers[i],
         reliable,
       );
-      if (refused !== undefined) return this.fail(refused.error, refused.message);
+      if (refused === undefined) continue;
+      if (!skipsBusy(refused, broadcast)) return this.fail(refused.error, refused.message);
+      (busy ??= new Set()).add(peers[i]);
+      refusedBusy ??= refused;
+    }
+    if (busy !== undefined && busy.size === peers.length) {
+      return this.fail(refusedBusy!.error, refusedBusy!.message);
     }
     for (let i = 0; i < peers.length; i++) {
       const link = this.#links.get(peers[i])!;
+      if (busy?.has(peers[i])) {
+        link.busy++;
+        continue;
+      }
       try {
         link.channels[channel].send(bytes);
         link.sent++;
@@ -748,12 +777,13 @@ export abstract class MultiplayerInterpreter<
     let sent = 0;
     for (const id of [...ids].sort((a, b) => a - b)) {
       const c = this.#inbox.counters(id);
-      const s = this.#links.get(id)?.sent ?? 0;
+      const link = this.#links.get(id);
       const departure = this.#departure(id);
-      const pair = this.#links.get(id)?.candidatePair;
+      const pair = link?.candidatePair;
       peers.set(id, {
         ...c,
-        sent: s,
+        sent: link?.sent ?? 0,
+        busy: link?.busy ?? 0,
         ...(departure === undefined ? {} : { departure }),
         ...(pair ? { candidatePair: pair } : {}),
       });
@@ -761,6 +791,10 @@ export abstract class MultiplayerInterpreter<
       dropped += c.dropped;
     }
     for (const link of this.#links.values()) sent += link.sent;
+    // Departed peers whose packets were all read are forgotten; their counts stay in the totals.
+    const retired = this.#inbox.retiredCounters();
+    received += retired.received;
+    dropped += retired.dropped;
     return { queued: this.#inbox.size, received, dropped, sent, peers };
   }
 
@@ -835,9 +869,12 @@ export abstract class MultiplayerInterpreter<
     return error;
   }
 
-  #maxMessageSize(connection: RTCPeerConnectionLike): number {
-    const size = connection.sctp?.maxMessageSize;
-    return typeof size === "number" && size > 0 ? size : this.#defaultMaxMessageSize;
+  /** The connection's max message size; read once it is known (it does not change after). */
+  #maxMessageSize(link: Link): number {
+    if (link.maxMessageSize !== undefined) return link.maxMessageSize;
+    const size = link.connection.sctp?.maxMessageSize;
+    if (typeof size === "number" && size > 0) return link.maxMessageSize = size;
+    return this.#defaultMaxMessageSize;
   }
 
   /** Reduces a request (an API call), sets `lastError` and returns its reply. */
@@ -969,6 +1006,7 @@ export abstract class MultiplayerInterpreter<
       channels: [],
       listeners: [],
       sent: 0,
+      busy: 0,
       failed: false,
       heardAt: 0,
       heardReported: true,
@@ -1146,6 +1184,7 @@ export abstract class MultiplayerInterpreter<
     const link = this.#links.get(peerId);
     if (link === undefined) return;
     this.#links.delete(peerId);
+    this.#inbox.retire(peerId);
     for (const [target, type, listener] of link.listeners) {
       target.removeEventListener(type, listener);
     }

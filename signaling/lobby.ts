@@ -14,7 +14,9 @@
  * - `Opened`: refused with 4000 "Too many peers connected" when `maxPeers` connections are open.
  *   Otherwise the connection must send `J:` before `joinTimeoutMs` passes.
  * - `Text`: frames over `maxFrameBytes`, frames beyond the rate limit (a token bucket of
- *   `rateLimit.messages` per `rateLimit.intervalMs`), unparsable frames and every rule below
+ *   `rateLimit.messages` per `rateLimit.intervalMs` for each peer the sender signals: in a mesh
+ *   lobby every other member, for the host of a client/server lobby every client, else one; a
+ *   server of 128 clients answers all of them at once), unparsable frames and every rule below
  *   close the sender with 4000 and a reason; nobody else is affected.
  * - `J: ` (empty): a new lobby (at most `maxLobbies`), the sender is its host with id 1. A Godot 4
  *   JOIN with id 1 makes it a client/server lobby, else it is a mesh lobby.
@@ -394,11 +396,24 @@ class Draft {
   }
 }
 
-/** The connection's rate-limit tokens at `now` (its bucket refilled since `refilledAt`). */
-function tokensAt(conn: Connection, now: number, limits: ServerLimits): number {
+/**
+ * How many peers a connection signals, which scales its rate limit: every other member of a mesh
+ * lobby; every client for the host of a client/server lobby; one otherwise.
+ */
+function counterparts(conn: Connection, lobby: Lobby | undefined): number {
+  if (lobby === undefined || (!lobby.mesh && conn.id !== HOST_ID)) return 1;
+  return Math.max(1, lobby.members.length - 1);
+}
+
+/**
+ * The connection's rate-limit tokens at `now` (its bucket refilled since `refilledAt`), for a
+ * connection that signals `peers` peers.
+ */
+function tokensAt(conn: Connection, now: number, limits: ServerLimits, peers: number): number {
   const { messages, intervalMs } = limits.rateLimit;
+  const rate = messages * peers;
   const elapsed = Math.max(0, now - conn.refilledAt);
-  return Math.min(messages, conn.tokens + (elapsed * messages) / intervalMs);
+  return Math.min(rate, conn.tokens + (elapsed * rate) / intervalMs);
 }
 
 /**
@@ -439,7 +454,8 @@ function relayStep(
 ): ServerStep | undefined {
   const conn = state.connections.get(key);
   if (conn === undefined || conn.lobby === "" || bytes > limits.maxFrameBytes) return undefined;
-  const tokens = tokensAt(conn, now, limits);
+  const lobby = state.lobbies.get(conn.lobby);
+  const tokens = tokensAt(conn, now, limits, counterparts(conn, lobby));
   if (tokens < 1) return undefined;
   let command: RelayCommand;
   let dest: number;
@@ -466,7 +482,6 @@ function relayStep(
     if (parsed === undefined || !parsed.ok || parsed.value.type !== "relay") return undefined;
     ({ command, dest, payload } = parsed.value);
   }
-  const lobby = state.lobbies.get(conn.lobby);
   const destKey = lobby?.keyById.get(dest);
   if (lobby === undefined || destKey === undefined || destKey === key) return undefined;
   if (!lobby.mesh && conn.id !== HOST_ID && dest !== HOST_ID) return undefined;
@@ -591,7 +606,8 @@ function onText(
   if (bytes > limits.maxFrameBytes) {
     return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.MESSAGE_TOO_BIG);
   }
-  const tokens = tokensAt(before, now, limits);
+  const inLobby = before.lobby === "" ? undefined : d.lobbies.get(before.lobby);
+  const tokens = tokensAt(before, now, limits, counterparts(before, inLobby));
   if (tokens < 1) {
     return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.TOO_MANY_MESSAGES);
   }

@@ -22,6 +22,30 @@ export async function until(cond: () => boolean, ms = 10000, what = "condition")
   }
 }
 
+/**
+ * Awaits `promise`, or throws after `ms` with `what` and, if given, `diagnose()`'s view of the
+ * state: a wait that never ends fails with what it was waiting for instead of hanging the run.
+ */
+export async function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+  diagnose: () => string = () => "",
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const view = diagnose();
+      reject(new Error(`timed out after ${ms} ms waiting for ${what}${view ? `; ${view}` : ""}`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Records every signal a mesh emits (Godot 3's and Godot 4's), as `name(detail)` strings. */
 export function recordSignals(mesh: AnyMesh): string[] {
   const log: string[] = [];

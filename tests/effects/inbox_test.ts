@@ -65,3 +65,26 @@ Deno.test("inbox: long single-peer queues stay FIFO across compaction", () => {
   while (inbox.size > 0) take();
   assertEquals(seen, Array.from({ length: 7000 }, (_, i) => i));
 });
+
+Deno.test("inbox: a retired peer is forgotten once its packets are read; its counts stay in the totals", () => {
+  const inbox = new Inbox(2);
+  for (const n of [1, 2, 3]) inbox.push(p(4, n)); // the third is dropped
+  inbox.push(p(9, 1));
+  inbox.retire(9); // one packet queued: kept until read
+  inbox.retire(4);
+  assertEquals(inbox.peerIds().sort(), [4, 9], "departed peers with queued packets stay readable");
+  assertEquals(drain(inbox), ["4:1", "9:1", "4:2"]);
+  assertEquals(inbox.peerIds(), [], "then forgotten: no state per departed peer");
+  assertEquals(inbox.counters(4), { queued: 0, received: 0, dropped: 0 });
+  assertEquals(inbox.retiredCounters(), { received: 4, dropped: 1 });
+  // An id added again is a live peer again.
+  inbox.push(p(7, 1));
+  inbox.shift();
+  inbox.retire(7);
+  assertEquals(inbox.peerIds(), []);
+  inbox.push(p(5, 1));
+  inbox.retire(5);
+  inbox.push(p(5, 2)); // re-added before its old packet was read: not forgotten
+  assertEquals(drain(inbox), ["5:1", "5:2"]);
+  assertEquals(inbox.peerIds(), [5]);
+});

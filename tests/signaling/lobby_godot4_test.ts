@@ -235,3 +235,22 @@ Deno.test("member id ranges split the id space between the protocols", () => {
   }
   assertEquals(h.state.lobbies.get("L1")?.members.length, 200);
 });
+
+Deno.test("the rate limit scales with the peers a connection signals: a client/server host answers every client at once", () => {
+  const h = harness({ rateLimit: { messages: 2, intervalMs: 1000 } }, [G + 1, G + 2, G + 3]);
+  for (const k of [1, 2, 3, 4]) h.open(k);
+  h.text(1, j(0, 1));
+  for (const k of [2, 3, 4]) h.text(k, j(0, 0, "L1"));
+  h.at(1000);
+  // A client signals the host alone: 2 frames a second.
+  assertEquals(h.text(4, j(4, 1, "o")).length, 1);
+  assertEquals(h.text(4, j(4, 1, "o")).length, 1);
+  assertEquals(h.text(4, j(4, 1, "o"))[0], close(4, Reasons.TOO_MANY_MESSAGES));
+  h.closed(4);
+  // The host signals its 2 clients: 2 x 2 frames.
+  for (const c of [G + 1, G + 2]) {
+    assertEquals(h.text(1, j(5, c, "a")).length, 1);
+    assertEquals(h.text(1, j(6, c, "\n0\n0\nc")).length, 1);
+  }
+  assertEquals(h.text(1, j(6, G + 1, "\n0\n0\nc"))[0], close(1, Reasons.TOO_MANY_MESSAGES));
+});

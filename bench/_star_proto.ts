@@ -1,0 +1,120 @@
+/**
+ * The star benchmark's wire and control protocol, shared by its server and client processes (ours
+ * and geckos.io's): the 100-byte tick, which ticks a client echoes, and the JSON lines a process
+ * prints for the orchestrator (`bench/star.ts`) and the commands it reads on stdin.
+ *
+ * @module
+ */
+import { quantile } from "./_report.ts";
+
+/** Ticks per second the server broadcasts. */
+export const TICK_HZ = 20;
+/** Bytes per tick (the issue's 100-byte broadcast). */
+export const TICK_BYTES = 100;
+/** A client echoes tick `seq` when `seq % ECHO_EVERY === index % ECHO_EVERY` (2 echoes/s each). */
+export const ECHO_EVERY = 10;
+
+/** The transfer modes measured. */
+export type StarMode = "unreliable" | "reliable";
+
+/** A tick: seq (u32) and the server's send time (f64, performance.now()), then filler. */
+export function encodeTick(seq: number, at: number): Uint8Array {
+  const bytes = new Uint8Array(TICK_BYTES);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, seq);
+  view.setFloat64(4, at);
+  return bytes;
+}
+
+/** The seq and send time of a tick (or of its echo). */
+export function decodeTick(bytes: Uint8Array): { seq: number; at: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { seq: view.getUint32(0), at: view.getFloat64(4) };
+}
+
+/** Whether client `index` echoes tick `seq`. */
+export function echoes(seq: number, index: number): boolean {
+  return seq % ECHO_EVERY === index % ECHO_EVERY;
+}
+
+/** Prints one JSON line for the orchestrator. */
+export function say(message: Record<string, unknown>): void {
+  console.log(JSON.stringify(message));
+}
+
+/** Yields the lines of stdin (the orchestrator's commands). */
+export async function* commands(): AsyncGenerator<string> {
+  let rest = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of Deno.stdin.readable) {
+    rest += decoder.decode(chunk, { stream: true });
+    let nl;
+    while ((nl = rest.indexOf("\n")) >= 0) {
+      yield rest.slice(0, nl).trim();
+      rest = rest.slice(nl + 1);
+    }
+  }
+}
+
+/**
+ * Runs the server's tick loop for `seconds`: `send(seq, bytes)` every 1/TICK_HZ s on a
+ * self-correcting schedule. Resolves with the ticks sent and how many sends were refused.
+ */
+export async function tickFor(
+  seconds: number,
+  send: (seq: number, bytes: Uint8Array) => boolean,
+): Promise<{ sent: number; refused: number; late: number }> {
+  const start = performance.now();
+  const total = Math.round(seconds * TICK_HZ);
+  let refused = 0;
+  let late = 0;
+  for (let seq = 0; seq < total; seq++) {
+    const due = start + (seq * 1000) / TICK_HZ;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    else if (wait < -1000 / TICK_HZ) late++;
+    if (!send(seq, encodeTick(seq, performance.now()))) refused++;
+  }
+  return { sent: total, refused, late };
+}
+
+/** RTT samples (ms) summarized as p50/p99/count. */
+export function rttSummary(rtts: readonly number[]): { p50: number; p99: number; n: number } {
+  return { p50: quantile(rtts, 0.5), p99: quantile(rtts, 0.99), n: rtts.length };
+}
+
+/**
+ * A client process's life: starts `count` clients at once (`join(i)` resolves once client `i` is
+ * connected, and counts what it receives in `received[i]`), reports each one's join time (or its
+ * error), answers `report` with the counts and, on `quit` or the end of stdin, runs `close()` and
+ * exits.
+ */
+export async function runClients(
+  count: number,
+  received: number[],
+  join: (i: number) => Promise<void>,
+  close: () => Promise<void>,
+): Promise<never> {
+  const joins = await Promise.all(Array.from({ length: count }, async (_, i) => {
+    const t0 = Date.now();
+    try {
+      await join(i);
+      const t1 = Date.now();
+      return { ms: t1 - t0, t0, t1 };
+    } catch (e) {
+      return { ms: -1, t0, t1: Date.now(), error: String(e) };
+    }
+  }));
+  say({ joined: joins });
+  for await (const line of commands()) {
+    if (line === "report") say({ received });
+    else if (line === "quit") break;
+  }
+  await close();
+  Deno.exit(0);
+}
+
+/** Rejects after `ms` (a join that never completes). */
+export function timeout(ms: number): Promise<never> {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), ms));
+}

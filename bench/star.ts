@@ -1,0 +1,417 @@
+/**
+ * The star benchmark (issue 17): one server process, N clients spread over client processes (at
+ * most `--per-process` each), 100-byte broadcasts at 20 Hz, unreliable and reliable, for this
+ * library (`WebRTCMultiplayerPeer.createServer` through a Godot 4 client/server lobby) and for
+ * geckos.io in the same run, interleaved per N and mode. Server CPU is read from
+ * `/proc/<pid>/stat` (user + system), so it is CPU time, less sensitive to the machine's load than
+ * wall time; the load average is recorded with every run.
+ *
+ * ```sh
+ * deno task bench:star [--ns 16,32,64,128,256] [--seconds 10] [--modes unreliable,reliable]
+ *                      [--impls ours,geckos,raw] [--per-process 32] [--write] [--perf DIR]
+ * ```
+ *
+ * `--write` stores `bench/results/star.json`, `star.svg` and `star.md` and rewrites the generated
+ * part of the star section of BENCHMARKS.md; `--render` does that again from the stored JSON
+ * without measuring. `--perf DIR` records a perf profile of each server while it ticks.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { serveSignalingDeno } from "../signaling/server_deno.ts";
+import { fmt, median } from "./_report.ts";
+import { TICK_HZ } from "./_star_proto.ts";
+import { STAR_GENERATED_END, STAR_SECTION, starSvg } from "./_star_report.ts";
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: {
+    ns: { type: "string", default: "16,32,64,128,256" },
+    seconds: { type: "string", default: "10" },
+    modes: { type: "string", default: "unreliable,reliable" },
+    impls: { type: "string", default: "ours,geckos,raw" },
+    "per-process": { type: "string", default: "32" },
+    write: { type: "boolean", default: false },
+    perf: { type: "string" },
+    render: { type: "boolean", default: false },
+  },
+});
+const NS = args.ns.split(",").map(Number);
+const SECONDS = Number(args.seconds);
+const MODES = args.modes.split(",");
+const IMPLS = args.impls.split(",");
+const PER_PROCESS = Number(args["per-process"]);
+const DENO = Deno.execPath();
+const HERE = new URL(".", import.meta.url).pathname;
+
+/** One measured run. */
+export interface StarResult {
+  impl: string;
+  mode: string;
+  n: number;
+  loadavg: number;
+  connected: number;
+  joinMedianMs: number;
+  joinMaxMs: number;
+  allConnectedMs: number;
+  failedJoins: number;
+  ticksSent: number;
+  deliveredPct: number;
+  ticksPerClientPerSec: number;
+  rttP50Ms: number;
+  rttP99Ms: number;
+  cpuMsPerSec: number;
+  /** Share of the server's CPU spent on its main (JavaScript) thread, the rest on native threads. */
+  jsThreadPct: number;
+  cpuUsPerDeliveredTick: number;
+  rssPerClientKiB: number;
+  late: number;
+  /** Ours only: wall µs inside `putPacket` per peer reached (our JS and the native send). */
+  putUsPerPeer: number;
+}
+
+/** A child process speaking JSON lines on stdout and taking commands on stdin. */
+class Proc {
+  readonly child: Deno.ChildProcess;
+  readonly #lines: string[] = [];
+  readonly #waiters: (() => void)[] = [];
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  constructor(file: string, argv: string[], v8Flags: string[] = []) {
+    this.child = new Deno.Command(DENO, {
+      args: [
+        "run",
+        "-A",
+        ...(v8Flags.length ? [`--v8-flags=${v8Flags.join(",")}`] : []),
+        HERE + file,
+        ...argv,
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+      // V8's perf flags write logs into the working directory: keep them with the profiles.
+      cwd: v8Flags.length ? args.perf : undefined,
+    }).spawn();
+    this.#writer = this.child.stdin.getWriter();
+    this.#writer.closed.catch(() => {});
+    const stdout = this.child.stdout;
+    (async () => {
+      let rest = "";
+      for await (const chunk of stdout.pipeThrough(new TextDecoderStream())) {
+        rest += chunk;
+        let nl;
+        while ((nl = rest.indexOf("\n")) >= 0) {
+          const line = rest.slice(0, nl);
+          rest = rest.slice(nl + 1);
+          if (line.startsWith("{")) this.#lines.push(line);
+          else console.error(`[${file}] ${line}`);
+          this.#waiters.splice(0).forEach((w) => w());
+        }
+      }
+    })();
+  }
+  send(line: string): Promise<void> {
+    // A child that died is reported by the missing answer (next() times out), not by a throw here.
+    return this.#writer.write(new TextEncoder().encode(line + "\n")).catch(() => {});
+  }
+  /** The next JSON line that has `key`. */
+  async next(key: string, timeoutMs = 120_000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.#lines.findIndex((l) => key in JSON.parse(l));
+      if (i >= 0) return JSON.parse(this.#lines.splice(i, 1)[0]);
+      if (Date.now() > deadline) throw new Error(`no "${key}" line within ${timeoutMs} ms`);
+      await new Promise<void>((r) => {
+        this.#waiters.push(r);
+        setTimeout(r, 1000);
+      });
+    }
+  }
+  async stop(): Promise<void> {
+    await this.send("quit").catch(() => {});
+    const t = setTimeout(() => {
+      try {
+        this.child.kill("SIGKILL");
+      } catch { /* gone */ }
+    }, 10_000);
+    await this.child.status;
+    clearTimeout(t);
+  }
+}
+
+/** CPU ms (user + system, USER_HZ = 100) of a process, or of one of its threads. */
+function cpuMs(pid: number, tid?: number): number {
+  const stat = Deno.readTextFileSync(
+    tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`,
+  );
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+function rssKiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`))![1]);
+}
+
+function loadavg(): number {
+  return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
+}
+
+let nextPort = 19_500 + Math.floor(Math.random() * 200);
+
+async function runOne(
+  impl: string,
+  mode: string,
+  n: number,
+  signalingUrl: string,
+): Promise<StarResult> {
+  const load = loadavg();
+  const port = String(nextPort++);
+  const v8 = args.perf ? ["--perf-basic-prof"] : [];
+  // "raw": our server and clients, the server sending with channel.send directly (the floor).
+  const ours = impl !== "geckos";
+  const server = ours
+    ? new Proc("_star_ours.ts", ["server", signalingUrl, mode, impl], v8)
+    : new Proc("_star_geckos.ts", ["server", port, mode], v8);
+  const clients: Proc[] = [];
+  try {
+    const { lobby } = await server.next("ready") as { lobby: string };
+    await new Promise((r) => setTimeout(r, 1000));
+    const rss0 = rssKiB(server.child.pid);
+    for (let first = 0; first < n; first += PER_PROCESS) {
+      const count = String(Math.min(PER_PROCESS, n - first));
+      clients.push(
+        ours
+          ? new Proc("_star_ours.ts", ["client", signalingUrl, lobby, mode, String(first), count])
+          : new Proc("_star_geckos.ts", ["client", port, mode, String(first), count]),
+      );
+    }
+    const joins = (await Promise.all(clients.map((c) => c.next("joined", 180_000))))
+      .flatMap((j) => j.joined as { ms: number; t0: number; t1: number; error?: string }[]);
+    const ok = joins.filter((j) => j.ms >= 0);
+    const errors = new Map<string, number>();
+    for (const j of joins) if (j.error) errors.set(j.error, (errors.get(j.error) ?? 0) + 1);
+    if (errors.size) console.error(`[star] failed joins: ${JSON.stringify([...errors])}`);
+    await new Promise((r) => setTimeout(r, 2000));
+    await server.send("connected");
+    const connected = (await server.next("connected")).connected as number;
+    const rss1 = rssKiB(server.child.pid);
+    const pid = server.child.pid;
+    const cpu0 = cpuMs(pid);
+    const main0 = cpuMs(pid, pid);
+    await server.send(`go ${SECONDS}`);
+    // --perf DIR: a perf profile (native and JS frames) of the server while it ticks.
+    const perf = args.perf
+      ? new Deno.Command("perf", {
+        args: [
+          "record",
+          "-F",
+          "499",
+          "-g",
+          "-p",
+          String(pid),
+          "-o",
+          `${args.perf}/perf-${impl}-${mode}-${n}.data`,
+          "--",
+          "sleep",
+          String(SECONDS),
+        ],
+        stdout: "null",
+        stderr: "null",
+      }).output()
+      : undefined;
+    const done = await server.next("done", SECONDS * 1000 + 60_000) as {
+      sent: number;
+      late: number;
+      rtt: { p50: number; p99: number };
+      putUs?: number;
+    };
+    const cpu1 = cpuMs(pid);
+    const main1 = cpuMs(pid, pid);
+    await perf;
+    await Promise.all(clients.map((c) => c.send("report")));
+    const received = (await Promise.all(clients.map((c) => c.next("received"))))
+      .flatMap((r) => r.received as number[]);
+    const delivered = received.reduce((a, b) => a + b, 0);
+    const cpu = cpu1 - cpu0;
+    return {
+      impl,
+      mode,
+      n,
+      loadavg: load,
+      connected,
+      joinMedianMs: median(ok.map((j) => j.ms)),
+      joinMaxMs: Math.max(...ok.map((j) => j.ms)),
+      allConnectedMs: ok.length
+        ? Math.max(...ok.map((j) => j.t1)) - Math.min(...joins.map((j) => j.t0))
+        : NaN,
+      failedJoins: joins.length - ok.length,
+      ticksSent: done.sent,
+      deliveredPct: (100 * delivered) / (done.sent * n),
+      ticksPerClientPerSec: delivered / n / SECONDS,
+      rttP50Ms: done.rtt.p50,
+      rttP99Ms: done.rtt.p99,
+      cpuMsPerSec: cpu / SECONDS,
+      jsThreadPct: (100 * (main1 - main0)) / cpu,
+      cpuUsPerDeliveredTick: delivered ? (cpu * 1000) / delivered : NaN,
+      rssPerClientKiB: (rss1 - rss0) / n,
+      late: done.late,
+      putUsPerPeer: done.putUs ?? NaN,
+    };
+  } finally {
+    await Promise.all([server, ...clients].map((p) => p.stop()));
+  }
+}
+
+function table(results: readonly StarResult[]): string {
+  const head = [
+    "impl",
+    "mode",
+    "N",
+    "load",
+    "conn",
+    "join ms med (max)",
+    "all ms",
+    "deliv %",
+    "ticks/cl/s",
+    "RTT p50/p99 ms",
+    "CPU ms/s",
+    "JS thr %",
+    "µs/tick",
+    "RSS KiB/cl",
+  ];
+  const rows = results.map((r) => [
+    r.impl === "ours" ? "webrtc-mesh" : r.impl === "raw" ? "raw sends" : "geckos.io",
+    r.mode,
+    String(r.n),
+    fmt(r.loadavg, 1),
+    `${r.connected}${r.failedJoins ? ` (${r.failedJoins} failed)` : ""}`,
+    `${fmt(r.joinMedianMs)} (${fmt(r.joinMaxMs)})`,
+    fmt(r.allConnectedMs),
+    fmt(r.deliveredPct, 1),
+    fmt(r.ticksPerClientPerSec, 1),
+    `${fmt(r.rttP50Ms, 1)} / ${fmt(r.rttP99Ms, 1)}`,
+    fmt(r.cpuMsPerSec),
+    fmt(r.jsThreadPct),
+    fmt(r.cpuUsPerDeliveredTick, 1),
+    fmt(r.rssPerClientKiB),
+  ]);
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    "| " + cells.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(" | ") + " |";
+  return [
+    line(head),
+    "| " + w.map((x, i) => (i < 2 ? "-".repeat(x) : "-".repeat(x - 1) + ":")).join(" | ") + " |",
+    ...rows.map(line),
+  ].join("\n");
+}
+
+/** The issue's targets, checked on one run's results. */
+function verdicts(results: readonly StarResult[]): string[] {
+  const get = (impl: string, mode: string, n: number) =>
+    results.find((r) => r.impl === impl && r.mode === mode && r.n === n);
+  const out: string[] = [];
+  for (const n of [64, 128]) {
+    const o = get("ours", "unreliable", n), g = get("geckos", "unreliable", n);
+    if (o && g) {
+      const ratio = o.cpuUsPerDeliveredTick / g.cpuUsPerDeliveredTick;
+      out.push(
+        `- N=${n} unreliable: server CPU per delivered tick ${
+          fmt(o.cpuUsPerDeliveredTick, 1)
+        } µs vs ${fmt(g.cpuUsPerDeliveredTick, 1)} µs = ${
+          fmt(ratio, 2)
+        }x geckos.io (target <= 0.5x): ${ratio <= 0.5 ? "met" : "MISSED"}`,
+      );
+    }
+  }
+  const r128 = get("ours", "reliable", 128);
+  if (r128) {
+    const ok = r128.cpuMsPerSec <= 1000 && r128.deliveredPct >= 99.9 && r128.late === 0;
+    out.push(
+      `- N=128 reliable at ${TICK_HZ} Hz: ${fmt(r128.cpuMsPerSec)} ms/s server CPU, ${
+        fmt(r128.deliveredPct, 1)
+      }% delivered, ${r128.late} late ticks (target: within one core, all delivered): ${
+        ok ? "met" : "MISSED"
+      }`,
+    );
+  }
+  for (const n of NS) {
+    for (const mode of MODES) {
+      const o = get("ours", mode, n), g = get("geckos", mode, n);
+      if (o && g) {
+        out.push(
+          `- N=${n} ${mode}: all connected in ${fmt(o.allConnectedMs)} ms vs geckos.io ${
+            fmt(g.allConnectedMs)
+          } ms (target <=): ${o.allConnectedMs <= g.allConnectedMs ? "met" : "MISSED"}`,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+const dir = HERE + "results/";
+let started = new Date();
+let seconds = SECONDS;
+let machine =
+  `${navigator.hardwareConcurrency} cores, ${Deno.build.os} ${Deno.build.arch}; Deno ${Deno.version.deno}`;
+let results: StarResult[] = [];
+if (args.render) {
+  // --render: the outputs again from the stored results, nothing measured.
+  const stored = JSON.parse(Deno.readTextFileSync(dir + "star.json"));
+  ({ seconds, machine, results } = stored);
+  started = new Date(stored.started);
+} else {
+  // A lobby holds 256 members by default, the host included: N = 256 clients need one more.
+  const signaling = await serveSignalingDeno({
+    port: 0,
+    limits: { maxLobbyPeers: Math.max(...NS) + 1 },
+  });
+  let flip = false;
+  for (const n of NS) {
+    for (const mode of MODES) {
+      const order = flip ? [...IMPLS].reverse() : IMPLS;
+      flip = !flip;
+      for (const impl of order) {
+        console.error(`[star] ${impl} ${mode} N=${n} (load ${loadavg()})`);
+        const r = await runOne(impl, mode, n, signaling.url);
+        console.error(`[star] ${JSON.stringify(r)}`);
+        results.push(r);
+      }
+    }
+  }
+  await signaling.shutdown();
+}
+console.log(table(results));
+console.log(verdicts(results).join("\n"));
+if (args.write || args.render) {
+  if (!args.render) {
+    Deno.writeTextFileSync(
+      dir + "star.json",
+      JSON.stringify({ started, seconds, machine, results }, null, 2) + "\n",
+    );
+  }
+  Deno.writeTextFileSync(dir + "star.svg", starSvg(results));
+  Deno.writeTextFileSync(
+    dir + "star.md",
+    `Run: ${started.toISOString()}, ${seconds} s of ticks per run. Machine: ${machine}.\n\n${
+      table(results)
+    }\n\n${verdicts(results).join("\n")}\n`,
+  );
+  // BENCHMARKS.md: the star section's generated part is replaced, the notes after it are kept.
+  const md = HERE + "../BENCHMARKS.md";
+  const page = Deno.readTextFileSync(md);
+  const at = page.indexOf(STAR_SECTION);
+  const end = page.indexOf(STAR_GENERATED_END);
+  const notes = at >= 0 && end > at ? page.slice(end + STAR_GENERATED_END.length) : "\n";
+  Deno.writeTextFileSync(
+    md,
+    (at >= 0 ? page.slice(0, at) : page + "\n") + STAR_SECTION + "\n\n" +
+      `Generated by \`deno task bench:star\` (\`bench/star.ts\`); raw data ` +
+      "`bench/results/star.json`.\n\n" + Deno.readTextFileSync(dir + "star.md") +
+      "\n![server CPU per delivered tick vs N](bench/results/star.svg)\n\n" +
+      STAR_GENERATED_END + notes,
+  );
+  // Keep the outputs in the repository's format (`deno fmt --check` is part of the tests).
+  const outputs = ["star.json", "star.md", "star.svg"].map((f) => dir + f);
+  await new Deno.Command(DENO, { args: ["fmt", "-q", ...outputs, md] }).output();
+}
+Deno.exit(0);

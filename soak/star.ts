@@ -1,0 +1,211 @@
+/**
+ * Soak of the star (issue 17): a server (`createServer` through a Godot 4 client/server lobby, in
+ * this process with the signaling server) broadcasts 100-byte ticks at 20 Hz, alternately
+ * unreliable and reliable, while `--clients` clients in processes of at most 32 join, read ticks,
+ * say hello, leave and join again, for `--minutes`. This process's RSS, heap, open file
+ * descriptors and threads are sampled every 10 s; RSS is judged from its plateau on
+ * (`soak/_rss.ts`); after every client left, file descriptors and threads must be back near their
+ * values before and during the run.
+ *
+ * ```sh
+ * deno run -A --v8-flags=--expose-gc soak/star.ts [--minutes 10] [--clients 64] [--json FILE]
+ * ```
+ *
+ * Exits 0 when no cycle failed and nothing leaked, else 1.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { TransferMode } from "../core/constants.ts";
+import { joinLobbyGodot4 } from "../signaling/client_godot4.ts";
+import { serveSignalingDeno } from "../signaling/server_deno.ts";
+import { lines } from "../demo/_lines.ts";
+import { judgeRss, type RssSample, slope } from "./_rss.ts";
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: {
+    minutes: { type: "string", default: "10" },
+    clients: { type: "string", default: "64" },
+    "per-process": { type: "string", default: "32" },
+    "max-fds": { type: "string", default: "16" },
+    json: { type: "string" },
+  },
+});
+const MINUTES = Number(args.minutes);
+const CLIENTS = Number(args.clients);
+const PER_PROCESS = Number(args["per-process"]);
+/**
+ * The heap may grow this much per join after the plateau: the lobby remembers every id it handed
+ * out (ids are never reused while it lives), tens of bytes each; a leaked queue per client was 10x.
+ */
+const MAX_HEAP_KIB_PER_JOIN = 0.1;
+
+interface Sample extends RssSample {
+  heapMiB: number;
+  fds: number;
+  threads: number;
+  /** Clients connected to the server at that moment. */
+  peers: number;
+}
+
+const fds = () => [...Deno.readDirSync("/proc/self/fd")].length;
+const threads = () =>
+  Number(/^Threads:\s+(\d+)/m.exec(Deno.readTextFileSync("/proc/self/status"))![1]);
+
+const signaling = await serveSignalingDeno({ port: 0 });
+const host = await joinLobbyGodot4(signaling.url, "", { clientServer: true });
+const server = host.peer;
+let joins = 0;
+let hellos = 0;
+server.addEventListener("peer_connected", () => joins++);
+(async () => {
+  for await (const p of server.packets()) {
+    if (new TextDecoder().decode(p.data).startsWith("hello")) hellos++;
+  }
+})();
+let seq = 0;
+const ticker = setInterval(() => {
+  server.transferMode = seq % 2 ? TransferMode.RELIABLE : TransferMode.UNRELIABLE;
+  server.targetPeer = 0;
+  const tick = new Uint8Array(100);
+  new DataView(tick.buffer).setUint32(0, seq++);
+  server.putPacket(tick); // ERR_UNCONFIGURED never: the server stays up; 0 peers is fine
+}, 50);
+
+const started = performance.now();
+async function sample(): Promise<Sample> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const m = Deno.memoryUsage();
+  return {
+    atMs: Math.round(performance.now() - started),
+    joins,
+    rssMiB: +(m.rss / 1048576).toFixed(1),
+    heapMiB: +(m.heapUsed / 1048576).toFixed(1),
+    fds: fds(),
+    threads: threads(),
+    peers: [...server.getPeers().values()].filter((p) => p.connected).length,
+  };
+}
+
+const before = await sample();
+const cycles = { ok: 0, failed: 0, reasons: new Map<string, number>() };
+const children = [];
+for (let first = 0; first < CLIENTS; first += PER_PROCESS) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("./_star_churn.ts", import.meta.url).pathname,
+      signaling.url,
+      host.lobby,
+      String(Math.min(PER_PROCESS, CLIENTS - first)),
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const done = (async () => {
+    for await (const line of lines(child.stdout)) {
+      const m = JSON.parse(line);
+      if ("ok" in m) cycles.ok++;
+      else if ("failed" in m) {
+        cycles.failed++;
+        cycles.reasons.set(m.failed, (cycles.reasons.get(m.failed) ?? 0) + 1);
+      }
+    }
+  })();
+  children.push({ child, done });
+}
+
+const samples: Sample[] = [before];
+const end = started + MINUTES * 60_000;
+while (performance.now() < end) {
+  await new Promise((r) => setTimeout(r, Math.min(10_000, Math.max(0, end - performance.now()))));
+  const s = await sample();
+  samples.push(s);
+  console.error(
+    `[soak:star] ${Math.round(s.atMs / 1000)} s: ${s.joins} joins, ${s.peers} connected, ` +
+      `RSS ${s.rssMiB} MiB, heap ${s.heapMiB} MiB, ${s.fds} fds, ${s.threads} threads; ` +
+      `cycles ok ${cycles.ok}, failed ${cycles.failed}`,
+  );
+}
+
+// Everyone leaves; then the server must be back to where it was.
+for (const { child } of children) await child.stdin.close();
+await Promise.all(children.map(async ({ child, done }) => {
+  const t = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  await child.status;
+  await done;
+  clearTimeout(t);
+}));
+const leftBy = Date.now() + 30_000;
+while (server.getPeers().size > 0 && Date.now() < leftBy) {
+  await new Promise((r) => setTimeout(r, 100));
+}
+await new Promise((r) => setTimeout(r, 3000)); // closing connections finish on native threads
+const after = await sample();
+clearInterval(ticker);
+
+// The star joins some 40 clients a second, each one connection on the server (a mesh soak joins a
+// few a second, each several connections): per join, warm-up and leaks are that much smaller, so
+// the plateau is where RSS rises by at most 2 KiB per join (soak/_rss.ts's default, 24, took the
+// whole warm-up of a fast run for flat). The leak bounds are _rss.ts's defaults.
+const rss = judgeRss(samples, { minutes: MINUTES, plateauKiBPerJoin: 2 });
+// The JavaScript heap from the plateau on: a per-join leak of JS objects shows here first.
+const judged = rss.plateau ? samples.filter((s) => s.atMs >= rss.plateau!.atMs) : [];
+const heapKiBPerJoin = judged.length > 2
+  ? +slope(judged.map((s) => [s.joins, s.heapMiB * 1024])).toFixed(3)
+  : NaN;
+const during = samples.slice(1);
+const maxThreads = Math.max(...during.map((s) => s.threads));
+const firstMinuteThreads = Math.max(
+  ...during.filter((s) => s.atMs <= 60_000).map((s) => s.threads),
+);
+const problems: string[] = [];
+if (cycles.failed > 0) problems.push(`${cycles.failed} cycles failed`);
+if (!rss.ok) problems.push(rss.reason);
+if (heapKiBPerJoin > MAX_HEAP_KIB_PER_JOIN) {
+  problems.push(`heap grew ${heapKiBPerJoin} KiB per join (bound ${MAX_HEAP_KIB_PER_JOIN})`);
+}
+if (after.peers !== 0 || server.getPeers().size !== 0) {
+  problems.push(`${server.getPeers().size} peers still held after everyone left`);
+}
+if (after.fds > before.fds + Number(args["max-fds"])) {
+  problems.push(`fds ${before.fds} before, ${after.fds} after everyone left`);
+}
+if (after.threads > firstMinuteThreads) {
+  problems.push(`threads ${after.threads} after everyone left > ${firstMinuteThreads} in minute 1`);
+}
+const report = {
+  minutes: MINUTES,
+  clients: CLIENTS,
+  joins,
+  cycles: { ok: cycles.ok, failed: cycles.failed, reasons: Object.fromEntries(cycles.reasons) },
+  hellos,
+  ticks: seq,
+  rss,
+  heapKiBPerJoin,
+  before,
+  after,
+  threads: { firstMinute: firstMinuteThreads, max: maxThreads, after: after.threads },
+  loadavg: Deno.readTextFileSync("/proc/loadavg").trim(),
+  ok: problems.length === 0,
+  problems,
+  samples,
+};
+console.log(
+  `star soak ${MINUTES} min, ${CLIENTS} clients: ${joins} joins (${cycles.ok} cycles ok, ${cycles.failed} failed), ` +
+    `${hellos} hellos, ${seq} ticks\n  RSS: ${rss.reason}\n  heap: ${heapKiBPerJoin} KiB/join from the plateau on\n  fds ${before.fds} before, ${after.fds} after; ` +
+    `threads ${before.threads} before, ${firstMinuteThreads} in minute 1, max ${maxThreads}, ${after.threads} after\n  ` +
+    (problems.length ? `FAILED: ${problems.join("; ")}` : "passed"),
+);
+if (args.json) Deno.writeTextFileSync(args.json, JSON.stringify(report, null, 2) + "\n");
+await host.close();
+await server.whenClosed();
+await signaling.shutdown();
+Deno.exit(problems.length ? 1 : 0);
