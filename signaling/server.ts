@@ -103,7 +103,8 @@ export interface ServeOptions extends SignalingServerOptions {
    * A client that sends nothing, not even a pong to the server's pings, for this long is dropped
    * as if its socket had closed (`D:`/PEER_DISCONNECT to its lobby, the lobby closed if it was the
    * host): a client whose network vanished leaves no ghost. Default
-   * {@link DEFAULT_IDLE_TIMEOUT_MS}; `0` turns it off. Node: pings every eighth of it. Deno: its
+   * {@link DEFAULT_IDLE_TIMEOUT_MS}; `0` turns it off. Node: checks every fifth of it, pings a socket
+   * quiet for a fifth, and drops one quiet for four fifths (so within it). Deno: its
    * WebSocket `idleTimeout` (whole seconds, half of this), so a silent client goes within this
    * bound too.
    */
