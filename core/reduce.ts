@@ -1,77 +1,89 @@
 /**
  * The mesh reducer: `(MeshState, Event) -> [MeshState, Effect[]]`.
  *
- * Theory of operation. Every lifecycle rule of SPEC.md lives here, one case per rule; the
- * interpreter only turns real events into `Event`s and carries out the `Effect`s.
+ * Theory of operation. Every lifecycle rule of SPEC.md and SPEC-GODOT4.md is a case of
+ * {@link reduce}, one case per rule; the interpreter only turns real events into `Event`s and
+ * carries out the `Effect`s. Each rule below names the function that holds it, in this file unless
+ * another file is named: Godot 4's own requests are in `reduce_godot4.ts`, the channel layout in
+ * `channels.ts`, liveness in `liveness.ts`; the small pieces the cases share (the step type,
+ * replies and refusals, the peer map, who is a client) in `_rules.ts`.
  *
- * 1. `InitializeRequested`: the id must be an integer in 1..2147483647 and the mesh not already
- *    initialized (call `close()` first). Status becomes `CONNECTED`, or `CONNECTING` for a
- *    server-compatible client (id != 1). Peers added earlier that are already connected are then
- *    announced as rule 4/6 say.
- * 2. `AddPeerRequested` checks, in this order: id; lifetime (integer 0..65535); refuse flag; W3C
- *    shape; connection state `"new"`; duplicate id; own id. A passing request adds the peer and
- *    emits `CreateChannels` (rule 3). `ChannelCreateFailed` undoes the add: `DiscardChannels`,
- *    reply `FAILED`.
- * 3. `CreateChannels` carries the three negotiated channel inits ({@link CHANNEL_SPECS}).
- * 4. After every observation a peer that is ready (connection `"connected"`, three channels
- *    `"open"`) and not yet announced is announced with `peer_connected`, unless gated (rule 6).
- * 5. A connection state of `"disconnected"`, `"failed"` or `"closed"`, or a channel closing,
- *    closed or errored, removes the peer as rule 7 does.
- * 6. Server compatibility (id != 1): announcements wait while the status is not `CONNECTED`. When
- *    peer 1 becomes ready: `peer_connected(1)`, `connection_succeeded`, then every other ready
- *    peer in ascending id order, and the status becomes `CONNECTED`.
- * 7. `RemovePeerRequested`: unknown id replies `ERR_DOES_NOT_EXIST`. Otherwise `ClosePeer`, then
- *    `peer_disconnected` if the peer was announced, then (server compatibility, peer 1)
- *    `server_disconnected` and status `DISCONNECTED`.
- * 8. `CloseRequested`: `ClosePeer` for every peer, `DropPackets`, id 0, target 0, status
+ * 1. `InitializeRequested` (`initialize`): the id must be an integer in 1..2147483647 and the mesh
+ *    not already initialized (call `close()` first). Status becomes `CONNECTED`, or `CONNECTING`
+ *    for a server-compatible client (id != 1). Peers added earlier that are already connected are
+ *    then announced as rule 4/6 say.
+ * 2. `AddPeerRequested` (`addPeer`, `ADD_PEER_CHECKS`) checks, in this order: id; lifetime (integer
+ *    0..65535); refuse flag; W3C shape; connection state `"new"`; duplicate id; own id. A passing
+ *    request adds the peer and emits `CreateChannels` (rule 3). `ChannelCreateFailed`
+ *    (`channelCreateFailed`) undoes the add: `DiscardChannels`, reply `FAILED`.
+ * 3. `CreateChannels` carries the three negotiated channel inits ({@link CHANNEL_SPECS}, in
+ *    `channels.ts`).
+ * 4. After every observation (`observe`, `announce`) a peer that is ready (connection
+ *    `"connected"`, three channels `"open"`) and not yet announced is announced with
+ *    `peer_connected`, unless gated (rule 6).
+ * 5. A connection state of `"disconnected"`, `"failed"` or `"closed"` (`connectionStateChanged`),
+ *    or a channel closing, closed or errored (`channelStateChanged`, `channelErrored`), removes the
+ *    peer as rule 7 does.
+ * 6. Server compatibility (id != 1; `gated`, `announce`): announcements wait while the status is
+ *    not `CONNECTED`. When peer 1 becomes ready: `peer_connected(1)`, `connection_succeeded`, then
+ *    every other ready peer in ascending id order, and the status becomes `CONNECTED`.
+ * 7. `RemovePeerRequested` (`removePeer`, `dropPeer`): unknown id replies `ERR_DOES_NOT_EXIST`.
+ *    Otherwise `ClosePeer`, then `peer_disconnected` if the peer was announced, then (server
+ *    compatibility, peer 1) `server_disconnected` and status `DISCONNECTED`.
+ * 8. `CloseRequested` (`close`): `ClosePeer` for every peer, `DropPackets`, id 0, target 0, status
  *    `DISCONNECTED`, no signals. Idempotent.
- * 9. `RefuseNewConnectionsSet` only affects later `AddPeerRequested`. `TransferModeSet` and
- *    `TargetPeerSet` validate their value.
+ * 9. `RefuseNewConnectionsSet` (`setBoolean`) only affects later `AddPeerRequested`.
+ *    `TransferModeSet` (`setTransferMode`) and `TargetPeerSet` (`setTargetPeer`) validate their
+ *    value.
  *
  * Godot 4 (`WebRTCMultiplayerPeer`, SPEC-GODOT4.md) is the same machine on a state that starts as
- * {@link initialGodot4State} (`godot: 4`); each API refuses the other's calls. The differences are
- * data read by the cases above, plus three cases of its own:
+ * {@link initialGodot4State} (`godot: 4`); each API refuses the other's calls (`wrongApi`). The
+ * differences are data read by the cases above, plus three cases of its own, in
+ * `reduce_godot4.ts`:
  *
- * 10. `CreateRequested` (createMesh/createServer/createClient): client id 1 refused; id; each
- *     `channelsConfig` entry a TransferMode; the peer DISCONNECTED without peers (a client whose
- *     server is gone may be created again at once). Sets the network mode, the extra channels and
- *     the status (`CONNECTING` for a client, else `CONNECTED`).
- * 11. `AddPeerRequested` first checks: created (`ERR_UNCONFIGURED`); a client adds only peer 1, a
- *     server never peer 1; then rule 2. `CreateChannels` adds one negotiated channel per
- *     `channelsConfig` entry (ids 4, 5, ...; {@link channelSpecs}) and the peer's `turn`: peers
- *     are read in the order they were added. A peer is ready when every channel is open.
- * 12. A client is rule 6 with other names: peer 1 ready → status `CONNECTED`, `peer_connected(1)`,
- *     `connected_to_server`; peer 1 lost after that → `peer_disconnected(1)`,
- *     `server_disconnected`, `DISCONNECTED`; peer 1 lost before → `connection_failed`,
- *     `DISCONNECTED`.
- * 13. `DisconnectPeerRequested`: unknown id `ERR_DOES_NOT_EXIST`; `force` drops the peer at once,
- *     emitting nothing (a client losing peer 1 becomes `DISCONNECTED`); otherwise `CloseConnection`
- *     and the observed close removes it as rule 5 does.
- * 14. `TransferChannelSet`: an integer 0..255. `close()` also resets the network mode and the
- *     extra channels.
- * 15. Liveness (core/liveness.ts, rules L1-L9): `AddPeerRequested` also creates the liveness
- *     channel; `RemovePeerRequested` and `CloseRequested` first say `bye`; `LivenessChannelOpened`,
+ * 10. `CreateRequested` (createMesh/createServer/createClient; `create`, `CREATE_CHECKS`, in
+ *     `reduce_godot4.ts`): client id 1 refused; id; each `channelsConfig` entry a TransferMode; the
+ *     peer DISCONNECTED without peers (a client whose server is gone may be created again at once).
+ *     Sets the network mode, the extra channels and the status (`CONNECTING` for a client, else
+ *     `CONNECTED`).
+ * 11. `AddPeerRequested` (`addPeer`; its own checks `GODOT4_ADD_PEER_CHECKS` in `reduce_godot4.ts`)
+ *     first checks: created (`ERR_UNCONFIGURED`); a client adds only peer 1, a server never peer 1;
+ *     then rule 2. `CreateChannels` adds one negotiated channel per `channelsConfig` entry (ids 4,
+ *     5, ...; {@link channelSpecs}, in `channels.ts`) and the peer's `turn`: peers are read in the
+ *     order they were added. A peer is ready when every channel is open.
+ * 12. A client is rule 6 with other names (`announce`, `dropPeer`; `isClient` in `_rules.ts`):
+ *     peer 1 ready → status `CONNECTED`, `peer_connected(1)`, `connected_to_server`; peer 1 lost
+ *     after that → `peer_disconnected(1)`, `server_disconnected`, `DISCONNECTED`; peer 1 lost
+ *     before → `connection_failed`, `DISCONNECTED`.
+ * 13. `DisconnectPeerRequested` (`disconnectPeer`, in `reduce_godot4.ts`): unknown id
+ *     `ERR_DOES_NOT_EXIST`; `force` drops the peer at once, emitting nothing (a client losing peer
+ *     1 becomes `DISCONNECTED`); otherwise `CloseConnection` and the observed close removes it as
+ *     rule 5 does.
+ * 14. `TransferChannelSet` (`setTransferChannel`, in `reduce_godot4.ts`): an integer 0..255.
+ *     `close()` (`close`) also resets the network mode and the extra channels.
+ * 15. Liveness (core/liveness.ts, rules L1-L9; plugged in here by `withLivenessChannel`, `withBye`
+ *     and `departures`): `AddPeerRequested` also creates the liveness channel;
+ *     `RemovePeerRequested` and `CloseRequested` first say `bye`; `LivenessChannelOpened`,
  *     `LivenessChannelClosed`, `BeaconReceived` and `TimePassed` are decided there, and a peer they
  *     find gone is removed here as by rule 7. With `reconnect`, a `ConnectionStateChanged` to
  *     `"disconnected"` (and back to `"connected"`) is rule L9's before rule 5 sees it.
  *
  * A rejected request returns the very same state object plus one `Reply` with the error and the
- * reason. Observations about unknown peers change nothing (they are late events of a peer that was
- * already removed).
+ * reason (`reject`, in `_rules.ts`). Observations about unknown peers change nothing (they are late
+ * events of a peer that was already removed).
  *
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { ConnectionStatus, GodotError, MAX_PEER_ID, TransferMode } from "./constants.ts";
-import type { ChannelSpec, Effect, Reply } from "./effects.ts";
+import { channelSpecs, MAX_LIFETIME } from "./channels.ts";
+import { ConnectionStatus, GodotError, MAX_PEER_ID } from "./constants.ts";
+import type { Effect } from "./effects.ts";
 import type {
   AddPeerRequested,
   ChannelCreateFailed,
   ChannelErrored,
   ChannelStateChanged,
   ConnectionStateChanged,
-  CreateRequested,
-  DisconnectPeerRequested,
   Event,
   InitializeRequested,
   RemovePeerRequested,
@@ -81,7 +93,6 @@ import {
   beaconReceived,
   byeBefore,
   connectionInterrupted,
-  forgetPeer,
   livenessChannelClosed,
   livenessChannelFor,
   livenessChannelOpened,
@@ -89,6 +100,12 @@ import {
   type LivenessStep,
   timePassed,
 } from "./liveness.ts";
+import {
+  create,
+  disconnectPeer,
+  GODOT4_ADD_PEER_CHECKS,
+  setTransferChannel,
+} from "./reduce_godot4.ts";
 import {
   type ChannelState,
   initialGodot4State,
@@ -99,107 +116,32 @@ import {
   type PeerState,
 } from "./state.ts";
 import {
+  deletePeer,
+  isClient,
+  isTransferMode,
+  OK_REPLY,
+  reject,
+  setPeer,
+  type Step,
+  wrongApi,
+} from "./_rules.ts";
+import {
   check,
   checkPeerId,
   firstFailure,
   isPeerId,
-  type Rejection,
   type RequestCheck,
   show,
 } from "./_validate.ts";
 
-/** What the reducer returns: the next state and the effects to carry out, in order. */
-export type Step = readonly [MeshState, readonly Effect[]];
-
-/** The largest `unreliableLifetime`: W3C `maxPacketLifeTime` is an unsigned short. */
-export const MAX_LIFETIME = 65535;
-
-/**
- * The three pre-negotiated channels of SPEC rule 3, for a given unreliable lifetime.
- *
- * @example
- * ```ts
- * import { CHANNEL_SPECS } from "./reduce.ts";
- * console.log(CHANNEL_SPECS(1)[2]);
- * // { label: "unreliable", init: { negotiated: true, id: 3, ordered: false, maxPacketLifeTime: 1 } }
- * ```
- */
-export function CHANNEL_SPECS(lifetime: number): readonly [ChannelSpec, ChannelSpec, ChannelSpec] {
-  return [
-    { label: "reliable", init: { negotiated: true, id: 1, ordered: true } },
-    {
-      label: "ordered",
-      init: { negotiated: true, id: 2, ordered: true, maxPacketLifeTime: lifetime },
-    },
-    {
-      label: "unreliable",
-      init: { negotiated: true, id: 3, ordered: false, maxPacketLifeTime: lifetime },
-    },
-  ];
-}
-
-/** Largest `transferChannel` (Godot 4: a `uint8`). */
-export const MAX_TRANSFER_CHANNEL = 255;
-
-/** Most extra channels: SCTP ids 4.. stay clear of the library's own channels above 258. */
-export const MAX_EXTRA_CHANNELS: number = MAX_TRANSFER_CHANNEL;
-
-/**
- * Every channel of a peer: {@link CHANNEL_SPECS}, then one negotiated channel per entry of Godot
- * 4's `channelsConfig`: id and label `4 + i`; RELIABLE ordered; UNRELIABLE_ORDERED ordered with
- * `maxPacketLifeTime`; UNRELIABLE unordered with `maxPacketLifeTime`.
- *
- * @example
- * ```ts
- * import { channelSpecs } from "./reduce.ts";
- * console.log(channelSpecs(1, [0])[3]);
- * // { label: "4", init: { negotiated: true, id: 4, ordered: false, maxPacketLifeTime: 1 } }
- * ```
- */
-export function channelSpecs(
-  lifetime: number,
-  channelsConfig: readonly TransferMode[],
-): readonly ChannelSpec[] {
-  const reserved = CHANNEL_SPECS(lifetime);
-  if (channelsConfig.length === 0) return reserved;
-  return [
-    ...reserved,
-    ...channelsConfig.map((mode, i): ChannelSpec => {
-      const id = 4 + i;
-      const init = mode === TransferMode.RELIABLE
-        ? { negotiated: true as const, id, ordered: true }
-        : {
-          negotiated: true as const,
-          id,
-          ordered: mode === TransferMode.UNRELIABLE_ORDERED,
-          maxPacketLifeTime: lifetime,
-        };
-      return { label: String(id), init };
-    }),
-  ];
-}
-
-const OK_REPLY: Reply = { type: "Reply", error: GodotError.OK, message: "" };
-
-function reject(state: MeshState, rejection: Rejection): Step {
-  return [state, [{ type: "Reply", error: rejection.error, message: rejection.message }]];
-}
-
-function withPeers(state: MeshState, peers: ReadonlyMap<number, PeerState>): MeshState {
-  return { ...state, peers };
-}
-
-function setPeer(state: MeshState, peer: PeerState): MeshState {
-  const peers = new Map(state.peers);
-  peers.set(peer.id, peer);
-  return withPeers(state, peers);
-}
-
-function deletePeer(state: MeshState, id: number): MeshState {
-  const peers = new Map(state.peers);
-  peers.delete(id);
-  return { ...withPeers(state, peers), liveness: forgetPeer(state.liveness, id) };
-}
+export type { Step } from "./_rules.ts";
+export {
+  CHANNEL_SPECS,
+  channelSpecs,
+  MAX_EXTRA_CHANNELS,
+  MAX_LIFETIME,
+  MAX_TRANSFER_CHANNEL,
+} from "./channels.ts";
 
 function ascendingIds(state: MeshState): number[] {
   return [...state.peers.keys()].sort((a, b) => a - b);
@@ -208,16 +150,6 @@ function ascendingIds(state: MeshState): number[] {
 /** Whether announcements wait for peer 1 (rule 6). */
 function gated(state: MeshState): boolean {
   return state.status !== ConnectionStatus.CONNECTED;
-}
-
-/**
- * Whether we are a client of peer 1: a server-compatible Godot 3 mesh with another id (rule 6),
- * or a Godot 4 client (rule 12).
- */
-function isClient(state: MeshState): boolean {
-  return state.godot === 4
-    ? state.network === "client"
-    : state.serverCompatibility && state.uniqueId !== 1;
 }
 
 /** Rules 4, 6 and 12: announce every ready, unannounced peer that may be announced now. */
@@ -287,16 +219,6 @@ function dropPeer(state: MeshState, peer: PeerState): Step {
     next = { ...next, status: ConnectionStatus.DISCONNECTED };
   }
   return [next, effects];
-}
-
-/** The refusal of a call that belongs to the other API. */
-function wrongApi(state: MeshState, call: string): Rejection {
-  return {
-    error: GodotError.ERR_UNAVAILABLE,
-    message: state.godot === 4
-      ? `${call}: this is a Godot 4 WebRTCMultiplayerPeer; use createMesh(), createServer() or createClient()`
-      : `${call}: this is a Godot 3 WebRTCMultiplayer; use initialize()`,
-  };
 }
 
 /** Rule 1's checks, in order. */
@@ -382,27 +304,9 @@ const ADD_PEER_CHECKS: ReadonlyArray<RequestCheck<MeshState, AddPeerRequested>> 
     ),
 ];
 
-/** Rule 11's checks, before rule 2's (SPEC-GODOT4 section 3). */
+/** Rule 11: on a Godot 4 peer its own checks run first, then rule 2's. */
 const ADD_PEER_GODOT4_CHECKS: ReadonlyArray<RequestCheck<MeshState, AddPeerRequested>> = [
-  (state) =>
-    check(
-      state.network !== "none",
-      GodotError.ERR_UNCONFIGURED,
-      () =>
-        "addPeer: the peer is not created; call createMesh(), createServer() or createClient() first",
-    ),
-  (state, { peerId }) =>
-    check(
-      state.network !== "client" || peerId === 1,
-      GodotError.ERR_INVALID_PARAMETER,
-      () => `addPeer: a client connects to the server only (peer 1), got ${show(peerId)}`,
-    ),
-  (state, { peerId }) =>
-    check(
-      state.network !== "server" || peerId !== 1,
-      GodotError.ERR_INVALID_PARAMETER,
-      () => "addPeer: a server cannot add peer 1 (its own id)",
-    ),
+  ...GODOT4_ADD_PEER_CHECKS,
   ...ADD_PEER_CHECKS,
 ];
 
@@ -468,115 +372,6 @@ function close(state: MeshState): Step {
   }, effects];
 }
 
-/** Whether `value` is a Godot TransferMode (0, 1 or 2). */
-function isTransferMode(value: unknown): value is TransferMode {
-  return value === TransferMode.UNRELIABLE || value === TransferMode.UNRELIABLE_ORDERED ||
-    value === TransferMode.RELIABLE;
-}
-
-function createCall(network: CreateRequested["network"]): string {
-  return network === "mesh" ? "createMesh" : network === "server" ? "createServer" : "createClient";
-}
-
-/** Rule 10's checks, in order (SPEC-GODOT4 section 1). */
-const CREATE_CHECKS: ReadonlyArray<RequestCheck<MeshState, CreateRequested>> = [
-  (state, { network }) =>
-    state.godot === 4 ? E.right(undefined) : E.left(wrongApi(state, createCall(network))),
-  (_, { network, peerId }) =>
-    check(
-      network !== "client" || peerId !== 1,
-      GodotError.ERR_INVALID_PARAMETER,
-      () => "createClient: Clients cannot have ID 1.",
-    ),
-  (_, { network, peerId }) => checkPeerId(peerId, createCall(network)),
-  (_, { network, channelsConfig }) =>
-    check(
-      Array.isArray(channelsConfig),
-      GodotError.ERR_INVALID_PARAMETER,
-      () =>
-        `${createCall(network)}: channelsConfig must be an array of TransferMode values, got ${
-          show(channelsConfig)
-        }`,
-    ),
-  (_, { network, channelsConfig }) => {
-    const config = channelsConfig as readonly unknown[];
-    const bad = config.findIndex((mode) => !isTransferMode(mode));
-    return check(
-      bad === -1,
-      GodotError.ERR_INVALID_PARAMETER,
-      () =>
-        `${createCall(network)}: channelsConfig[${bad}] is ${
-          show(config[bad])
-        }; each entry must be a TransferMode (0 UNRELIABLE, 1 UNRELIABLE_ORDERED, 2 RELIABLE)`,
-    );
-  },
-  (_, { network, channelsConfig }) =>
-    check(
-      (channelsConfig as readonly unknown[]).length <= MAX_EXTRA_CHANNELS,
-      GodotError.ERR_INVALID_PARAMETER,
-      () =>
-        `${createCall(network)}: channelsConfig has ${
-          (channelsConfig as readonly unknown[]).length
-        } entries; at most ${MAX_EXTRA_CHANNELS}`,
-    ),
-  (state, { network }) =>
-    check(
-      state.status === ConnectionStatus.DISCONNECTED && state.peers.size === 0,
-      GodotError.ERR_ALREADY_IN_USE,
-      () =>
-        `${
-          createCall(network)
-        }: the peer is already in use as peer ${state.uniqueId} (${state.network}, ${state.peers.size} peer(s)); call close() first`,
-    ),
-];
-
-function create(state: MeshState, event: CreateRequested): Step {
-  const verdict = firstFailure(CREATE_CHECKS, state, event);
-  if (E.isLeft(verdict)) return reject(state, verdict.left);
-  return [{
-    ...state,
-    uniqueId: event.peerId,
-    network: event.network,
-    channelsConfig: Object.freeze([...(event.channelsConfig as TransferMode[])]),
-    status: event.network === "client" ? ConnectionStatus.CONNECTING : ConnectionStatus.CONNECTED,
-  }, [OK_REPLY]];
-}
-
-function disconnectPeer(state: MeshState, event: DisconnectPeerRequested): Step {
-  const peer = isPeerId(event.peerId) ? state.peers.get(event.peerId) : undefined;
-  if (peer === undefined) {
-    return reject(state, {
-      error: GodotError.ERR_DOES_NOT_EXIST,
-      message: `disconnectPeer: peer ${show(event.peerId)} is not connected to this peer`,
-    });
-  }
-  if (typeof event.force !== "boolean") {
-    return reject(state, {
-      error: GodotError.ERR_INVALID_PARAMETER,
-      message: `disconnectPeer: force must be a boolean, got ${show(event.force)}`,
-    });
-  }
-  if (!event.force) return [state, [{ type: "CloseConnection", peerId: peer.id }, OK_REPLY]];
-  let next = deletePeer(state, peer.id);
-  if (peer.id === 1 && isClient(state)) next = { ...next, status: ConnectionStatus.DISCONNECTED };
-  return [next, [{ type: "ClosePeer", peerId: peer.id }, OK_REPLY]];
-}
-
-function setTransferChannel(state: MeshState, value: unknown): Step {
-  if (
-    typeof value !== "number" || !Number.isInteger(value) || value < 0 ||
-    value > MAX_TRANSFER_CHANNEL
-  ) {
-    return reject(state, {
-      error: GodotError.ERR_INVALID_PARAMETER,
-      message: `transferChannel must be an integer in 0..${MAX_TRANSFER_CHANNEL}, got ${
-        show(value)
-      }`,
-    });
-  }
-  return [{ ...state, transferChannel: value === 0 ? 0 : value }, [OK_REPLY]];
-}
-
 function connectionStateChanged(state: MeshState, event: ConnectionStateChanged): Step {
   const peer = state.peers.get(event.peerId);
   if (peer === undefined || peer.connectionState === event.state) return [state, []];
@@ -638,7 +433,7 @@ function setTargetPeer(state: MeshState, event: TargetPeerSet): Step {
   return [{ ...state, targetPeer: value === 0 ? 0 : value }, [OK_REPLY]];
 }
 
-/** Rule 10: a liveness decision, then rule 7 for each peer it found gone. */
+/** Rule 15: a liveness decision, then rule 7 for each peer it found gone. */
 function departures({ state, effects, gone }: LivenessStep): Step {
   let next = state;
   const all: Effect[] = [...effects];
@@ -652,7 +447,7 @@ function departures({ state, effects, gone }: LivenessStep): Step {
   return [next, all];
 }
 
-/** Rule 10: the liveness channel goes with the three channels of a peer just added. */
+/** Rule 15: the liveness channel goes with the three channels of a peer just added. */
 function withLivenessChannel(state: MeshState, [next, effects]: Step, peerId: number): Step {
   const create = livenessChannelFor(state, next, peerId);
   if (create === undefined) return [next, effects];
@@ -660,7 +455,7 @@ function withLivenessChannel(state: MeshState, [next, effects]: Step, peerId: nu
   return [next, [...effects.slice(0, at), create, ...effects.slice(at)]];
 }
 
-/** Rule 10: a request that removes peers says `bye` to them first. */
+/** Rule 15: a request that removes peers says `bye` to them first. */
 function withBye(state: MeshState, [next, effects]: Step): Step {
   return next === state ? [next, effects] : [next, byeBefore(state, next, effects)];
 }
