@@ -9,7 +9,7 @@
  * that the process ends exactly as it would have; an application with listeners of its own keeps
  * handling the signal itself. (A Deno application's own `Deno.addSignalListener` listener is not
  * counted: it sees the signal twice.) `liveness: { byeOnExit: false }` leaves signals alone.
- * Browsers use `pagehide` instead (see `multiplayer.ts`).
+ * Browsers use `pagehide` instead ({@link closeOnPageHide}).
  *
  * @module
  */
@@ -82,4 +82,18 @@ const listeners = {} as Record<Signal, () => void>;
 export function closeOnExitSignals(mesh: Closable): void {
   install();
   meshes.add(new WeakRef(mesh));
+}
+
+/**
+ * In a browser, a page that goes away closes the mesh, so its peers get a `bye` at once instead of
+ * waiting out the liveness timeout. The listener holds the mesh weakly.
+ */
+export function closeOnPageHide(mesh: { close(): void }): void {
+  const target = globalThis as unknown as {
+    addEventListener?: (type: string, listener: () => void) => void;
+    onpagehide?: unknown;
+  };
+  if (typeof target.addEventListener !== "function" || !("onpagehide" in target)) return;
+  const ref = new WeakRef(mesh);
+  target.addEventListener("pagehide", () => ref.deref()?.close());
 }

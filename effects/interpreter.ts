@@ -1,0 +1,678 @@
+/**
+ * The interpreter of the pure core ({@link MultiplayerInterpreter}), shared by the facades
+ * `WebRTCMultiplayer` (Godot 3, `./multiplayer.ts`) and `WebRTCMultiplayerPeer` (Godot 4,
+ * `./multiplayer_peer.ts`).
+ *
+ * It owns the connection and channel objects by peer id (wired in `./_links.ts`), turns their
+ * events into reducer events, and carries out the reducer's effects. Every lifecycle decision is
+ * the reducer's ({@link reduce}); none is made here. Time enters as `TimePassed` events from one
+ * timer kept on the state's liveness deadline (`./_deadline_timer.ts`); the options are checked in
+ * `./options.ts`.
+ *
+ * @module
+ */
+import { type ConnectionStatus, GodotError, type TransferMode } from "../core/constants.ts";
+import type { Effect, SignalName } from "../core/effects.ts";
+import type { Event as MeshEvent, Observation } from "../core/events.ts";
+import { encodeBeacon, type LivenessCapability, livenessDeadline } from "../core/liveness.ts";
+import { reduce } from "../core/reduce.ts";
+import { isPeerReady, type MeshState } from "../core/state.ts";
+import { show } from "../core/_validate.ts";
+import { DeadlineTimer } from "./_deadline_timer.ts";
+import { describe, type Link, Links, stateOf } from "./_links.ts";
+import { closeOnExitSignals, closeOnPageHide } from "./exit_signals.ts";
+import { Inbox } from "./inbox.ts";
+import { PacketReaders } from "./_packet_readers.ts";
+import { sendPacket } from "./_send.ts";
+import type { LastError, MeshStats, PeerInfo, PeerStats } from "./mesh_types.ts";
+import { type MeshOptions, resolveOptions } from "./options.ts";
+import { TypedEventTarget } from "./typed_event_target.ts";
+import { isPeerConnectionLike, type RTCPeerConnectionLike } from "./w3c.ts";
+
+const OK: LastError = { error: GodotError.OK, message: "" };
+
+/**
+ * The interpreter shared by {@link WebRTCMultiplayer} (Godot 3) and `WebRTCMultiplayerPeer`
+ * (Godot 4): it holds the reducer's state, the connections and channels by peer id, the inbound
+ * queue and the signals. The facades add only their API's own calls; `M` is their signal map and
+ * `P` the packet shape their `packets()` yields.
+ */
+export abstract class MultiplayerInterpreter<
+  M extends { [K in keyof M]: Event },
+  P extends { readonly peerId: number; readonly data: Uint8Array },
+> extends TypedEventTarget<M> {
+  #state: MeshState;
+  /** The connections and channels by peer id (`_links.ts`); their events come back here. */
+  #links = new Links({
+    observe: (link, event) => this.#observe(link, event),
+    defer: (event) => {
+      this.#work.push(event);
+    },
+    deliver: (peerId, data, index, mode, turn, lane) =>
+      this.#readers.deliver(this.packet(peerId, data, index, mode), turn, lane),
+    retire: (peerId) => this.#inbox.retire(peerId),
+  });
+  #inbox: Inbox<P>;
+  /** The readers waiting in `packets()` (`_packet_readers.ts`). */
+  #readers: PacketReaders<P>;
+  #autoPoll: boolean;
+  #highWaterMark: number;
+  #defaultMaxMessageSize: number;
+  /** Events waiting for the reducer while an earlier one's effects are applied. */
+  #work: MeshEvent[] = [];
+  #draining = false;
+  /** The last `Reply` of the current drain. */
+  #reply: LastError = OK;
+  /** Observations waiting for `poll()` (autoPoll off), with the link they came from. */
+  #pending: Array<readonly [Observation, Link]> = [];
+  /** Signals waiting to be dispatched once the reducer is idle. */
+  #signals: CustomEvent[] = [];
+  #firing = false;
+  /** The connection of the `addPeer` call being reduced. */
+  #adding: RTCPeerConnectionLike | undefined;
+  #lastError: LastError = OK;
+  /** The one liveness timer (`_deadline_timer.ts`). */
+  #timer = new DeadlineTimer(() => this.#tick());
+
+  /**
+   * An interpreter starting from `initial` (the facade's API decides which). Throws a `TypeError`
+   * for invalid `liveness` settings.
+   */
+  protected constructor(options: MeshOptions, initial: MeshState) {
+    super();
+    const resolved = resolveOptions(options);
+    this.#state = { ...initial, liveness: resolved.liveness };
+    if (resolved.livenessConfig !== null) closeOnPageHide(this);
+    if (resolved.livenessConfig?.byeOnExit === true) closeOnExitSignals(this);
+    this.#autoPoll = resolved.autoPoll;
+    this.#highWaterMark = resolved.highWaterMark;
+    this.#defaultMaxMessageSize = resolved.defaultMaxMessageSize;
+    this.#inbox = new Inbox(resolved.maxQueuedPackets);
+    this.#readers = new PacketReaders(this.#inbox);
+  }
+
+  /**
+   * Why the last call failed (`error` and a readable `message`), or `{ error: OK }` when it
+   * succeeded.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * mesh.initialize(0);
+   * console.log(mesh.lastError.message); // initialize: peer id must be an integer in 1..2147483647, got 0
+   * ```
+   */
+  get lastError(): LastError {
+    return this.#lastError;
+  }
+
+  /**
+   * The reducer's current state (read-only snapshot; for tests and diagnostics).
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * console.log(new WebRTCMultiplayer().state.uniqueId); // 0
+   * ```
+   */
+  get state(): MeshState {
+    return this.#state;
+  }
+
+  /**
+   * Adds a connection in state `"new"` as peer `peerId` and creates its three pre-negotiated
+   * channels. `unreliableLifetime` (ms) is the `maxPacketLifeTime` of the ordered and unreliable
+   * channels.
+   *
+   * @example
+   * ```ts
+   * import { GodotError, WebRTCMultiplayer } from "./multiplayer.ts";
+   * import { createPeerConnection } from "../adapters/node_datachannel.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * mesh.initialize(1);
+   * const pc = createPeerConnection();
+   * console.log(mesh.addPeer(pc, 2) === GodotError.OK); // true
+   * console.log(mesh.getPeer(2)?.channels.map((c) => c.label)); // [ "reliable", "ordered", "unreliable" ]
+   * mesh.close();
+   * await mesh.whenClosed();
+   * ```
+   */
+  addPeer(connection: RTCPeerConnectionLike, peerId: number, unreliableLifetime = 1): GodotError {
+    const w3c = isPeerConnectionLike(connection);
+    this.#adding = w3c ? connection : undefined;
+    try {
+      return this.request({
+        type: "AddPeerRequested",
+        peerId,
+        lifetime: unreliableLifetime,
+        connection: {
+          w3c,
+          state: w3c ? stateOf(connection) : "",
+          description: describe(connection),
+        },
+      });
+    } finally {
+      this.#adding = undefined;
+    }
+  }
+
+  /**
+   * Removes a peer: closes its channels and connection, and emits `peer_disconnected` if it was
+   * announced. Unknown ids change nothing (`lastError` says why).
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * mesh.removePeer(9);
+   * console.log(mesh.lastError.message); // removePeer: peer 9 is not in the mesh
+   * ```
+   */
+  removePeer(peerId: number): void {
+    this.request({ type: "RemovePeerRequested", peerId });
+  }
+
+  /**
+   * Whether a peer with this id is in the mesh (connected or not).
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * console.log(new WebRTCMultiplayer().hasPeer(2)); // false
+   * ```
+   */
+  hasPeer(peerId: number): boolean {
+    return this.#state.peers.has(peerId);
+  }
+
+  /**
+   * The peer's connection, its `[reliable, ordered, unreliable]` channels, and whether it is
+   * connected; `undefined` for an unknown id.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * console.log(new WebRTCMultiplayer().getPeer(2)); // undefined
+   * ```
+   */
+  getPeer(peerId: number): PeerInfo | undefined {
+    const peer = this.#state.peers.get(peerId);
+    const link = this.#links.get(peerId);
+    if (peer === undefined || link === undefined) return undefined;
+    return {
+      connection: link.connection,
+      channels: link.channels.slice(0, peer.channels.length) as unknown as PeerInfo["channels"],
+      connected: isPeerReady(peer),
+    };
+  }
+
+  /**
+   * Every peer, by id, as {@link getPeer} describes it.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * console.log(new WebRTCMultiplayer().getPeers().size); // 0
+   * ```
+   */
+  getPeers(): Map<number, PeerInfo> {
+    const peers = new Map<number, PeerInfo>();
+    for (const id of this.#state.peers.keys()) {
+      const info = this.getPeer(id);
+      if (info !== undefined) peers.set(id, info);
+    }
+    return peers;
+  }
+
+  /**
+   * Closes every connection and channel, forgets every peer, drops queued packets and ends
+   * `packets()` readers. Status `DISCONNECTED`, id 0. Emits no signals; safe to call twice;
+   * `initialize` may be called again afterwards.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * mesh.initialize(1);
+   * mesh.close();
+   * console.log(mesh.getUniqueId()); // 0
+   * ```
+   */
+  close(): void {
+    this.request({ type: "CloseRequested" });
+  }
+
+  /**
+   * When true, `addPeer` is refused with `ERR_UNAUTHORIZED`; peers already added stay.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * mesh.refuseNewConnections = true;
+   * console.log(mesh.refuseNewConnections); // true
+   * ```
+   */
+  get refuseNewConnections(): boolean {
+    return this.#state.refuseNewConnections;
+  }
+  set refuseNewConnections(value: boolean) {
+    this.request({ type: "RefuseNewConnectionsSet", value });
+  }
+
+  /**
+   * The channel `putPacket` uses. Default `RELIABLE`. Invalid values are refused (`lastError`).
+   *
+   * @example
+   * ```ts
+   * import { TransferMode, WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * mesh.transferMode = TransferMode.UNRELIABLE;
+   * console.log(mesh.transferMode); // 0
+   * ```
+   */
+  get transferMode(): TransferMode {
+    return this.#state.transferMode;
+  }
+  set transferMode(value: TransferMode) {
+    this.request({ type: "TransferModeSet", value });
+  }
+
+  /**
+   * Where `putPacket` sends: 0 every peer, > 0 that peer, < 0 every peer but `-targetPeer`.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * mesh.targetPeer = -3;
+   * console.log(mesh.targetPeer); // -3
+   * ```
+   */
+  get targetPeer(): number {
+    return this.#state.targetPeer;
+  }
+  set targetPeer(value: number) {
+    this.request({ type: "TargetPeerSet", value });
+  }
+
+  /**
+   * This mesh's own peer id; 0 before `initialize` and after `close`.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * mesh.initialize(4);
+   * console.log(mesh.getUniqueId()); // 4
+   * ```
+   */
+  getUniqueId(): number {
+    return this.#state.uniqueId;
+  }
+
+  /**
+   * Whether this mesh is the server, peer 1.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * mesh.initialize(1, true);
+   * console.log(mesh.isServer()); // true
+   * ```
+   */
+  isServer(): boolean {
+    return this.#state.uniqueId === 1;
+  }
+
+  /**
+   * Godot's connection status: `DISCONNECTED`, `CONNECTING` (server-compatible client waiting for
+   * peer 1) or `CONNECTED`.
+   *
+   * @example
+   * ```ts
+   * import { ConnectionStatus, WebRTCMultiplayer } from "./multiplayer.ts";
+   * console.log(new WebRTCMultiplayer().getConnectionStatus() === ConnectionStatus.DISCONNECTED); // true
+   * ```
+   */
+  getConnectionStatus(): ConnectionStatus {
+    return this.#state.status;
+  }
+
+  /**
+   * Applies queued observations and emits their signals (with `autoPoll: false`), and with
+   * liveness on sends the beats that are due and judges silent peers: a game loop that polls every
+   * frame keeps liveness running. With the default `autoPoll: true` a timer does that and calling
+   * this is harmless.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer({ autoPoll: false });
+   * mesh.poll();
+   * ```
+   */
+  poll(): void {
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const [event, link] of pending) {
+      // An observation of a connection that was removed (or replaced) since is stale.
+      if (this.#links.get(event.peerId) === link) this.#run(event);
+    }
+    const due = livenessDeadline(this.#state);
+    if (due !== null && performance.now() >= due) this.#tick();
+  }
+
+  /**
+   * Sends `data` as one message, unchanged, on the channel of `transferMode` to `targetPeer`.
+   * Returns `ERR_UNCONFIGURED` before `initialize`, `ERR_INVALID_PARAMETER` for an unknown target
+   * or a payload over the max message size, `ERR_UNAVAILABLE` when the target's channel is not open,
+   * `ERR_BUSY` when a reliable channel is over the high-water mark. Nothing is sent on failure.
+   *
+   * Back-pressure is per peer: a broadcast (`targetPeer <= 0`) reaches every peer whose reliable
+   * channel is under the high-water mark and skips the others (`stats().peers.get(id).busy` counts
+   * what each missed), so one client that stops reading never stalls the rest. A broadcast is
+   * `ERR_BUSY` (nothing sent) only when every target is over the mark.
+   *
+   * @example
+   * ```ts
+   * import { GodotError, WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * console.log(mesh.putPacket(new Uint8Array([1])) === GodotError.ERR_UNCONFIGURED); // true
+   * ```
+   */
+  putPacket(data: Uint8Array): GodotError {
+    const bytes = data instanceof Uint8Array ? data : undefined;
+    if (bytes === undefined) {
+      return this.fail(
+        GodotError.ERR_INVALID_PARAMETER,
+        `putPacket: data must be a Uint8Array, got ${show(data)}`,
+      );
+    }
+    const failed = sendPacket(
+      this.#links,
+      this.#state,
+      bytes,
+      this.#highWaterMark,
+      this.#defaultMaxMessageSize,
+    );
+    if (failed !== undefined) return this.fail(failed.error, failed.message);
+    this.#lastError = OK;
+    return GodotError.OK;
+  }
+
+  /**
+   * Takes the next received packet (peers served round-robin, ascending ids), or `undefined`.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * console.log(new WebRTCMultiplayer().getPacket()); // undefined
+   * ```
+   */
+  getPacket(): Uint8Array | undefined {
+    return this.#inbox.shift()?.data;
+  }
+
+  /** The packet the next `getPacket()` returns, left in the queue. */
+  protected peekPacket(): P | undefined {
+    return this.#inbox.peek();
+  }
+
+  /**
+   * The sender of the packet the next `getPacket()` returns; 0 when nothing is queued.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * console.log(new WebRTCMultiplayer().getPacketPeer()); // 0
+   * ```
+   */
+  getPacketPeer(): number {
+    return this.#inbox.peekPeer();
+  }
+
+  /**
+   * How many received packets are queued.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * console.log(new WebRTCMultiplayer().getAvailablePacketCount()); // 0
+   * ```
+   */
+  getAvailablePacketCount(): number {
+    return this.#inbox.size;
+  }
+
+  /**
+   * Received packets as they arrive, in the order `getPacket` would return them. Ends when
+   * `signal` aborts or `close()` is called. A packet goes either to this reader or to `getPacket`,
+   * never both.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * const reader = mesh.packets(AbortSignal.timeout(10));
+   * for await (const packet of reader) console.log(packet); // (nothing arrives; ends after 10 ms)
+   * ```
+   */
+  packets(signal?: AbortSignal): AsyncIterableIterator<P> {
+    return this.#readers.packets(signal);
+  }
+
+  /**
+   * Queue and traffic counters: queued, received, dropped (queue full) and sent packets, in total
+   * and per peer.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * console.log(new WebRTCMultiplayer().stats().dropped); // 0
+   * ```
+   */
+  stats(): MeshStats {
+    const ids = new Set([...this.#links.keys(), ...this.#inbox.peerIds()]);
+    const peers = new Map<number, PeerStats>();
+    let received = 0;
+    let dropped = 0;
+    let sent = 0;
+    for (const id of [...ids].sort((a, b) => a - b)) {
+      const c = this.#inbox.counters(id);
+      const link = this.#links.get(id);
+      const departure = this.#departure(id);
+      const pair = link?.candidatePair;
+      peers.set(id, {
+        ...c,
+        sent: link?.sent ?? 0,
+        busy: link?.busy ?? 0,
+        ...(departure === undefined ? {} : { departure }),
+        ...(pair ? { candidatePair: pair } : {}),
+      });
+      received += c.received;
+      dropped += c.dropped;
+    }
+    for (const link of this.#links.values()) sent += link.sent;
+    // Departed peers whose packets were all read are forgotten; their counts stay in the totals.
+    const retired = this.#inbox.retiredCounters();
+    received += retired.received;
+    dropped += retired.dropped;
+    return { queued: this.#inbox.size, received, dropped, sent, peers };
+  }
+
+  /**
+   * Resolves once every channel the mesh has closed so far reports `close` and the connections
+   * behind them are closed (or after `timeoutMs`). Closing is asynchronous in every WebRTC stack:
+   * `close()` and `removePeer()` close channels at once and a connection right after its open
+   * channels; await this before a process or test ends to let the native handles finish.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * const mesh = new WebRTCMultiplayer();
+   * mesh.close();
+   * await mesh.whenClosed();
+   * ```
+   */
+  whenClosed(timeoutMs = 5000): Promise<void> {
+    return this.#links.whenClosed(timeoutMs);
+  }
+
+  // ---- the interpreter ----
+
+  #departure(peerId: number): LivenessCapability | undefined {
+    if (!this.#state.peers.has(peerId)) return undefined;
+    if (this.#state.liveness.config === null) return "transport";
+    return this.#state.liveness.peers.get(peerId)?.capability ?? "probing";
+  }
+
+  /** Keeps the one timer on the state's liveness deadline (autoPoll only; else `poll()` checks). */
+  #armTimer(): void {
+    this.#timer.arm(this.#autoPoll ? livenessDeadline(this.#state) : null);
+  }
+
+  /** `TimePassed`, with the latest data message of every peer heard from since the last one. */
+  #tick(): void {
+    const heard: Array<readonly [number, number]> = [];
+    for (const [id, link] of this.#links) {
+      if (!link.heardReported) {
+        heard.push([id, link.heardAt]);
+        link.heardReported = true;
+      }
+    }
+    this.#run({ type: "TimePassed", now: performance.now(), heard });
+  }
+
+  /** Sets `lastError` and returns `error`. */
+  protected fail(error: GodotError, message: string): GodotError {
+    this.#lastError = { error, message };
+    return error;
+  }
+
+  /** Reduces a request (an API call), sets `lastError` and returns its reply. */
+  protected request(event: MeshEvent): GodotError {
+    this.#reply = OK;
+    this.#run(event);
+    this.#lastError = this.#reply;
+    return this.#reply.error;
+  }
+
+  /** An observation from a link: reduced now, or at the next `poll()`. */
+  #observe(link: Link, event: Observation): void {
+    if (this.#links.get(event.peerId) !== link) return;
+    if (this.#autoPoll) this.#run(event);
+    else this.#pending.push([event, link]);
+  }
+
+  /** Runs an event and everything it causes through the reducer, then fires the signals. */
+  #run(event: MeshEvent): void {
+    this.#work.push(event);
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      for (let next = this.#work.shift(); next !== undefined; next = this.#work.shift()) {
+        const [state, effects] = reduce(this.#state, next);
+        this.#state = state;
+        for (const effect of effects) this.#apply(effect);
+      }
+    } finally {
+      this.#draining = false;
+    }
+    this.#armTimer();
+    this.#fireSignals();
+  }
+
+  #apply(effect: Effect): void {
+    switch (effect.type) {
+      case "CreateChannels":
+        this.#links.create(
+          this.#adding!,
+          effect.peerId,
+          effect.channels,
+          effect.turn,
+          this.#state.channelsConfig,
+        );
+        return;
+      case "CloseConnection": {
+        const link = this.#links.get(effect.peerId);
+        if (link === undefined) return;
+        try {
+          link.connection.close();
+        } catch {
+          // Already closed: its state says so below.
+        }
+        // A W3C connection closed locally fires no event: observe what we did.
+        this.#observe(link, {
+          type: "ConnectionStateChanged",
+          peerId: effect.peerId,
+          state: "closed",
+        });
+        return;
+      }
+      case "ClosePeer":
+        this.#links.close(effect.peerId, true);
+        return;
+      case "DiscardChannels":
+        this.#links.close(effect.peerId, false);
+        return;
+      case "CreateLivenessChannel":
+        this.#links.createLiveness(effect.peerId, effect.channel);
+        return;
+      case "SendBeacons": {
+        const bytes = encodeBeacon(effect.kind);
+        for (const id of effect.peerIds) {
+          const channel = this.#links.get(id)?.liveness;
+          if (channel?.readyState !== "open") continue;
+          try {
+            channel.send(bytes);
+          } catch {
+            // Closing under us: its close event says so.
+          }
+        }
+        return;
+      }
+      case "DropPackets":
+        this.#inbox.clear();
+        this.#pending = [];
+        this.#readers.end();
+        return;
+      case "Emit":
+        this.#signals.push(this.#signal(effect.signal, effect.peerId));
+        return;
+      case "Reply":
+        this.#reply = { error: effect.error, message: effect.message };
+        return;
+      default: {
+        const unknown: never = effect;
+        throw new Error(`unknown effect ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  #signal(name: SignalName, peerId: number | undefined): CustomEvent {
+    return new CustomEvent(name, { detail: peerId });
+  }
+
+  #fireSignals(): void {
+    if (this.#firing) return;
+    this.#firing = true;
+    try {
+      for (let s = this.#signals.shift(); s !== undefined; s = this.#signals.shift()) {
+        this.dispatchEvent(s);
+      }
+    } finally {
+      this.#firing = false;
+    }
+  }
+
+  /** The packet object `packets()` yields, for a message on channel `index` of `mode`. */
+  protected abstract packet(
+    peerId: number,
+    data: Uint8Array,
+    index: number,
+    mode: TransferMode,
+  ): P;
+}
