@@ -31,6 +31,7 @@ import { joinLobby, type LobbyClient } from "../signaling/client.ts";
 import { serveSignalingDeno } from "../signaling/server_deno.ts";
 import { boolean, integer, number, oneOf, readFlags } from "../signaling/_flags.ts";
 import { judgeRss, type RssSample } from "./_rss.ts";
+import { type ProcessSample, sampleProcess } from "./_process.ts";
 
 /** `deno task soak`'s command line. */
 export const SOAK_COMMAND = {
@@ -82,50 +83,14 @@ const steady: RssSample[] = [];
 const STEADY_INTERVAL_MS = 5_000;
 let lastSteady = -Infinity;
 
-interface Sample {
+interface Sample extends ProcessSample {
   at: number;
   joins: number;
-  rssMiB: number;
-  heapMiB: number;
-  fds: number;
-  /** Threads of the process (libdatachannel's and usrsctp's included); -1 when not on Linux. */
-  threads: number;
-}
-
-function threadCount(): number {
-  try {
-    const status = Deno.readTextFileSync("/proc/self/status");
-    return Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? -1);
-  } catch {
-    return -1; // not Linux
-  }
-}
-
-function fdCount(): number {
-  try {
-    let n = 0;
-    for (const _ of Deno.readDirSync("/proc/self/fd")) n++;
-    return n;
-  } catch {
-    return -1; // not Linux
-  }
 }
 
 async function sample(joins: number, started: number): Promise<Sample> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  for (let i = 0; i < 3; i++) {
-    gc?.();
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const m = Deno.memoryUsage();
-  return {
-    at: Math.round((performance.now() - started) / 1000),
-    joins,
-    rssMiB: +(m.rss / 1048576).toFixed(1),
-    heapMiB: +(m.heapUsed / 1048576).toFixed(1),
-    fds: fdCount(),
-    threads: threadCount(),
-  };
+  const at = Math.round((performance.now() - started) / 1000);
+  return { at, joins, ...await sampleProcess() };
 }
 
 async function until(cond: () => boolean, ms: number, what: string): Promise<void> {

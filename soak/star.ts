@@ -21,6 +21,7 @@ import { joinLobbyGodot4 } from "../signaling/client_godot4.ts";
 import { serveSignalingDeno } from "../signaling/server_deno.ts";
 import { lines } from "../demo/_lines.ts";
 import { judgeRss, type RssSample, slope } from "./_rss.ts";
+import { type ProcessSample, sampleProcess } from "./_process.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -41,17 +42,10 @@ const PER_PROCESS = Number(args["per-process"]);
  */
 const MAX_HEAP_KIB_PER_JOIN = 0.1;
 
-interface Sample extends RssSample {
-  heapMiB: number;
-  fds: number;
-  threads: number;
+interface Sample extends RssSample, ProcessSample {
   /** Clients connected to the server at that moment. */
   peers: number;
 }
-
-const fds = () => [...Deno.readDirSync("/proc/self/fd")].length;
-const threads = () =>
-  Number(/^Threads:\s+(\d+)/m.exec(Deno.readTextFileSync("/proc/self/status"))![1]);
 
 const signaling = await serveSignalingDeno({ port: 0 });
 const host = await joinLobbyGodot4(signaling.url, "", { clientServer: true });
@@ -75,21 +69,10 @@ const ticker = setInterval(() => {
 
 const started = performance.now();
 async function sample(): Promise<Sample> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  for (let i = 0; i < 3; i++) {
-    gc?.();
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const m = Deno.memoryUsage();
-  return {
-    atMs: Math.round(performance.now() - started),
-    joins,
-    rssMiB: +(m.rss / 1048576).toFixed(1),
-    heapMiB: +(m.heapUsed / 1048576).toFixed(1),
-    fds: fds(),
-    threads: threads(),
-    peers: [...server.getPeers().values()].filter((p) => p.connected).length,
-  };
+  const atMs = Math.round(performance.now() - started);
+  const process = await sampleProcess();
+  const peers = [...server.getPeers().values()].filter((p) => p.connected).length;
+  return { atMs, joins, ...process, peers };
 }
 
 const before = await sample();
