@@ -220,7 +220,8 @@ export interface BeaconReceived {
 /**
  * The interpreter's one timer fired for the state's deadline (`livenessDeadline`), or `poll()` ran
  * past it. `heard` is, per peer, when its latest data message (channels 1-3) arrived, for every peer
- * heard from since the previous `TimePassed` (liveness rule L4).
+ * heard from since the previous `TimePassed` (liveness rule L4); `sent`, likewise, when our latest
+ * data message to it was sent (rule L2's beat skipping).
  */
 export interface TimePassed {
   /** Discriminant. */
@@ -229,4 +230,6 @@ export interface TimePassed {
   readonly now: number;
   /** `[peerId, when]` of the latest data message of each peer heard from. */
   readonly heard: ReadonlyArray<readonly [number, number]>;
+  /** `[peerId, when]` of our latest data message to each peer sent to (absent: none). */
+  readonly sent?: ReadonlyArray<readonly [number, number]>;
 }

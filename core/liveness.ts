@@ -9,7 +9,10 @@
  *     Godot channels, before any signaling. It carries only {@link encodeBeacon} frames, is never
  *     one of the peer's channels, never gates "connected", and its closing never removes a peer.
  * L2. `LivenessChannelOpened(now)` starts probing the peer: a `hello` beacon at once, then a `beat`
- *     every `intervalMs` to every peer that is probing or proven.
+ *     every `intervalMs` to every peer that is probing or proven, except a proven peer that was sent
+ *     a data message since the previous beat (reported in `TimePassed`'s `sent`): that message is
+ *     its proof of our life (L4), so it still receives something in every interval. Beats are never
+ *     skipped in a peer's first `probeWindowMs`, so its probing sees our beacons (L3).
  * L3. Capability per peer. A beacon from the peer (`BeaconReceived`) proves it runs liveness:
  *     `beacons`. The channel closing while probing (a libdatachannel peer without it resets the
  *     stream: a Godot-native peer) or `probeWindowMs` passing without a beacon (a browser peer
@@ -102,6 +105,8 @@ export interface PeerLiveness {
   readonly lastHeard: number;
   /** When it was interrupted (rule L9), or `null`. */
   readonly interruptedAt?: number | null;
+  /** When we last sent it a data message (rule L2's skipping); absent before the first. */
+  readonly lastSent?: number;
 }
 
 /** The liveness section of the mesh state. */
@@ -438,15 +443,20 @@ export function timePassed(state: MeshState, event: TimePassed): LivenessStep {
   const late = due === null ? 0 : now - due;
   const shift = late >= config.stallMs ? late : 0;
   const heard = new Map(event.heard);
+  const sent = new Map(event.sent ?? []);
+  // Rule L2: a proven peer sent data since the previous beat needs no beat now.
+  const previousBeat = (state.liveness.nextBeatAt ?? Infinity) - config.intervalMs;
   const grace = state.liveness.graceMs ?? null;
   const peers = new Map<number, PeerLiveness>();
   const gone: number[] = [];
   const beating: number[] = [];
+  const skipped: number[] = [];
   const signals: Effect[] = [];
   for (const [id, record] of state.liveness.peers) {
     if (!state.peers.has(id)) continue;
     let r = record;
     if (r.interruptedAt != null) r = { ...r, interruptedAt: r.interruptedAt + shift };
+    if (sent.has(id)) r = { ...r, lastSent: Math.max(r.lastSent ?? -Infinity, sent.get(id)!) };
     if (r.capability !== "transport") {
       const lastHeard = Math.max(r.lastHeard + shift, heard.get(id) ?? -Infinity);
       r = { ...r, since: r.since + shift, lastHeard };
@@ -466,14 +476,18 @@ export function timePassed(state: MeshState, event: TimePassed): LivenessStep {
     if (grace !== null && r.interruptedAt != null && now - r.interruptedAt >= grace) {
       if (!gone.includes(id)) gone.push(id);
     }
-    if (r.capability !== "transport" && !gone.includes(id)) beating.push(id);
+    if (r.capability !== "transport" && !gone.includes(id)) {
+      const fed = r.capability === "beacons" && now - r.since >= config.probeWindowMs &&
+        (r.lastSent ?? -Infinity) >= previousBeat;
+      (fed ? skipped : beating).push(id);
+    }
     peers.set(id, r);
   }
   let nextBeatAt = state.liveness.nextBeatAt;
   const effects: Effect[] = [];
-  if (beating.length === 0) nextBeatAt = null;
+  if (beating.length === 0 && skipped.length === 0) nextBeatAt = null;
   else if (nextBeatAt === null || now >= nextBeatAt) {
-    effects.push({ type: "SendBeacons", peerIds: beating, kind: "beat" });
+    if (beating.length > 0) effects.push({ type: "SendBeacons", peerIds: beating, kind: "beat" });
     nextBeatAt = now + config.intervalMs;
   }
   effects.push(...signals);

@@ -28,6 +28,9 @@ export interface Link {
   /** When the latest data message arrived (clock ms), and whether it was reported yet. */
   heardAt: number;
   heardReported: boolean;
+  /** When our latest data message to it was sent (clock ms), and whether it was reported yet. */
+  sentAt: number;
+  sentReported: boolean;
   readonly listeners: Array<
     readonly [RTCPeerConnectionLike | RTCDataChannelLike, string, Listener]
   >;
@@ -158,6 +161,8 @@ export class Links {
       failed: false,
       heardAt: 0,
       heardReported: true,
+      sentAt: 0,
+      sentReported: true,
     };
     this.#byId.set(peerId, link);
     try {

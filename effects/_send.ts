@@ -56,6 +56,7 @@ export function sendPacket(
     refusedBusy ??= refused;
   }
   if (busy !== undefined && busy.size === peers.length) return refusedBusy!;
+  const now = performance.now(); // for liveness: a peer sent data needs no beat (rule L2)
   for (let i = 0; i < peers.length; i++) {
     const link = links.get(peers[i])!;
     if (busy?.has(peers[i])) {
@@ -65,6 +66,8 @@ export function sendPacket(
     try {
       link.channels[channel].send(bytes);
       link.sent++;
+      link.sentAt = now;
+      link.sentReported = false;
     } catch (e) {
       // The channel closed under us; its close event removes the peer. A unicast reports it.
       if (peers.length === 1 && state.targetPeer > 0) {

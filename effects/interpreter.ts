@@ -534,16 +534,24 @@ export abstract class MultiplayerInterpreter<
     this.#timer.arm(this.#autoPoll ? livenessDeadline(this.#state) : null);
   }
 
-  /** `TimePassed`, with the latest data message of every peer heard from since the last one. */
+  /**
+   * `TimePassed`, with the latest data message of every peer heard from, and sent to, since the
+   * last one.
+   */
   #tick(): void {
     const heard: Array<readonly [number, number]> = [];
+    const sent: Array<readonly [number, number]> = [];
     for (const [id, link] of this.#links) {
       if (!link.heardReported) {
         heard.push([id, link.heardAt]);
         link.heardReported = true;
       }
+      if (!link.sentReported) {
+        sent.push([id, link.sentAt]);
+        link.sentReported = true;
+      }
     }
-    this.#run({ type: "TimePassed", now: performance.now(), heard });
+    this.#run({ type: "TimePassed", now: performance.now(), heard, sent });
   }
 
   /** Sets `lastError` and returns `error`. */

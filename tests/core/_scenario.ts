@@ -98,6 +98,10 @@ export function renderEvent(event: Event): string {
         event.heard.length === 0
           ? ""
           : `(heard ${event.heard.map(([id, at]) => `${id}@${at}`).join(" ")})`
+      }${
+        (event.sent ?? []).length === 0
+          ? ""
+          : `(sent ${event.sent!.map(([id, at]) => `${id}@${at}`).join(" ")})`
       }`;
     case "CreateRequested": {
       const c = event.channelsConfig;
@@ -206,7 +210,9 @@ export function renderState(state: MeshState): string {
         ? `${id}:transport`
         : r.capability === "probing"
         ? `${id}:probing since ${r.since}`
-        : `${id}:beacons heard ${r.lastHeard}`
+        : `${id}:beacons heard ${r.lastHeard}${
+          r.lastSent === undefined ? "" : ` sent ${r.lastSent}`
+        }`
     ).map((text, i) => {
       const at = [...state.liveness.peers].sort(([a], [b]) => a - b)[i][1].interruptedAt;
       return at == null ? text : `${text} interrupted@${at}`;
@@ -626,6 +632,12 @@ export function beacon(peerId: number, kind: "hello" | "beat" | "bye", now: numb
 }
 
 /** The timer fired at `now`; `heard` lists the latest data message per peer. */
-export function tick(now: number, heard: ReadonlyArray<readonly [number, number]> = []): Event {
-  return { type: "TimePassed", now, heard };
+export function tick(
+  now: number,
+  heard: ReadonlyArray<readonly [number, number]> = [],
+  sent?: ReadonlyArray<readonly [number, number]>,
+): Event {
+  return sent === undefined
+    ? { type: "TimePassed", now, heard }
+    : { type: "TimePassed", now, heard, sent };
 }
