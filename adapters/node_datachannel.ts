@@ -34,6 +34,21 @@ export {
   type SignalingPeerConnection,
 } from "./loopback.ts";
 
+/**
+ * libdatachannel's own settings of a connection, beyond W3C's: for a server that holds many.
+ */
+export interface NodePeerConnectionConfig extends PeerConnectionConfig {
+  /**
+   * One UDP socket for every connection that sets it (libjuice's mux mode: one thread reads the
+   * socket and routes each datagram to its connection by source address) instead of a socket per
+   * connection, all polled by one thread. With `portRange`, the socket's port is in that range.
+   * Default false.
+   */
+  readonly iceUdpMux?: boolean;
+  /** Local UDP ports for ICE host candidates, inclusive (`[begin, end]`). Default: any. */
+  readonly portRange?: readonly [number, number];
+}
+
 /** A node-datachannel connection: usable by the mesh and by signaling. */
 export type NodePeerConnection = RTCPeerConnectionLike & SignalingPeerConnection;
 
@@ -70,14 +85,17 @@ class NodeRTCPeerConnection extends RTCPeerConnection {
   #closed = false;
   #nativeClosed: Promise<void> | undefined;
 
-  constructor(config: PeerConnectionConfig) {
+  constructor(config: NodePeerConnectionConfig) {
+    const { iceUdpMux, portRange, ...w3c } = config;
     const native = new PeerConnection(`webrtc-mesh-${++connectionCount}`, {
       iceServers: nativeIceServers(config.iceServers),
       iceTransportPolicy: config.iceTransportPolicy ?? "all",
       disableAutoNegotiation: true,
+      ...(iceUdpMux ? { enableIceUdpMux: true } : {}),
+      ...(portRange ? { portRangeBegin: portRange[0], portRangeEnd: portRange[1] } : {}),
     });
     // deno-lint-ignore no-explicit-any
-    super({ ...config, peerConnection: native } as any);
+    super({ ...w3c, peerConnection: native } as any);
     this.#native = native;
   }
 
@@ -168,6 +186,6 @@ class NodeRTCPeerConnection extends RTCPeerConnection {
  * pc.close();
  * ```
  */
-export function createPeerConnection(config: PeerConnectionConfig = {}): NodePeerConnection {
+export function createPeerConnection(config: NodePeerConnectionConfig = {}): NodePeerConnection {
   return new NodeRTCPeerConnection(config) as unknown as NodePeerConnection;
 }

@@ -84,8 +84,11 @@ export interface IdleResult {
 const root = new URL("../", import.meta.url).pathname;
 const deno = `${root}node_modules/deno/deno`;
 
-/** Bundles a Node entry with esbuild (ws stays external); returns the bundle's path. */
-export async function bundleForNode(entry: string): Promise<string> {
+/**
+ * Bundles a Node entry with esbuild (ws and the packages in `external` stay external: native
+ * addons, and packages Node loads from node_modules as they are); returns the bundle's path.
+ */
+export async function bundleForNode(entry: string, external: string[] = []): Promise<string> {
   const out = `${root}.test-results/${entry.replace(/^.*\//, "").replace(/\.ts$/, "")}.mjs`;
   await Deno.mkdir(`${root}.test-results`, { recursive: true });
   const build = await new Deno.Command(`${root}node_modules/.bin/esbuild`, {
@@ -96,6 +99,7 @@ export async function bundleForNode(entry: string): Promise<string> {
       "--format=esm",
       "--target=node20",
       "--external:ws",
+      ...external.map((e) => `--external:${e}`),
       `--outfile=${out}`,
       "--log-level=warning",
     ],

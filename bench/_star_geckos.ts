@@ -11,9 +11,12 @@
 import geckos, { type ServerChannel } from "@geckos.io/server";
 import wrtc from "@roamhq/wrtc";
 import {
+  applySctpSettings,
+  ARGS,
   commands,
   decodeTick,
   echoes,
+  exit,
   rttSummary,
   runClients,
   say,
@@ -23,7 +26,8 @@ import {
   timeout,
 } from "./_star_proto.ts";
 
-const [role, port, mode, ...rest] = Deno.args as [string, string, StarMode, ...string[]];
+const [role, port, mode, ...rest] = ARGS as [string, string, StarMode, ...string[]];
+if (role === "server") await applySctpSettings();
 
 /** A reliable tick as JSON of about the same size as the binary one. */
 function jsonTick(seq: number, at: number): { s: number; t: number; p: string } {
@@ -69,7 +73,7 @@ async function server(): Promise<void> {
       say({ done: true, ...r, connected, rtt: rttSummary(rtts) });
     } else if (cmd === "quit") break;
   }
-  Deno.exit(0);
+  exit(0);
 }
 
 async function client(first: number, count: number): Promise<void> {

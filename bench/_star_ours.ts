@@ -8,18 +8,23 @@
 import { ConnectionStatus, GodotError, TransferMode } from "../core/constants.ts";
 import { joinLobbyGodot4 } from "../signaling/client_godot4.ts";
 import {
+  applySctpSettings,
+  ARGS,
   commands,
   decodeTick,
   echoes,
+  exit,
   rttSummary,
   runClients,
   say,
+  STACK_SETTINGS,
   type StarMode,
   tickFor,
   timeout,
 } from "./_star_proto.ts";
 
-const [role, url, ...rest] = Deno.args;
+const [role, url, ...rest] = ARGS;
+await applySctpSettings();
 
 function modeOf(mode: string): TransferMode {
   return mode === "reliable" ? TransferMode.RELIABLE : TransferMode.UNRELIABLE;
@@ -30,7 +35,19 @@ function modeOf(mode: string): TransferMode {
  * connections, lobby and receive path, without `putPacket`): the floor of the send path.
  */
 async function server(mode: StarMode, raw: boolean): Promise<void> {
-  const host = await joinLobbyGodot4(url, "", { clientServer: true });
+  // The adapter by a literal import (a Node bundle has no other way to it); the other stack's
+  // native code is not even loaded.
+  const { stack, iceMux } = STACK_SETTINGS;
+  const wrtc = stack === "wrtc" ? await import("../adapters/wrtc.ts") : null;
+  const ndc = stack === "ndc" ? await import("../adapters/node_datachannel.ts") : null;
+  const host = await joinLobbyGodot4(url, "", {
+    clientServer: true,
+    createPeerConnection: (config) =>
+      wrtc ? wrtc.createPeerConnection(config) : ndc!.createPeerConnection({
+        ...config,
+        iceUdpMux: iceMux,
+      }),
+  });
   const peer = host.peer;
   let connected = 0;
   peer.addEventListener("peer_connected", () => connected++);
@@ -66,7 +83,7 @@ async function server(mode: StarMode, raw: boolean): Promise<void> {
   }
   await host.close();
   await peer.whenClosed();
-  Deno.exit(0);
+  exit(0);
 }
 
 async function client(lobby: string, mode: StarMode, first: number, count: number): Promise<void> {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { quantile } from "./_report.ts";
 
 /** Ticks per second the server broadcasts. */
@@ -13,6 +14,33 @@ export const TICK_HZ = 20;
 export const TICK_BYTES = 100;
 /** A client echoes tick `seq` when `seq % ECHO_EVERY === index % ECHO_EVERY` (2 echoes/s each). */
 export const ECHO_EVERY = 10;
+
+/** The command-line arguments after the script (Deno and Node alike). */
+export const ARGS: readonly string[] = process.argv.slice(2);
+
+/** Ends the process. */
+export function exit(code = 0): never {
+  process.exit(code);
+}
+
+/**
+ * The stack settings under test, from the environment the orchestrator gives every process:
+ * `STAR_SCTP` (JSON of node-datachannel's `setSctpSettings`, applied in every process that uses
+ * node-datachannel: both servers and our clients), `STAR_ICE_MUX=1` (our server's connections share
+ * one UDP socket, as geckos.io's do) and `STAR_STACK` (our server's stack, `ndc` or `wrtc`).
+ */
+export const STACK_SETTINGS = {
+  sctp: process.env.STAR_SCTP ? JSON.parse(process.env.STAR_SCTP) as Record<string, number> : null,
+  iceMux: process.env.STAR_ICE_MUX === "1",
+  stack: (process.env.STAR_STACK ?? "ndc") as "ndc" | "wrtc",
+};
+
+/** Applies `STAR_SCTP` to node-datachannel (process-wide, before any connection). */
+export async function applySctpSettings(): Promise<void> {
+  if (STACK_SETTINGS.sctp === null) return;
+  const ndc = await import("node-datachannel");
+  (ndc.default ?? ndc).setSctpSettings(STACK_SETTINGS.sctp);
+}
 
 /** The transfer modes measured. */
 export type StarMode = "unreliable" | "reliable";
@@ -46,8 +74,9 @@ export function say(message: Record<string, unknown>): void {
 export async function* commands(): AsyncGenerator<string> {
   let rest = "";
   const decoder = new TextDecoder();
-  for await (const chunk of Deno.stdin.readable) {
-    rest += decoder.decode(chunk, { stream: true });
+  // node:process, not Deno's namespace: the servers also run bundled under Node (`--runtime`).
+  for await (const chunk of process.stdin) {
+    rest += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
     let nl;
     while ((nl = rest.indexOf("\n")) >= 0) {
       yield rest.slice(0, nl).trim();
@@ -111,7 +140,7 @@ export async function runClients(
     else if (line === "quit") break;
   }
   await close();
-  Deno.exit(0);
+  process.exit(0);
 }
 
 /** Rejects after `ms` (a join that never completes). */

@@ -17,6 +17,8 @@ export interface StarPoint {
   readonly mode: string;
   readonly n: number;
   readonly cpuUsPerDeliveredTick: number;
+  readonly runtime?: string;
+  readonly settings?: string;
 }
 
 const COLORS: Record<string, string> = {
@@ -24,7 +26,12 @@ const COLORS: Record<string, string> = {
   "ours reliable": "#2e7d32",
   "geckos unreliable": "#c62828",
   "geckos reliable": "#ef6c00",
+  "ours@node unreliable": "#64b5f6",
+  "geckos@node unreliable": "#f48fb1",
 };
+
+/** A result's line: impl, `@node` for a server on Node, and mode. */
+const lineOf = (r: StarPoint) => `${r.impl}${r.runtime === "node" ? "@node" : ""} ${r.mode}`;
 
 /** An SVG line plot (log-scale N) of server µs per delivered tick. */
 export function starSvg(results: readonly StarPoint[]): string {
@@ -49,7 +56,9 @@ export function starSvg(results: readonly StarPoint[]): string {
   }
   let legend = 0;
   for (const [key, color] of Object.entries(COLORS)) {
-    const pts = results.filter((r) => `${r.impl} ${r.mode}` === key && r.cpuUsPerDeliveredTick > 0)
+    const pts = results.filter((r) =>
+      lineOf(r) === key && r.settings === undefined && r.cpuUsPerDeliveredTick > 0
+    )
       .sort((a, b) => a.n - b.n);
     if (pts.length === 0) continue;
     parts.push(
@@ -65,7 +74,10 @@ export function starSvg(results: readonly StarPoint[]): string {
         T + 4 + legend * 18
       }" width="12" height="12" fill="${color}"/>` +
         `<text x="${W - R - 152}" y="${T + 14 + legend * 18}">${
-          key.replace("ours", "webrtc-mesh").replace("geckos", "geckos.io")
+          key.replace("ours", "webrtc-mesh").replace("geckos", "geckos.io").replace(
+            "@node",
+            " (Node)",
+          )
         }</text>`,
     );
     legend++;

@@ -9,17 +9,26 @@
  * ```sh
  * deno task bench:star [--ns 16,32,64,128,256] [--seconds 10] [--modes unreliable,reliable]
  *                      [--impls ours,geckos,raw] [--per-process 32] [--write] [--perf DIR]
+ *                      [--sctp JSON] [--ice-mux] [--server-stack ndc|wrtc]
  * ```
  *
+ * An impl ending in `@node` runs its server under Node (bundled by esbuild) instead of Deno:
+ * `geckos@node` is geckos.io as its users run it, `ours@node` this library's npm form. Clients run
+ * in Deno either way. `--sctp` gives node-datachannel's `setSctpSettings` to every process using
+ * it (both servers, our clients), `--ice-mux` makes our server's connections share one UDP socket
+ * (geckos.io's default), `--server-stack wrtc` runs our server on `@roamhq/wrtc`.
+ *
  * `--write` stores `bench/results/star.json`, `star.svg` and `star.md` and rewrites the generated
- * part of the star section of BENCHMARKS.md; `--render` does that again from the stored JSON
- * without measuring. `--perf DIR` records a perf profile of each server while it ticks.
+ * part of the star section of BENCHMARKS.md (`--append`: after the stored results, for a table
+ * measured in several invocations); `--render` does that again from the stored JSON without
+ * measuring. `--perf DIR` records a perf profile of each server while it ticks.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { serveSignalingDeno } from "../signaling/server_deno.ts";
 import { fmt, median } from "./_report.ts";
+import { bundleForNode } from "./_relay.ts";
 import { TICK_HZ } from "./_star_proto.ts";
 import { STAR_GENERATED_END, STAR_SECTION, starSvg } from "./_star_report.ts";
 
@@ -34,8 +43,24 @@ const { values: args } = parseArgs({
     write: { type: "boolean", default: false },
     perf: { type: "string" },
     render: { type: "boolean", default: false },
+    sctp: { type: "string" },
+    "ice-mux": { type: "boolean", default: false },
+    "server-stack": { type: "string", default: "ndc" },
+    append: { type: "boolean", default: false },
   },
 });
+// Stack settings under test, for every process of every run (see `_star_proto.ts`).
+const ENV: Record<string, string> = {
+  ...(args.sctp ? { STAR_SCTP: JSON.stringify(JSON.parse(args.sctp)) } : {}),
+  ...(args["ice-mux"] ? { STAR_ICE_MUX: "1" } : {}),
+  STAR_STACK: args["server-stack"],
+};
+/** What differs from the defaults in this invocation, recorded with every result. */
+const SETTINGS = [
+  args.sctp ? `sctp ${args.sctp}` : "",
+  args["ice-mux"] ? "ice-mux" : "",
+  args["server-stack"] !== "ndc" ? `our server on ${args["server-stack"]}` : "",
+].filter(Boolean).join(", ");
 const NS = args.ns.split(",").map(Number);
 const SECONDS = Number(args.seconds);
 const MODES = args.modes.split(",");
@@ -68,6 +93,14 @@ export interface StarResult {
   late: number;
   /** Ours only: wall µs inside `putPacket` per peer reached (our JS and the native send). */
   putUsPerPeer: number;
+  /** The server's runtime (`deno` or `node`); absent in older results: deno. */
+  runtime?: string;
+  /** Stack settings that differ from the defaults (`--sctp`, `--ice-mux`, `--server-stack`). */
+  settings?: string;
+  /** Server CPU ms (every thread) from the clients' start until all joined (or failed). */
+  setupCpuMs?: number;
+  /** When the run ended (ISO time); absent in older results. */
+  at?: string;
 }
 
 /** A child process speaking JSON lines on stdout and taking commands on stdin. */
@@ -76,15 +109,16 @@ class Proc {
   readonly #lines: string[] = [];
   readonly #waiters: (() => void)[] = [];
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
-  constructor(file: string, argv: string[], v8Flags: string[] = []) {
-    this.child = new Deno.Command(DENO, {
-      args: [
+  constructor(file: string, argv: string[], v8Flags: string[] = [], nodeBundle?: string) {
+    this.child = new Deno.Command(nodeBundle ? "node" : DENO, {
+      args: nodeBundle ? [...v8Flags, nodeBundle, ...argv] : [
         "run",
         "-A",
         ...(v8Flags.length ? [`--v8-flags=${v8Flags.join(",")}`] : []),
         HERE + file,
         ...argv,
       ],
+      env: ENV,
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
@@ -155,6 +189,14 @@ function loadavg(): number {
   return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
 }
 
+/** Packages a Node bundle of a server loads from node_modules. */
+const NODE_EXTERNAL = [
+  "node-datachannel",
+  "@geckos.io/server",
+  "@geckos.io/client",
+  "@roamhq/wrtc",
+];
+
 let nextPort = 19_500 + Math.floor(Math.random() * 200);
 
 async function runOne(
@@ -167,15 +209,24 @@ async function runOne(
   const port = String(nextPort++);
   const v8 = args.perf ? ["--perf-basic-prof"] : [];
   // "raw": our server and clients, the server sending with channel.send directly (the floor).
-  const ours = impl !== "geckos";
-  const server = ours
-    ? new Proc("_star_ours.ts", ["server", signalingUrl, mode, impl], v8)
-    : new Proc("_star_geckos.ts", ["server", port, mode], v8);
+  const [base, runtime = "deno"] = impl.split("@");
+  const ours = base !== "geckos";
+  const serverFile = ours ? "_star_ours.ts" : "_star_geckos.ts";
+  const bundle = runtime === "node"
+    ? await bundleForNode(`bench/${serverFile}`, NODE_EXTERNAL)
+    : undefined;
+  const server = new Proc(
+    serverFile,
+    ours ? ["server", signalingUrl, mode, base] : ["server", port, mode],
+    v8,
+    bundle,
+  );
   const clients: Proc[] = [];
   try {
     const { lobby } = await server.next("ready") as { lobby: string };
     await new Promise((r) => setTimeout(r, 1000));
     const rss0 = rssKiB(server.child.pid);
+    const setupCpu0 = cpuMs(server.child.pid);
     for (let first = 0; first < n; first += PER_PROCESS) {
       const count = String(Math.min(PER_PROCESS, n - first));
       clients.push(
@@ -186,6 +237,7 @@ async function runOne(
     }
     const joins = (await Promise.all(clients.map((c) => c.next("joined", 180_000))))
       .flatMap((j) => j.joined as { ms: number; t0: number; t1: number; error?: string }[]);
+    const setupCpu = cpuMs(server.child.pid) - setupCpu0;
     const ok = joins.filter((j) => j.ms >= 0);
     const errors = new Map<string, number>();
     for (const j of joins) if (j.error) errors.set(j.error, (errors.get(j.error) ?? 0) + 1);
@@ -233,7 +285,9 @@ async function runOne(
     const delivered = received.reduce((a, b) => a + b, 0);
     const cpu = cpu1 - cpu0;
     return {
-      impl,
+      impl: base,
+      runtime,
+      ...(SETTINGS ? { settings: SETTINGS } : {}),
       mode,
       n,
       loadavg: load,
@@ -253,6 +307,7 @@ async function runOne(
       jsThreadPct: (100 * (main1 - main0)) / cpu,
       cpuUsPerDeliveredTick: delivered ? (cpu * 1000) / delivered : NaN,
       rssPerClientKiB: (rss1 - rss0) / n,
+      setupCpuMs: setupCpu,
       late: done.late,
       putUsPerPeer: done.putUs ?? NaN,
     };
@@ -264,12 +319,14 @@ async function runOne(
 function table(results: readonly StarResult[]): string {
   const head = [
     "impl",
+    "server",
     "mode",
     "N",
     "load",
     "conn",
     "join ms med (max)",
     "all ms",
+    "setup CPU ms",
     "deliv %",
     "ticks/cl/s",
     "RTT p50/p99 ms",
@@ -280,12 +337,14 @@ function table(results: readonly StarResult[]): string {
   ];
   const rows = results.map((r) => [
     r.impl === "ours" ? "webrtc-mesh" : r.impl === "raw" ? "raw sends" : "geckos.io",
+    [r.runtime === "node" ? "Node" : "Deno", r.settings].filter(Boolean).join(", "),
     r.mode,
     String(r.n),
     fmt(r.loadavg, 1),
     `${r.connected}${r.failedJoins ? ` (${r.failedJoins} failed)` : ""}`,
     `${fmt(r.joinMedianMs)} (${fmt(r.joinMaxMs)})`,
     fmt(r.allConnectedMs),
+    r.setupCpuMs === undefined ? "" : fmt(r.setupCpuMs),
     fmt(r.deliveredPct, 1),
     fmt(r.ticksPerClientPerSec, 1),
     `${fmt(r.rttP50Ms, 1)} / ${fmt(r.rttP99Ms, 1)}`,
@@ -296,29 +355,34 @@ function table(results: readonly StarResult[]): string {
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
-    "| " + cells.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(" | ") + " |";
+    "| " + cells.map((c, i) => (i < 3 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(" | ") + " |";
   return [
     line(head),
-    "| " + w.map((x, i) => (i < 2 ? "-".repeat(x) : "-".repeat(x - 1) + ":")).join(" | ") + " |",
+    "| " + w.map((x, i) => (i < 3 ? "-".repeat(x) : "-".repeat(x - 1) + ":")).join(" | ") + " |",
     ...rows.map(line),
   ].join("\n");
 }
 
 /** The issue's targets, checked on one run's results. */
 function verdicts(results: readonly StarResult[]): string[] {
-  const get = (impl: string, mode: string, n: number) =>
-    results.find((r) => r.impl === impl && r.mode === mode && r.n === n);
+  const get = (impl: string, mode: string, n: number, runtime = "deno") =>
+    results.find((r) =>
+      r.impl === impl && r.mode === mode && r.n === n && (r.runtime ?? "deno") === runtime
+    );
   const out: string[] = [];
+  const name = (runtime: string) => runtime === "node" ? "Node" : "Deno";
+  // Every pairing of the servers' runtimes that was measured: none is left out.
+  const pairs = [["deno", "deno"], ["node", "node"], ["deno", "node"], ["node", "deno"]];
   for (const n of [64, 128]) {
-    const o = get("ours", "unreliable", n), g = get("geckos", "unreliable", n);
-    if (o && g) {
+    for (const [ro, rg] of pairs) {
+      const o = get("ours", "unreliable", n, ro), g = get("geckos", "unreliable", n, rg);
+      if (!o || !g) continue;
       const ratio = o.cpuUsPerDeliveredTick / g.cpuUsPerDeliveredTick;
       out.push(
-        `- N=${n} unreliable: server CPU per delivered tick ${
-          fmt(o.cpuUsPerDeliveredTick, 1)
-        } µs vs ${fmt(g.cpuUsPerDeliveredTick, 1)} µs = ${
-          fmt(ratio, 2)
-        }x geckos.io (target <= 0.5x): ${ratio <= 0.5 ? "met" : "MISSED"}`,
+        `- N=${n} unreliable, ours on ${name(ro)} vs geckos.io on ${name(rg)}: server CPU per ` +
+          `delivered tick ${fmt(o.cpuUsPerDeliveredTick, 1)} µs vs ${
+            fmt(g.cpuUsPerDeliveredTick, 1)
+          } µs = ${fmt(ratio, 2)}x (target <= 0.5x): ${ratio <= 0.5 ? "met" : "MISSED"}`,
       );
     }
   }
@@ -333,14 +397,19 @@ function verdicts(results: readonly StarResult[]): string[] {
       }`,
     );
   }
-  for (const n of NS) {
-    for (const mode of MODES) {
-      const o = get("ours", mode, n), g = get("geckos", mode, n);
-      if (o && g) {
+  const ns = [...new Set(results.map((r) => r.n))];
+  const modes = [...new Set(results.map((r) => r.mode))];
+  for (const n of ns) {
+    for (const mode of modes) {
+      for (const runtime of ["deno", "node"]) {
+        const o = get("ours", mode, n, runtime), g = get("geckos", mode, n, runtime);
+        if (!o || !g) continue;
         out.push(
-          `- N=${n} ${mode}: all connected in ${fmt(o.allConnectedMs)} ms vs geckos.io ${
-            fmt(g.allConnectedMs)
-          } ms (target <=): ${o.allConnectedMs <= g.allConnectedMs ? "met" : "MISSED"}`,
+          `- N=${n} ${mode}, both on ${name(runtime)}: all connected in ${
+            fmt(o.allConnectedMs)
+          } ms vs geckos.io ${fmt(g.allConnectedMs)} ms (target <=): ${
+            o.allConnectedMs <= g.allConnectedMs ? "met" : "MISSED"
+          }`,
         );
       }
     }
@@ -360,6 +429,12 @@ if (args.render) {
   ({ seconds, machine, results } = stored);
   started = new Date(stored.started);
 } else {
+  if (args.append) {
+    // --append: this invocation's results go after the stored ones (one table, several runs).
+    const stored = JSON.parse(Deno.readTextFileSync(dir + "star.json"));
+    results = stored.results;
+    started = new Date(stored.started);
+  }
   // A lobby holds 256 members by default, the host included: N = 256 clients need one more.
   const signaling = await serveSignalingDeno({
     port: 0,
@@ -372,7 +447,7 @@ if (args.render) {
       flip = !flip;
       for (const impl of order) {
         console.error(`[star] ${impl} ${mode} N=${n} (load ${loadavg()})`);
-        const r = await runOne(impl, mode, n, signaling.url);
+        const r = { ...await runOne(impl, mode, n, signaling.url), at: new Date().toISOString() };
         console.error(`[star] ${JSON.stringify(r)}`);
         results.push(r);
       }

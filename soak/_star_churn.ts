@@ -2,7 +2,9 @@
  * The star soak's client process (`soak/star.ts`): COUNT Godot 4 clients that each join the
  * client/server lobby, wait for the server, read ticks, say hello on the reliable channel, leave,
  * and do it again, until standard input closes. Prints one JSON line per finished cycle
- * (`{"ok":ms}` or `{"failed":reason}`) and `{"stopped":true}` at the end.
+ * (`{"ok":ms}` or `{"failed":reason}`) and `{"stopped":true}` at the end. A `pause` line on
+ * standard input stops starting new cycles (each client finishes its current one and waits), until
+ * a `resume` line.
  *
  * ```sh
  * deno run -A soak/_star_churn.ts <signaling url> <lobby> <count>
@@ -12,9 +14,12 @@
  */
 import { ConnectionStatus, GodotError, TransferMode } from "../core/constants.ts";
 import { joinLobbyGodot4 } from "../signaling/client_godot4.ts";
+import { lines } from "../demo/_lines.ts";
 
 const [url, lobby, countArg] = Deno.args;
 let running = true;
+/** While set, no client starts a cycle: the resolver of the wait, cleared by `resume`. */
+let paused: { promise: Promise<void>; resume: () => void } | null = null;
 const say = (v: unknown) => console.log(JSON.stringify(v));
 
 /** Resolves when `check` holds (polled), rejects after `ms`. */
@@ -60,6 +65,10 @@ async function cycle(): Promise<void> {
 
 const loops = Array.from({ length: Number(countArg) }, async () => {
   while (running) {
+    if (paused !== null) {
+      await paused.promise;
+      continue;
+    }
     try {
       await cycle();
     } catch (e) {
@@ -68,8 +77,19 @@ const loops = Array.from({ length: Number(countArg) }, async () => {
     }
   }
 });
-for await (const _ of Deno.stdin.readable) { /* until the parent closes our input */ }
+for await (const line of lines(Deno.stdin.readable)) {
+  if (line === "pause" && paused === null) {
+    let resume = () => {};
+    const promise = new Promise<void>((r) => resume = r);
+    paused = { promise, resume };
+  } else if (line === "resume" && paused !== null) {
+    paused.resume();
+    paused = null;
+  }
+}
+// The parent closed our input: stop.
 running = false;
+paused?.resume();
 await Promise.all(loops);
 say({ stopped: true });
 Deno.exit(0);

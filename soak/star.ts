@@ -9,6 +9,7 @@
  *
  * ```sh
  * deno run -A --v8-flags=--expose-gc soak/star.ts [--minutes 10] [--clients 64] [--json FILE]
+ *                                                   [--heap-snapshots DIR]
  * ```
  *
  * Exits 0 when no cycle failed and nothing leaked, else 1.
@@ -16,11 +17,12 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import v8 from "node:v8";
 import { TransferMode } from "../core/constants.ts";
 import { joinLobbyGodot4 } from "../signaling/client_godot4.ts";
 import { serveSignalingDeno } from "../signaling/server_deno.ts";
 import { lines } from "../demo/_lines.ts";
-import { judgeRss, type RssSample, slope } from "./_rss.ts";
+import { judgeRss, type RssSample } from "./_rss.ts";
 import { type ProcessSample, sampleProcess } from "./_process.ts";
 
 const { values: args } = parseArgs({
@@ -31,16 +33,20 @@ const { values: args } = parseArgs({
     "per-process": { type: "string", default: "32" },
     "max-fds": { type: "string", default: "16" },
     json: { type: "string" },
+    "heap-snapshots": { type: "string" },
   },
 });
 const MINUTES = Number(args.minutes);
 const CLIENTS = Number(args.clients);
 const PER_PROCESS = Number(args["per-process"]);
 /**
- * The heap may grow this much per join after the plateau: the lobby remembers every id it handed
- * out (ids are never reused while it lives), tens of bytes each; a leaked queue per client was 10x.
+ * The heap may grow this much per join between the two quiet points: the lobby remembers every id
+ * it handed out (ids are never reused while it lives), tens of bytes each; a leaked queue per
+ * client was 5x.
  */
 const MAX_HEAP_KIB_PER_JOIN = 0.1;
+/** When the first quiet point is taken, as a share of the run (after the warm-up). */
+const FIRST_QUIET = 0.4;
 
 interface Sample extends RssSample, ProcessSample {
   /** Clients connected to the server at that moment. */
@@ -77,7 +83,11 @@ async function sample(): Promise<Sample> {
 
 const before = await sample();
 const cycles = { ok: 0, failed: 0, reasons: new Map<string, number>() };
-const children = [];
+const children: {
+  child: Deno.ChildProcess;
+  done: Promise<void>;
+  input: WritableStreamDefaultWriter<Uint8Array>;
+}[] = [];
 for (let first = 0; first < CLIENTS; first += PER_PROCESS) {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -102,13 +112,49 @@ for (let first = 0; first < CLIENTS; first += PER_PROCESS) {
       }
     }
   })();
-  children.push({ child, done });
+  children.push({ child, done, input: child.stdin.getWriter() });
 }
+const tell = (line: string) =>
+  Promise.all(children.map((c) => c.input.write(new TextEncoder().encode(line + "\n"))));
+
+/**
+ * A quiet point: every client finishes its cycle and waits, the server holds no peer, and the
+ * process is sampled (with a heap snapshot under --heap-snapshots). Two quiet points compare the
+ * heap in the same state, 0 peers: samples taken while clients come and go differ by the peers
+ * connected at that moment (a few hundred KiB of heap each), which swamps a per-join slope.
+ */
+async function quietPoint(name: string): Promise<Sample & { heapKiB: number }> {
+  await tell("pause");
+  const by = Date.now() + 60_000;
+  while (server.getPeers().size > 0 && Date.now() < by) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => setTimeout(r, 3000)); // closing connections finish on native threads
+  const s = await sample();
+  // The heap to the KiB (the samples round to 0.1 MiB), right after the sample's collections.
+  const heapKiB = Math.round(Deno.memoryUsage().heapUsed / 1024);
+  if (args["heap-snapshots"]) {
+    const file = `${args["heap-snapshots"]}/star-${name}.heapsnapshot`;
+    v8.writeHeapSnapshot(file);
+    console.error(`[soak:star] heap snapshot ${file}`);
+  }
+  console.error(
+    `[soak:star] quiet point ${name}: ${s.joins} joins, ${s.peers} connected, heap ${heapKiB} KiB`,
+  );
+  return { ...s, heapKiB };
+}
+const quiet: (Sample & { heapKiB: number })[] = [];
 
 const samples: Sample[] = [before];
 const end = started + MINUTES * 60_000;
+let quietDue = started + MINUTES * 60_000 * FIRST_QUIET;
 while (performance.now() < end) {
   await new Promise((r) => setTimeout(r, Math.min(10_000, Math.max(0, end - performance.now()))));
+  if (performance.now() >= quietDue) {
+    quiet.push(await quietPoint("1"));
+    quietDue = Infinity;
+    await tell("resume");
+  }
   const s = await sample();
   samples.push(s);
   console.error(
@@ -118,8 +164,9 @@ while (performance.now() < end) {
   );
 }
 
-// Everyone leaves; then the server must be back to where it was.
-for (const { child } of children) await child.stdin.close();
+// The second quiet point, then everyone leaves; then the server must be back to where it was.
+quiet.push(await quietPoint("2"));
+for (const { input } of children) await input.close();
 await Promise.all(children.map(async ({ child, done }) => {
   const t = setTimeout(() => child.kill("SIGKILL"), 60_000);
   await child.status;
@@ -139,10 +186,10 @@ clearInterval(ticker);
 // the plateau is where RSS rises by at most 2 KiB per join (soak/_rss.ts's default, 24, took the
 // whole warm-up of a fast run for flat). The leak bounds are _rss.ts's defaults.
 const rss = judgeRss(samples, { minutes: MINUTES, plateauKiBPerJoin: 2 });
-// The JavaScript heap from the plateau on: a per-join leak of JS objects shows here first.
-const judged = rss.plateau ? samples.filter((s) => s.atMs >= rss.plateau!.atMs) : [];
-const heapKiBPerJoin = judged.length > 2
-  ? +slope(judged.map((s) => [s.joins, s.heapMiB * 1024])).toFixed(3)
+// The JavaScript heap between the quiet points (0 peers at both): a per-join leak of JS objects
+// shows here first.
+const heapKiBPerJoin = quiet.length === 2 && quiet[1].joins > quiet[0].joins
+  ? +((quiet[1].heapKiB - quiet[0].heapKiB) / (quiet[1].joins - quiet[0].joins)).toFixed(3)
   : NaN;
 const during = samples.slice(1);
 const maxThreads = Math.max(...during.map((s) => s.threads));
@@ -173,6 +220,7 @@ const report = {
   ticks: seq,
   rss,
   heapKiBPerJoin,
+  quiet,
   before,
   after,
   threads: { firstMinute: firstMinuteThreads, max: maxThreads, after: after.threads },
@@ -183,7 +231,9 @@ const report = {
 };
 console.log(
   `star soak ${MINUTES} min, ${CLIENTS} clients: ${joins} joins (${cycles.ok} cycles ok, ${cycles.failed} failed), ` +
-    `${hellos} hellos, ${seq} ticks\n  RSS: ${rss.reason}\n  heap: ${heapKiBPerJoin} KiB/join from the plateau on\n  fds ${before.fds} before, ${after.fds} after; ` +
+    `${hellos} hellos, ${seq} ticks\n  RSS: ${rss.reason}\n  heap: ${heapKiBPerJoin} KiB/join between the quiet points (${
+      quiet.map((q) => `${q.heapKiB} KiB at join ${q.joins}`).join(", ")
+    })\n  fds ${before.fds} before, ${after.fds} after; ` +
     `threads ${before.threads} before, ${firstMinuteThreads} in minute 1, max ${maxThreads}, ${after.threads} after\n  ` +
     (problems.length ? `FAILED: ${problems.join("; ")}` : "passed"),
 );
