@@ -323,7 +323,8 @@ stack". Stack defects and their workarounds: README's "Reliability", and below.
 - Star (Godot 4): one \`WebRTCMultiplayerPeer\` server and N clients in one process
   (\`bench/_star.ts\`), against N raw pairs of the same stack with the same channels. Formation:
   first \`addPeer\` until every client is \`connected_to_server\` and the server announced all.
-  Broadcast: the server sends one 200-byte state per tick at 20 Hz to every client (raw: one
+  Broadcast, from 5.5 s after formation (past the liveness probe window, in which no beat is
+  skipped): the server sends one 200-byte state per tick at 20 Hz to every client (raw: one
   \`send\` per client); CPU is the whole process's user + system time (every thread, the stack's
   included) per client per second; lost counts states not delivered. Rows appear in a run that
   measured them (bench/_run.ts, N = 8/32/64; --quick: N = 8).

@@ -189,6 +189,9 @@ function loadavg(): number {
   return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
 }
 
+/** From the last join until the ticks start, ms. */
+const SETTLE_MS = 6000;
+
 /** Packages a Node bundle of a server loads from node_modules. */
 const NODE_EXTERNAL = [
   "node-datachannel",
@@ -242,7 +245,9 @@ async function runOne(
     const errors = new Map<string, number>();
     for (const j of joins) if (j.error) errors.set(j.error, (errors.get(j.error) ?? 0) + 1);
     if (errors.size) console.error(`[star] failed joins: ${JSON.stringify([...errors])}`);
-    await new Promise((r) => setTimeout(r, 2000));
+    // Steady state: every client past the liveness probe window (5 s), in which beats are never
+    // skipped (core/liveness.ts L2), as on a server whose clients stay for minutes.
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
     await server.send("connected");
     const connected = (await server.next("connected")).connected as number;
     const rss1 = rssKiB(server.child.pid);
