@@ -12,7 +12,8 @@
  *     every `intervalMs` to every peer that is probing or proven, except a proven peer that was sent
  *     a data message since the previous beat (reported in `TimePassed`'s `sent`): that message is
  *     its proof of our life (L4), so it still receives something in every interval. Beats are never
- *     skipped in a peer's first `probeWindowMs`, so its probing sees our beacons (L3).
+ *     skipped in a peer's first `probeWindowMs`, so its probing sees our beacons (L3), nor with
+ *     `reconnect` (L9), whose beacons carry more than life.
  * L3. Capability per peer. A beacon from the peer (`BeaconReceived`) proves it runs liveness:
  *     `beacons`. The channel closing while probing (a libdatachannel peer without it resets the
  *     stream: a Godot-native peer) or `probeWindowMs` passing without a beacon (a browser peer
@@ -477,8 +478,8 @@ export function timePassed(state: MeshState, event: TimePassed): LivenessStep {
       if (!gone.includes(id)) gone.push(id);
     }
     if (r.capability !== "transport" && !gone.includes(id)) {
-      const fed = r.capability === "beacons" && now - r.since >= config.probeWindowMs &&
-        (r.lastSent ?? -Infinity) >= previousBeat;
+      const fed = grace === null && r.capability === "beacons" &&
+        now - r.since >= config.probeWindowMs && (r.lastSent ?? -Infinity) >= previousBeat;
       (fed ? skipped : beating).push(id);
     }
     peers.set(id, r);

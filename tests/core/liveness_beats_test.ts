@@ -77,6 +77,25 @@ Deno.test("L2: no beat to a proven peer we sent data since the previous beat", (
   ]);
 });
 
+Deno.test("L2: with reconnect on, every peer is beaten, data or not", () => {
+  const healing: MeshState = {
+    ...initialState,
+    liveness: livenessState(DEFAULT_LIVENESS, 10_000),
+  };
+  const script: Script[number][] = [...TWO];
+  for (let at = 500; at <= 7000; at += 500) {
+    script.push(tick(at, [[2, at - 1], [3, at - 1]], [[2, at - 10], [3, at - 10]]));
+  }
+  const beaten = runScenario(script, healing).steps.filter((s) => s.event.type === "TimePassed")
+    .map((s) => s.effects.flatMap((e) => e.type === "SendBeacons" ? e.peerIds : []));
+  assertEquals(beaten, script.slice(TWO.length).map(() => [2, 3]));
+  // The same script without reconnect skips both peers from 5000 on.
+  assertEquals(
+    beats(script).filter(([at]) => at >= 5000).map(([, ids]) => ids),
+    [5000, 5500, 6000, 6500, 7000].map(() => []),
+  );
+});
+
 Deno.test("L2: the gap between two messages to a peer stays under two intervals", () => {
   // Data once in a while; a beat fills every interval that had none.
   const sends = [5100, 6700, 6900, 8600];
