@@ -470,7 +470,11 @@ async function main(): Promise<void> {
       keepHarnessSections(await withLiveness(markdown(measured)), await Deno.readTextFile(md)),
     );
     // Keep the generated files in the repository's format (`deno fmt --check` is part of the tests).
-    const outputs = [md, new URL("latest.json", results)];
+    const outputs = [
+      md,
+      new URL("latest.json", results),
+      ...measured.map((r) => new URL(`formation-${r.stack}.svg`, results)),
+    ];
     await new Deno.Command(Deno.execPath(), {
       args: ["fmt", "-q", ...outputs.map((u) => u.pathname)],
     })
