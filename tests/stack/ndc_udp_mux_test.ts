@@ -39,8 +39,10 @@ Deno.test("iceUdpMux: a server's connections share one UDP port within portRange
   range[1] = range[0] + 20;
   const servers = [0, 1, 2].map(() => createPeerConnection({ iceUdpMux: true, portRange: range }));
   const clients = [0, 1, 2].map(() => createPeerConnection());
+  const channels: Channel[] = [];
   try {
     const pairs = await Promise.all(servers.map((s, i) => channelPair(s, clients[i])));
+    channels.push(...pairs.flat());
     for (const [i, [sc, cc]] of pairs.entries()) {
       const atClient = nextMessage(cc);
       sc.send(`to ${i}`);
@@ -59,11 +61,22 @@ Deno.test("iceUdpMux: a server's connections share one UDP port within portRange
     assert(serverPorts[0]! >= range[0] && serverPorts[0]! <= range[1], `port ${serverPorts[0]}`);
     assertEquals(new Set(clientPorts).size, 3, `client ports ${clientPorts}`);
   } finally {
+    // As bench/_net.ts closeRaw does: close the connections, then wait for every channel's close
+    // and the native closes; a process that exits while libdatachannel still delivers those on its
+    // threads crashes (SIGSEGV).
+    const closed = channels.map((c) =>
+      Promise.race([
+        new Promise<void>((r) => c.addEventListener("close", () => r(), { once: true })),
+        new Promise<void>((r) => setTimeout(r, 3000)),
+      ])
+    );
     for (const pc of [...servers, ...clients]) pc.close();
+    await Promise.all(closed);
     await Promise.all(
       [...servers, ...clients].map((pc) =>
         (pc as unknown as { whenNativeClosed(): Promise<void> }).whenNativeClosed()
       ),
     );
+    await new Promise((r) => setTimeout(r, 20));
   }
 });
