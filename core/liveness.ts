@@ -102,6 +102,8 @@ export interface PeerLiveness {
   readonly lastHeard: number;
   /** When it was interrupted (rule L9), or `null`. */
   readonly interruptedAt?: number | null;
+  /** Whether its connection is being replaced (core/reconnect.ts, R3-R5). */
+  readonly replacing?: boolean;
 }
 
 /** The liveness section of the mesh state. */
@@ -151,7 +153,8 @@ export function parseReconnectOptions(
   if (typeof value !== "object" || value === null) {
     return E.left(`reconnect must be false or { graceMs }, got ${show(value)}`);
   }
-  const { graceMs, ...rest } = value as Record<string, unknown>;
+  // `journalBytes` is checked with the journal's rules (core/reconnect.ts).
+  const { graceMs, journalBytes: _journalBytes, ...rest } = value as Record<string, unknown>;
   const extra = Object.keys(rest);
   if (extra.length > 0) return E.left(`reconnect: unknown option ${JSON.stringify(extra[0])}`);
   if (graceMs === undefined) return E.right(10_000);
@@ -396,7 +399,7 @@ export function connectionInterrupted(
       gone: [],
     };
   }
-  if (event.state === "connected" && record.interruptedAt != null) {
+  if (event.state === "connected" && record.interruptedAt != null && record.replacing !== true) {
     return {
       state: setRecord(state, event.peerId, {
         ...record,
@@ -451,7 +454,10 @@ export function timePassed(state: MeshState, event: TimePassed): LivenessStep {
       const lastHeard = Math.max(r.lastHeard + shift, heard.get(id) ?? -Infinity);
       r = { ...r, since: r.since + shift, lastHeard };
       const silent = r.capability === "beacons" && now - r.lastHeard >= config.timeoutMs;
-      if (r.interruptedAt != null && !silent && heard.has(id) && heard.get(id)! > r.interruptedAt) {
+      if (
+        r.interruptedAt != null && !silent && heard.has(id) && heard.get(id)! > r.interruptedAt &&
+        r.replacing !== true
+      ) {
         signals.push(...resumed(state, id, r));
         r = { ...r, interruptedAt: null };
       }

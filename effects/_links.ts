@@ -9,6 +9,7 @@
 import type { TransferMode } from "../core/constants.ts";
 import type { Event as MeshEvent, Observation } from "../core/events.ts";
 import { decodeBeacon } from "../core/liveness.ts";
+import { decodeCounts } from "../core/reconnect.ts";
 import { channelMode } from "../core/route.ts";
 import { type MeshState, PEER_CONNECTION_STATES, type PeerConnectionState } from "../core/state.ts";
 import { show } from "../core/_validate.ts";
@@ -38,6 +39,8 @@ export interface Link {
   maxMessageSize?: number;
   /** The selected ICE candidate pair, once connected (see `candidate_pair.ts`). */
   candidatePair?: CandidatePair;
+  /** Godot 4: the peer's turn in the receive round-robin (kept by a replacement). */
+  turn?: number;
 }
 
 /** What the links report to the interpreter that owns them. */
@@ -158,6 +161,7 @@ export class Links {
       failed: false,
       heardAt: 0,
       heardReported: true,
+      turn,
     };
     this.#byId.set(peerId, link);
     try {
@@ -259,9 +263,15 @@ export class Links {
     this.#listen(link, channel, "message", (ev) => {
       const data = toBytes((ev as MessageEvent).data);
       const kind = data === undefined ? undefined : decodeBeacon(data);
-      if (kind !== undefined) {
-        this.#host.observe(link, { type: "BeaconReceived", peerId, kind, now: performance.now() });
-      }
+      if (kind === undefined) return;
+      const counts = decodeCounts(data!);
+      this.#host.observe(link, {
+        type: "BeaconReceived",
+        peerId,
+        kind,
+        now: performance.now(),
+        ...(counts === undefined ? {} : { counts }),
+      });
     });
   }
 
@@ -315,6 +325,28 @@ export class Links {
   }
 
   /**
+   * Replaces the link of `peerId` (`ReplaceConnection`): the old connection is closed as
+   * {@link close} does, without retiring the peer; the new one gets the same channels, the
+   * liveness channel, the same turn and the old link's counters.
+   */
+  replace(
+    connection: RTCPeerConnectionLike,
+    peerId: number,
+    specs: readonly { label: string; init: object }[],
+    liveness: { label: string; init: object },
+    config: ChannelsConfig,
+  ): void {
+    const old = this.#byId.get(peerId);
+    if (old === undefined) return;
+    this.close(peerId, true, false);
+    this.create(connection, peerId, specs, old.turn, config);
+    const link = this.#byId.get(peerId)!;
+    link.sent = old.sent;
+    link.busy = old.busy;
+    this.createLiveness(peerId, liveness);
+  }
+
+  /**
    * Closes a peer's connection (`ClosePeer`) or, when the connection is not ours to close
    * (`DiscardChannels`: `addPeer` failed), the channels made so far.
    *
@@ -326,11 +358,11 @@ export class Links {
    * process cannot exit. Browsers close the channels of a closed connection without an event;
    * node-datachannel reports each `close` shortly after. `whenClosed()` waits for either.
    */
-  close(peerId: number, closeConnection: boolean): void {
+  close(peerId: number, closeConnection: boolean, retire = true): void {
     const link = this.#byId.get(peerId);
     if (link === undefined) return;
     this.#byId.delete(peerId);
-    this.#host.retire(peerId);
+    if (retire) this.#host.retire(peerId);
     for (const [target, type, listener] of link.listeners) {
       target.removeEventListener(type, listener);
     }
