@@ -109,6 +109,17 @@ export interface ReplaceConnection {
 }
 
 /**
+ * Hold a peer's reliable sends in its journal from now on: its transport gave up while it was
+ * interrupted, and a replacement is awaited (reconnect rule R6).
+ */
+export interface HoldPeer {
+  /** Discriminant. */
+  readonly type: "HoldPeer";
+  /** The peer concerned. */
+  readonly peerId: number;
+}
+
+/**
  * Send a peer's journal from these counts (one per reliable channel), in order, on its new
  * connection's channels, then end the holding (reconnect rule R5).
  */
@@ -180,6 +191,7 @@ export type Effect =
   | CreateLivenessChannel
   | SendBeacons
   | ReplaceConnection
+  | HoldPeer
   | ResendJournal
   | AckJournal
   | DropPackets

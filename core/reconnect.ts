@@ -31,6 +31,13 @@
  *     connection may fail while the network is still cut; the signaling client asks again), data
  *     heard and `"connected"` do not resume it, and reliable sends to it are held in the journal
  *     (`route` lets them through; nothing goes on the wire). Only the grace (L9) ends it.
+ * R6. A transport that gives up (connection `"failed"`/`"closed"`, a channel closed or errored)
+ *     while its peer is interrupted (L9) and proven does not remove it at once: the peer is held
+ *     as in R4 (`HoldPeer`: reliable sends go to the journal) until a replacement resumes it or
+ *     the grace ends. The signaling client replaces it (the offering side replaces on the
+ *     interruption; the answering side waits for that offer, which may come after the old
+ *     transport's own abort, e.g. SCTP's at 12.6 s); without one it is removed at the end of the
+ *     grace instead of at once.
  * R5. The first beacon on the new connection resumes it: its counts say what the peer has. If
  *     every count lies within our journal (`base <= count <= end`), `ResendJournal` sends the
  *     journal from those counts, in order, before anything new, and `peer_resumed` follows. A
@@ -192,6 +199,25 @@ export function replacePeer(state: MeshState, event: ReplacePeerRequested): Step
   });
   effects.unshift({ type: "ReplaceConnection", peerId, channels, liveness: LIVENESS_CHANNEL });
   return [next, [...effects, OK_REPLY]];
+}
+
+/**
+ * Rule R6: an interrupted, proven peer whose transport gave up is held for a replacement;
+ * `undefined` when the rule does not apply (rule 5 removes it).
+ */
+export function transportEnded(state: MeshState, peerId: number): Step | undefined {
+  const record = state.liveness.peers.get(peerId);
+  const peer = state.peers.get(peerId);
+  if (
+    (state.liveness.graceMs ?? null) === null || peer === undefined || record === undefined ||
+    record.interruptedAt == null || record.capability !== "beacons" || record.replacing === true
+  ) return undefined;
+  const held = withRecord(
+    setPeer(state, { ...peer, channels: peer.channels.map(() => "closed") }),
+    peerId,
+    { ...record, replacing: true },
+  );
+  return [held, [{ type: "HoldPeer", peerId }]];
 }
 
 /**

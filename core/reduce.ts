@@ -67,11 +67,13 @@
  *     `LivenessChannelClosed`, `BeaconReceived` and `TimePassed` are decided there, and a peer they
  *     find gone is removed here as by rule 7. With `reconnect`, a `ConnectionStateChanged` to
  *     `"disconnected"` (and back to `"connected"`) is rule L9's before rule 5 sees it.
- * 16. Reconnect by replacement (core/reconnect.ts, rules R1-R5): `ReplacePeerRequested`
+ * 16. Reconnect by replacement (core/reconnect.ts, rules R1-R6): `ReplacePeerRequested`
  *     (`replacePeer`) gives an interrupted peer a fresh connection; while it is replacing, its
  *     transport events change its state but never remove it (`whileReplacing`), and the first
  *     beacon on the new connection resumes it or, if its data cannot be made exact, removes it.
- *     Beacons with counts acknowledge the journal (`AckJournal`).
+ *     Beacons with counts acknowledge the journal (`AckJournal`). A transport that gives up while
+ *     its peer is interrupted holds the peer for a replacement (`transportEnded`, R6) instead of
+ *     rule 5's removal; the grace still ends it.
  *
  * A rejected request returns the very same state object plus one `Reply` with the error and the
  * reason (`reject`, in `_rules.ts`). Observations about unknown peers change nothing (they are late
@@ -106,7 +108,13 @@ import {
   type LivenessStep,
   timePassed,
 } from "./liveness.ts";
-import { acknowledged, isReplacing, replacementBeacon, replacePeer } from "./reconnect.ts";
+import {
+  acknowledged,
+  isReplacing,
+  replacementBeacon,
+  replacePeer,
+  transportEnded,
+} from "./reconnect.ts";
 import {
   create,
   disconnectPeer,
@@ -534,6 +542,10 @@ export function reduce(state: MeshState, event: Event): Step {
       return setTargetPeer(state, event);
     case "ConnectionStateChanged": {
       if (isReplacing(state, event.peerId)) return whileReplacing(state, event);
+      if (isConnectionEnded(event.state) && event.state !== "disconnected") {
+        const held = transportEnded(state, event.peerId);
+        if (held !== undefined) return held;
+      }
       const interrupted = connectionInterrupted(state, event);
       return interrupted === undefined
         ? connectionStateChanged(state, event)
@@ -541,10 +553,14 @@ export function reduce(state: MeshState, event: Event): Step {
     }
     case "ChannelStateChanged":
       if (isReplacing(state, event.peerId)) return whileReplacing(state, event);
+      if (event.state === "closing" || event.state === "closed") {
+        const held = transportEnded(state, event.peerId);
+        if (held !== undefined) return held;
+      }
       return channelStateChanged(state, event);
     case "ChannelErrored":
       if (isReplacing(state, event.peerId)) return whileReplacing(state, event);
-      return channelErrored(state, event);
+      return transportEnded(state, event.peerId) ?? channelErrored(state, event);
     case "LivenessChannelOpened":
       if (isReplacing(state, event.peerId)) {
         return [state, [{ type: "SendBeacons", peerIds: [event.peerId], kind: "hello" }]];

@@ -674,6 +674,11 @@ export abstract class MultiplayerInterpreter<
         if (journal !== undefined) journal.holding = true;
         return;
       }
+      case "HoldPeer": {
+        const journal = this.#journals.get(effect.peerId);
+        if (journal !== undefined) journal.holding = true;
+        return;
+      }
       case "ResendJournal":
         this.#journals.get(effect.peerId)?.resendFrom(effect.from);
         this.#flushJournal(effect.peerId);

@@ -27,6 +27,13 @@
  * - An offer from a peer we are offering to ourselves (a mixed lobby: Godot 3 and Godot 4 sides
  *   both offer, and the server relays only the Godot 3 side's offer) makes us the answering side
  *   for that peer from then on: a fresh connection answers it.
+ * - Reconnect (the target's `reconnect` option, core/reconnect.ts): when a connected peer is
+ *   `peer_interrupted`, the side that offers for that pair makes a fresh connection, gives it to
+ *   the target with `replacePeer(connection, id)` (no `peer_disconnected`), and offers it; the
+ *   other side takes that further offer for a connected peer as a replacement too (a fresh
+ *   connection answers it, again through `replacePeer`). A replacement that fails is made again
+ *   while the target accepts it (until its grace ends); one the target refuses (reconnect off, a
+ *   peer not proven to run liveness) falls back to the setup restart above.
  * - A peer's departure removes it. When the server closes us because the host left, peer 1 is
  *   removed. A signaling connection that ends before the lobby was sealed closes the multiplayer
  *   object too (as Godot's demo does); after a seal it lives on without the server.
@@ -184,6 +191,10 @@ export interface PeerTarget {
   close(): void;
   /** Why the last call failed. */
   readonly lastError: { readonly message: string };
+  /** Gives an interrupted peer a fresh connection (reconnect); absent: never replaced. */
+  replacePeer?(connection: RTCPeerConnectionLike, peerId: number): GodotError;
+  /** Listens to the target's signals (`peer_interrupted` starts a replacement). */
+  addEventListener?(type: string, listener: (event: Event) => void): void;
 }
 
 /** What differs between the protocols, for the session. */
@@ -209,6 +220,8 @@ interface Negotiation {
   readonly offerer: boolean;
   /** The setup timeout (`setupTimeoutMs`); cleared once connected or forgotten. */
   timer?: ReturnType<typeof setTimeout>;
+  /** Whether this connection replaces an earlier one of the same peer (`replacePeer`). */
+  readonly replacing: boolean;
   /** Whether a remote offer was applied (a further offer then restarts the setup). */
   offered: boolean;
   /** Whether the connection reached `"connected"` (it is then never set up again). */
@@ -277,6 +290,9 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
     ws.onmessage = (event) => this.#onFrame(event.data);
     ws.onclose = (event) => this.#onClose(event.code, event.reason);
     ws.onerror = () => {};
+    target.addEventListener?.("peer_interrupted", (event) => {
+      this.#onInterrupted((event as CustomEvent<number>).detail);
+    });
   }
 
   /** What the session drives (the subclass names it `mesh` or `peer`). */
@@ -405,7 +421,14 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
         // previous connection. An offer while we offer too: the peer's protocol has the other
         // rule (a mixed lobby), and its offer is the one the server relays: we answer.
         const previous = this.#peers.get(msg.from);
-        if (previous && previous.offerer && !previous.offered && previous.held !== undefined) {
+        if (
+          previous && (previous.connected || previous.replacing) &&
+          this.#replace(msg.from, previous.replacing ? previous.attempt + 1 : 1)
+        ) {
+          // A connected peer's side made a fresh connection: ours replaces the old one too.
+        } else if (
+          previous && previous.offerer && !previous.offered && previous.held !== undefined
+        ) {
           this.#answerOnly.add(msg.from);
           // A change of role, not a failed setup: the attempt (and so the policy) stays.
           this.#restart(msg.from, previous, previous.attempt);
@@ -447,24 +470,59 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
     this.#connect(id, 1);
   }
 
-  /** Makes a connection for peer `id`, adds it to the target and, if ours to make, offers. */
-  #connect(id: number, attempt: number): void {
-    let pc: ClientPeerConnection;
+  /** A fresh connection for peer `id`'s setup `attempt`, or undefined (an error was reported). */
+  #newConnection(id: number, attempt: number): ClientPeerConnection | undefined {
     // A retried setup goes through the relay when it may (see SessionOptions.relayFallback).
     const policy = attempt > 1 && this.#relayFallback ? "relay" : this.#policy;
     try {
-      pc = this.#factory({ iceServers: this.#iceServers, iceTransportPolicy: policy });
+      return this.#factory({ iceServers: this.#iceServers, iceTransportPolicy: policy });
     } catch (error) {
-      return this.#error(`cannot create a connection for peer ${id}: ${error}`, id);
+      this.#error(`cannot create a connection for peer ${id}: ${error}`, id);
+      return undefined;
     }
+  }
+
+  /** Makes a connection for peer `id`, adds it to the target and, if ours to make, offers. */
+  #connect(id: number, attempt: number): void {
+    const pc = this.#newConnection(id, attempt);
+    if (pc === undefined) return;
     if (this.#target.addPeer(pc, id, this.#lifetime) !== GodotError.OK) {
-      try {
-        pc.close();
-      } catch {
-        // nothing to release
-      }
+      closeQuietly(pc);
       return this.#error(`addPeer(${id}) failed: ${this.#target.lastError.message}`, id);
     }
+    this.#negotiate(id, pc, attempt, false);
+  }
+
+  /**
+   * Replaces the connection of connected peer `id` with a fresh one through the target's
+   * `replacePeer` (reconnect), set up as `attempt` of the replacement; offers it if we offer to
+   * that peer. False (nothing changed) when the target has no `replacePeer` or refuses it.
+   */
+  #replace(id: number, attempt: number): boolean {
+    if (this.#target.replacePeer === undefined || !this.#target.hasPeer(id)) return false;
+    const pc = this.#newConnection(id, attempt);
+    if (pc === undefined) return false;
+    if (this.#target.replacePeer(pc, id) !== GodotError.OK) {
+      closeQuietly(pc);
+      this.#error(`replacePeer(${id}) refused: ${this.#target.lastError.message}`, id);
+      return false;
+    }
+    this.#forget(id);
+    this.#negotiate(id, pc, attempt, true);
+    return true;
+  }
+
+  /** Rule of reconnect: the offering side of an interrupted pair replaces its connection. */
+  #onInterrupted(id: number): void {
+    const n = this.#peers.get(id);
+    if (n === undefined || !n.offerer || !(n.connected || n.replacing)) return;
+    if (this.#closedByUs || this.#ws.readyState !== OPEN) return;
+    this.#error(`peer ${id} interrupted; replacing its connection`, id);
+    this.#replace(id, n.replacing ? n.attempt + 1 : 1);
+  }
+
+  /** Negotiates `pc`, peer `id`'s connection (just added or replaced), offering if ours to. */
+  #negotiate(id: number, pc: ClientPeerConnection, attempt: number, replacing: boolean): void {
     const offerer = !this.#answerOnly.has(id) && this.#dialect.offersTo(this.#id, id);
     const onCandidate = (event: Event) => {
       const c = (event as Event & { candidate?: IceCandidateLike | null }).candidate;
@@ -497,6 +555,18 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
       // The setup failed. The offering side starts over; the answering side waits for its offer.
       // After the last attempt both sides give up and release the connection.
       if (this.#closedByUs || this.#ws.readyState !== OPEN) return;
+      if (replacing) {
+        // A replacement is made again while the target accepts it (its grace bounds it).
+        if (!n.offerer) return;
+        this.#error(`replacement connection to peer ${id} ${reason}; replacing it again`, id);
+        queueMicrotask(() => {
+          if (this.#peers.get(id) === n && !this.#replace(id, attempt + 1)) {
+            this.#forget(id);
+            if (this.#target.hasPeer(id)) this.#target.removePeer(id);
+          }
+        });
+        return;
+      }
       if (attempt >= this.#setupAttempts) {
         this.#forget(id);
         this.#abandoned.add(id);
@@ -525,6 +595,7 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
       onState,
       attempt,
       offerer,
+      replacing,
       offered: false,
       connected: false,
       failed: false,
@@ -614,5 +685,13 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
     }
     this.#emit("disconnected", detail);
     this.#resolveClosed(detail);
+  }
+}
+
+function closeQuietly(pc: ClientPeerConnection): void {
+  try {
+    pc.close();
+  } catch {
+    // nothing to release
   }
 }

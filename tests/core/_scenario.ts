@@ -174,6 +174,8 @@ export function renderEffect(effect: Effect): string {
       return `ReplaceConnection(${effect.peerId}: ${
         effect.channels.map((c) => c.label).join(", ")
       } + ${effect.liveness.label}#${effect.liveness.init.id})`;
+    case "HoldPeer":
+      return `HoldPeer(${effect.peerId})`;
     case "ResendJournal":
       return `ResendJournal(${effect.peerId} from [${effect.from}])`;
     case "AckJournal":

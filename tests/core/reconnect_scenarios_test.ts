@@ -162,6 +162,40 @@ Deno.test("R3-R5: an interrupted peer gets a new connection and resumes with its
   assert(run.effects.some((e) => e.type === "ResendJournal" && e.from[0] === 70));
 });
 
+Deno.test("R6: a transport that gives up while its peer is interrupted holds it for a replacement", (t) => {
+  assertSnapshot(
+    t,
+    story(
+      section("SCTP aborts before the other side's offer arrives; the replacement resumes it", [
+        ...INTERRUPTED,
+        chan(2, 0, "closed"),
+        conn(2, "failed"),
+        tick(4000),
+        replace(2, 9000),
+        ...RECONNECTED,
+        countedBeacon(2, "hello", 9500, [100], [[40, 180]]),
+      ], HEALING),
+      section("no replacement: removed at the end of the grace", [
+        ...INTERRUPTED,
+        conn(2, "failed"),
+        ...ticks(4000, 13500),
+        tick(13505),
+      ], HEALING),
+      section("not interrupted: failed removes at once (rule 5)", [
+        init(1),
+        addPeer(2),
+        ...connect(2),
+        lvOpen(2, 0),
+        countedBeacon(2, "hello", 5, [0]),
+        conn(2, "failed"),
+      ], HEALING),
+    ),
+  );
+  const held = stateAfter([...INTERRUPTED, conn(2, "failed")], HEALING);
+  const r = route(held, 2, TransferMode.RELIABLE);
+  assertEquals(r.error, GodotError.OK, "reliable sends to a held peer go to its journal");
+});
+
 Deno.test("R3: refusals return the same state and a reply", (t) => {
   const proven: Script = [
     init(1),

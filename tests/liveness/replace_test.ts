@@ -7,7 +7,7 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { GodotError } from "../../core/constants.ts";
-import { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
+import type { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
 import { connectPair, createPeerConnection } from "../_stack.ts";
 import { closeAll, cluster, link, recordSignals, until } from "../_mesh.ts";
 

@@ -6,11 +6,14 @@
  * - `{"type":"connected","peer","ms","pair"}`: `ms` since the join, `pair` the selected candidate
  *   pair from `mesh.stats()` (types host/srflx/prflx/relay).
  * - `{"type":"error","message","ms"}`: the client's `signaling_error` events (retries, giving up).
+ * - `{"type":"interrupted"|"resumed","peer","ms","at","pair"?}`: reconnect's `peer_interrupted` and
+ *   `peer_resumed` (`at`: `Date.now()`; `pair`: the selected pair after the resume).
  * - `{"type":"sent",...}`, `{"type":"tally",...}`, `{"type":"closed"}` in answer to commands.
  *
  * Commands, one JSON object per line on stdin: `{"cmd":"send","count","mode":0|2,"size"?}`
  * sends `count` numbered data packets of `size` bytes (default 6, the demo's header; more is
- * padding) to every peer (reliable: waits out `ERR_BUSY`), then a reliable `fin` with the totals
+ * padding; `spreadMs`: spread over about that long) to every peer (reliable: waits out
+ * `ERR_BUSY`), then a reliable `fin` with the totals
  * of every send so far (one send per mode); `{"cmd":"tally"}` reports what arrived from each peer,
  * judged by the demo's rules once its `fin` arrived; `{"cmd":"quit"}` closes everything and exits.
  *
@@ -57,7 +60,10 @@ const ms = () => Math.round(performance.now() - started);
 
 let client;
 try {
-  const options = { createPeerConnection, ...config.options };
+  // node-datachannel unless the options name a stack.
+  const options = config.options?.stack
+    ? config.options
+    : { createPeerConnection, ...config.options };
   client = config.godot4
     ? await joinLobbyGodot4(config.url, config.lobby ?? "", options)
     : await joinLobby(config.url, config.lobby ?? "", options);
@@ -90,8 +96,23 @@ events.addEventListener("peer_connected", async (e) => {
 });
 events.addEventListener(
   "peer_disconnected",
-  (e) => out({ type: "disconnected", peer: (e as CustomEvent<number>).detail }),
+  (e) =>
+    out({
+      type: "disconnected",
+      peer: (e as CustomEvent<number>).detail,
+      ms: ms(),
+      at: Date.now(),
+    }),
 );
+events.addEventListener("peer_interrupted", (e) => {
+  out({ type: "interrupted", peer: (e as CustomEvent<number>).detail, ms: ms(), at: Date.now() });
+});
+events.addEventListener("peer_resumed", async (e) => {
+  const peer = (e as CustomEvent<number>).detail;
+  const at = Date.now();
+  await sleep(300); // the new connection's selected pair is read as it connects
+  out({ type: "resumed", peer, ms: ms(), at, pair: mesh.stats().peers.get(peer)?.candidatePair });
+});
 client.addEventListener("signaling_error", (e) => {
   out({ type: "error", message: e.detail.message, peer: e.detail.peerId, ms: ms() });
 });
@@ -109,7 +130,7 @@ const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
 const totals: [number, number, number] = [0, 0, 0];
 
-async function send(count: number, mode: number, size = 6): Promise<void> {
+async function send(count: number, mode: number, size = 6, spreadMs = 0): Promise<void> {
   const t0 = performance.now();
   let busy = 0;
   mesh.targetPeer = 0;
@@ -121,7 +142,9 @@ async function send(count: number, mode: number, size = 6): Promise<void> {
       busy++;
       await sleep(5);
     }
-    if (seq % 200 === 199) await sleep(mode === TransferMode.UNRELIABLE ? 5 : 0);
+    if (spreadMs > 0 && seq % 50 === 49) {
+      await sleep(Math.max(0, t0 + (spreadMs * (seq + 1)) / count - performance.now()));
+    } else if (seq % 200 === 199) await sleep(mode === TransferMode.UNRELIABLE ? 5 : 0);
   }
   // Sequence numbers restart with each send; the fin carries the totals (one send per mode).
   totals[mode] = count;
@@ -131,9 +154,16 @@ async function send(count: number, mode: number, size = 6): Promise<void> {
 }
 
 for await (const line of lines(Deno.stdin.readable)) {
-  const command = JSON.parse(line) as { cmd: string; count?: number; mode?: number; size?: number };
-  if (command.cmd === "send") await send(command.count ?? 0, command.mode ?? 2, command.size);
-  else if (command.cmd === "tally") {
+  const command = JSON.parse(line) as {
+    cmd: string;
+    count?: number;
+    mode?: number;
+    size?: number;
+    spreadMs?: number;
+  };
+  if (command.cmd === "send") {
+    await send(command.count ?? 0, command.mode ?? 2, command.size, command.spreadMs);
+  } else if (command.cmd === "tally") {
     const from: Record<string, unknown> = {};
     for (const [peer, t] of tallies) {
       const fin = fins.get(peer);
