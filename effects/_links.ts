@@ -98,6 +98,8 @@ export class Links {
   /** Channels closed by the mesh that have not reported `close` yet. */
   readonly #closing = new Set<Promise<void>>();
   readonly #host: LinkHost;
+  /** Links detached by a replacement, still open, by peer id (see {@link replace}). */
+  readonly #replaced = new Map<number, Link>();
 
   constructor(host: LinkHost) {
     this.#host = host;
@@ -325,9 +327,12 @@ export class Links {
   }
 
   /**
-   * Replaces the link of `peerId` (`ReplaceConnection`): the old connection is closed as
-   * {@link close} does, without retiring the peer; the new one gets the same channels, the
-   * liveness channel, the same turn and the old link's counters.
+   * Replaces the link of `peerId` (`ReplaceConnection`): the old connection is detached (no event
+   * of it is heard from now on) but stays open until {@link releaseReplaced}: closing it at once
+   * would close the peer's side of it too, and a peer whose side still works (it was not
+   * interrupted) would take that close for a departure before our offer of the new connection
+   * reaches it. The new link gets the same channels, the liveness channel, the same turn and the
+   * old link's counters; the peer is not retired.
    */
   replace(
     connection: RTCPeerConnectionLike,
@@ -338,7 +343,10 @@ export class Links {
   ): void {
     const old = this.#byId.get(peerId);
     if (old === undefined) return;
-    this.close(peerId, true, false);
+    this.#byId.delete(peerId);
+    this.#unlisten(old);
+    this.releaseReplaced(peerId); // an earlier replacement that never resumed
+    this.#replaced.set(peerId, old);
     this.create(connection, peerId, specs, old.turn, config);
     const link = this.#byId.get(peerId)!;
     link.sent = old.sent;
@@ -358,14 +366,31 @@ export class Links {
    * process cannot exit. Browsers close the channels of a closed connection without an event;
    * node-datachannel reports each `close` shortly after. `whenClosed()` waits for either.
    */
-  close(peerId: number, closeConnection: boolean, retire = true): void {
+  close(peerId: number, closeConnection: boolean): void {
+    this.releaseReplaced(peerId);
     const link = this.#byId.get(peerId);
     if (link === undefined) return;
     this.#byId.delete(peerId);
-    if (retire) this.#host.retire(peerId);
+    this.#host.retire(peerId);
+    this.#unlisten(link);
+    this.#closeLink(link, closeConnection);
+  }
+
+  /** Closes the connection a replacement detached from `peerId` (once resumed or removed). */
+  releaseReplaced(peerId: number): void {
+    const old = this.#replaced.get(peerId);
+    if (old === undefined) return;
+    this.#replaced.delete(peerId);
+    this.#closeLink(old, true);
+  }
+
+  #unlisten(link: Link): void {
     for (const [target, type, listener] of link.listeners) {
       target.removeEventListener(type, listener);
     }
+  }
+
+  #closeLink(link: Link, closeConnection: boolean): void {
     const settle: Array<() => void> = [];
     const channels = link.liveness === undefined ? link.channels : [
       ...link.channels,

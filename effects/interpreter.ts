@@ -680,6 +680,7 @@ export abstract class MultiplayerInterpreter<
         return;
       }
       case "ResendJournal":
+        this.#links.releaseReplaced(effect.peerId);
         this.#journals.get(effect.peerId)?.resendFrom(effect.from);
         this.#flushJournal(effect.peerId);
         return;

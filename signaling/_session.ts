@@ -27,10 +27,12 @@
  * - An offer from a peer we are offering to ourselves (a mixed lobby: Godot 3 and Godot 4 sides
  *   both offer, and the server relays only the Godot 3 side's offer) makes us the answering side
  *   for that peer from then on: a fresh connection answers it.
- * - Reconnect (the target's `reconnect` option, core/reconnect.ts): when a connected peer is
- *   `peer_interrupted`, the side that offers for that pair makes a fresh connection, gives it to
- *   the target with `replacePeer(connection, id)` (no `peer_disconnected`), and offers it; the
- *   other side takes that further offer for a connected peer as a replacement too (a fresh
+ * - Reconnect (the target's `reconnect` option; `_reconnect.ts`): when a connected peer is
+ *   `peer_interrupted`, the side that offers for that pair restarts ICE on the live connection
+ *   where both stacks can (libwebrtc, browsers), else makes a fresh connection, gives it to the
+ *   target with `replacePeer(connection, id)` (no `peer_disconnected`), and offers it. The other
+ *   side answers an offer with the current DTLS fingerprint on the live connection (an ICE
+ *   restart), and takes one with a new fingerprint for a connected peer as a replacement (a fresh
  *   connection answers it, again through `replacePeer`). A replacement that fails is made again
  *   while the target accepts it (until its grace ends); one the target refuses (reconnect off, a
  *   peer not proven to run liveness) falls back to the setup restart above.
@@ -54,6 +56,7 @@ import {
 } from "../adapters/loopback.ts";
 import type { StackName } from "../adapters/stack.ts";
 import { hasTurnServer, type IceTransportPolicy } from "./ice.ts";
+import { canRestartIce, isIceRestart } from "./_reconnect.ts";
 import {
   type ClientMessage,
   HOST_ID,
@@ -421,6 +424,14 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
         // previous connection. An offer while we offer too: the peer's protocol has the other
         // rule (a mixed lobby), and its offer is the one the server relays: we answer.
         const previous = this.#peers.get(msg.from);
+        if (previous?.connected && isIceRestart(previous.pc, msg.sdp)) {
+          // The live connection renegotiated (an ICE restart, `_reconnect.ts`): answered on it.
+          return this.#step(msg.from, async (n) => {
+            await n.pc.setRemoteDescription({ type: msg.type, sdp: msg.sdp });
+            await n.pc.setLocalDescription(await n.pc.createAnswer());
+            this.#sendDescription(msg.from, n.pc);
+          });
+        }
         if (
           previous && (previous.connected || previous.replacing) &&
           this.#replace(msg.from, previous.replacing ? previous.attempt + 1 : 1)
@@ -517,6 +528,16 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
     const n = this.#peers.get(id);
     if (n === undefined || !n.offerer || !(n.connected || n.replacing)) return;
     if (this.#closedByUs || this.#ws.readyState !== OPEN) return;
+    if (n.connected && canRestartIce(n.pc)) {
+      this.#error(`peer ${id} interrupted; restarting ICE`, id);
+      return this.#step(id, async () => {
+        // Our candidates wait for the answer, as in a first setup (see withoutCandidates).
+        n.held ??= [];
+        const createOffer = n.pc.createOffer as (options?: object) => Promise<unknown>;
+        await n.pc.setLocalDescription(await createOffer.call(n.pc, { iceRestart: true }));
+        this.#sendDescription(id, n.pc);
+      });
+    }
     this.#error(`peer ${id} interrupted; replacing its connection`, id);
     this.#replace(id, n.replacing ? n.attempt + 1 : 1);
   }

@@ -93,6 +93,12 @@ events.addEventListener("peer_connected", async (e) => {
     pair = mesh.stats().peers.get(peer)?.candidatePair;
   }
   out({ type: "connected", peer, ms: ms(), pair });
+  if (Deno.env.get("LAB_TRACE")) {
+    const pc = mesh.getPeer(peer)?.connection;
+    pc?.addEventListener("connectionstatechange", () => {
+      out({ type: "pcstate", state: pc.connectionState, at: Date.now() });
+    });
+  }
 });
 events.addEventListener(
   "peer_disconnected",
