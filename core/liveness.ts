@@ -32,8 +32,9 @@
  * L9. With `reconnect` (`graceMs`), a silent proven peer (L5), or an announced peer whose connection
  *     reports `"disconnected"`, is first `peer_interrupted`, not removed. Heard from again (any
  *     message, or its connection `"connected"` again) within `graceMs` it is `peer_resumed`; else it
- *     is gone after `graceMs` (rule 7). `"failed"`, `"closed"` and channel closes still remove at
- *     once: a transport that gave up cannot heal.
+ *     is gone after `graceMs` (rule 7). `"failed"`, `"closed"` and channel closes still remove a
+ *     peer that is not interrupted at once; an interrupted one is held for a replacement connection
+ *     until its grace ends (core/reconnect.ts, R6).
  *
  * @module
  */

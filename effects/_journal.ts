@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { encodeCounts } from "../core/reconnect.ts";
+import type { RTCDataChannelLike } from "./w3c.ts";
 
 /** One reliable channel's side of the journal. */
 interface Lane {
@@ -155,5 +157,55 @@ export class Journal {
     if (oldest === undefined) return false;
     this.#shift(oldest);
     return true;
+  }
+}
+
+/**
+ * The journals of every peer, by id (the interpreter's reconnect side): made with a peer when
+ * `reconnect` is on, dropped with it.
+ */
+export class Journals extends Map<number, Journal> {
+  readonly #maxBytes: number;
+
+  /** Journals bounded at `maxBytes` each. */
+  constructor(maxBytes: number) {
+    super();
+    this.#maxBytes = maxBytes;
+  }
+
+  /** A journal for a peer just added, counting `channelsConfig`'s reliable channels. */
+  open(peerId: number, reliable: readonly number[]): void {
+    this.set(peerId, new Journal(reliable, this.#maxBytes));
+  }
+
+  /** Holds the peer's reliable sends (`ReplaceConnection`, `HoldPeer`). */
+  hold(peerId: number): void {
+    const journal = this.get(peerId);
+    if (journal !== undefined) journal.holding = true;
+  }
+
+  /** The bytes of a beacon to the peer: with our received counts when it has a journal (R1). */
+  beacon(peerId: number, bytes: Uint8Array): Uint8Array {
+    const journal = this.get(peerId);
+    return journal === undefined ? bytes : encodeCounts(bytes, journal.received());
+  }
+
+  /**
+   * Sends what a started resend owes to `peerId` on its `channels` that are open (R5); the rest
+   * waits for their `open`.
+   */
+  flush(peerId: number, channels: readonly RTCDataChannelLike[] | undefined): void {
+    const journal = this.get(peerId);
+    if (journal === undefined || channels === undefined) return;
+    journal.flush((index, bytes) => {
+      const channel = channels[index];
+      if (channel?.readyState !== "open") return false;
+      try {
+        channel.send(bytes);
+      } catch {
+        return false; // closing under us: its close event says so
+      }
+      return true;
+    });
   }
 }

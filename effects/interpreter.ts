@@ -16,14 +16,14 @@ import type { Effect, SignalName } from "../core/effects.ts";
 import type { Event as MeshEvent, Observation } from "../core/events.ts";
 import { encodeBeacon, type LivenessCapability, livenessDeadline } from "../core/liveness.ts";
 import { reduce } from "../core/reduce.ts";
-import { encodeCounts, reliableChannels } from "../core/reconnect.ts";
+import { reliableChannels } from "../core/reconnect.ts";
 import { isPeerReady, type MeshState } from "../core/state.ts";
 import { show } from "../core/_validate.ts";
 import { DeadlineTimer } from "./_deadline_timer.ts";
 import { describe, type Link, Links, stateOf } from "./_links.ts";
 import { closeOnExitSignals, closeOnPageHide } from "./exit_signals.ts";
 import { Inbox } from "./inbox.ts";
-import { Journal } from "./_journal.ts";
+import { Journals } from "./_journal.ts";
 import { PacketReaders } from "./_packet_readers.ts";
 import { sendPacket } from "./_send.ts";
 import type { LastError, MeshStats, PeerInfo, PeerStats } from "./mesh_types.ts";
@@ -50,7 +50,7 @@ export abstract class MultiplayerInterpreter<
       this.#observe(link, event);
       // A channel of a replaced connection opened: the resend may go on (core/reconnect.ts, R5).
       if (event.type === "ChannelStateChanged" && event.state === "open") {
-        this.#flushJournal(event.peerId);
+        this.#journals.flush(event.peerId, this.#links.get(event.peerId)?.channels);
       }
     },
     defer: (event) => {
@@ -82,8 +82,7 @@ export abstract class MultiplayerInterpreter<
   #adding: RTCPeerConnectionLike | undefined;
   #lastError: LastError = OK;
   /** Reconnect journals by peer id (`_journal.ts`), when `reconnect` is on. */
-  #journals = new Map<number, Journal>();
-  #journalBytes: number;
+  #journals: Journals;
   /** The one liveness timer (`_deadline_timer.ts`). */
   #timer = new DeadlineTimer(() => this.#tick());
 
@@ -100,7 +99,7 @@ export abstract class MultiplayerInterpreter<
     this.#autoPoll = resolved.autoPoll;
     this.#highWaterMark = resolved.highWaterMark;
     this.#defaultMaxMessageSize = resolved.defaultMaxMessageSize;
-    this.#journalBytes = resolved.journalBytes;
+    this.#journals = new Journals(resolved.journalBytes);
     this.#inbox = new Inbox(resolved.maxQueuedPackets);
     this.#readers = new PacketReaders(this.#inbox);
   }
@@ -656,13 +655,10 @@ export abstract class MultiplayerInterpreter<
           this.#state.channelsConfig,
         );
         if ((this.#state.liveness.graceMs ?? null) !== null) {
-          this.#journals.set(
-            effect.peerId,
-            new Journal(reliableChannels(this.#state.channelsConfig), this.#journalBytes),
-          );
+          this.#journals.open(effect.peerId, reliableChannels(this.#state.channelsConfig));
         }
         return;
-      case "ReplaceConnection": {
+      case "ReplaceConnection":
         this.#links.replace(
           this.#adding!,
           effect.peerId,
@@ -670,19 +666,15 @@ export abstract class MultiplayerInterpreter<
           effect.liveness,
           this.#state.channelsConfig,
         );
-        const journal = this.#journals.get(effect.peerId);
-        if (journal !== undefined) journal.holding = true;
+        this.#journals.hold(effect.peerId);
         return;
-      }
-      case "HoldPeer": {
-        const journal = this.#journals.get(effect.peerId);
-        if (journal !== undefined) journal.holding = true;
+      case "HoldPeer":
+        this.#journals.hold(effect.peerId);
         return;
-      }
       case "ResendJournal":
         this.#links.releaseReplaced(effect.peerId);
         this.#journals.get(effect.peerId)?.resendFrom(effect.from);
-        this.#flushJournal(effect.peerId);
+        this.#journals.flush(effect.peerId, this.#links.get(effect.peerId)?.channels);
         return;
       case "AckJournal":
         this.#journals.get(effect.peerId)?.ack(effect.counts);
@@ -719,10 +711,9 @@ export abstract class MultiplayerInterpreter<
         for (const id of effect.peerIds) {
           const channel = this.#links.get(id)?.liveness;
           if (channel?.readyState !== "open") continue;
-          // With reconnect, each beacon carries our received counts (core/reconnect.ts, R1).
-          const journal = this.#journals.get(id);
           try {
-            channel.send(journal === undefined ? bytes : encodeCounts(bytes, journal.received()));
+            // With reconnect, each beacon carries our received counts (core/reconnect.ts, R1).
+            channel.send(this.#journals.beacon(id, bytes));
           } catch {
             // Closing under us: its close event says so.
           }
@@ -745,23 +736,6 @@ export abstract class MultiplayerInterpreter<
         throw new Error(`unknown effect ${JSON.stringify(unknown)}`);
       }
     }
-  }
-
-  /** Sends what a started resend owes on the channels that are open (core/reconnect.ts, R5). */
-  #flushJournal(peerId: number): void {
-    const journal = this.#journals.get(peerId);
-    const link = this.#links.get(peerId);
-    if (journal === undefined || link === undefined) return;
-    journal.flush((index, bytes) => {
-      const channel = link.channels[index];
-      if (channel?.readyState !== "open") return false;
-      try {
-        channel.send(bytes);
-      } catch {
-        return false; // closing under us: its close event says so
-      }
-      return true;
-    });
   }
 
   #signal(name: SignalName, peerId: number | undefined): CustomEvent {

@@ -12,14 +12,16 @@
  *   drop the guest and announce it gone, see docs/liveness.md);
  * - a NAT rebinding (the guest's public address changes: `Lab.rebindUdp`).
  *
- * The stack is the one of `MESH_STACK` (node-datachannel by default; `wrtc` for libwebrtc).
+ * Each runs on node-datachannel (which replaces the connection) and on libwebrtc through
+ * `@roamhq/wrtc` (which restarts ICE); the peers are processes of their own, so one test process
+ * covers both stacks.
  */
 import { assert, assertEquals } from "@std/assert";
 import { labUnavailable } from "../network/_lab.ts";
 import { createLab, type Lab, NAT_WAN_IP } from "../network/_lab.ts";
 import { type LabPeer, type PeerEvent, startPair, startSignaling } from "../network/_scenario.ts";
 
-const STACK = Deno.env.get("MESH_STACK") || "ndc";
+const STACKS = ["ndc", "wrtc"] as const;
 const COUNT = 10_000;
 const SPREAD_MS = 16_000;
 const GRACE_MS = 10_000;
@@ -40,6 +42,7 @@ interface Healed {
 /** A host on the wan and a guest in lanA, connected, sending; `breakLink` breaks and heals it. */
 async function healScenario(
   lab: Lab,
+  STACK: typeof STACKS[number],
   breakLink: () => Promise<{ cutAt: number; healedAt: number }>,
   serverArgs: string[] = [],
 ): Promise<Healed> {
@@ -116,61 +119,63 @@ async function healScenario(
   };
 }
 
-Deno.test(`reconnect (${STACK}): an 8.5 s partition under 10,000 reliable packets each way heals over signaling, all in order (lab)`, async () => {
-  const why = await labUnavailable();
-  if (why !== undefined) throw new Error(`network lab unavailable: ${why}`);
-  const lab = await createLab();
-  try {
-    const healed = await healScenario(lab, async () => {
-      await lab.partition("lanA");
-      const cutAt = Date.now();
-      await new Promise((r) => setTimeout(r, 8500));
-      assert(await lab.dropped("lanA") > 0, "the partition really dropped packets");
-      await lab.restore("lanA");
-      return { cutAt, healedAt: Date.now() };
-    }, ["--idle-timeout", "60000"]);
-    // node-datachannel replaces the connection; libwebrtc restarts ICE on it.
-    assert(STACK === "ndc" ? healed.replaced : healed.restarted, JSON.stringify(healed));
-    console.log(
-      `partition of 8.5 s: interrupted after ${healed.interruptedAfter} ms, resumed ` +
-        `${healed.resumedAfter} ms after the heal (host, guest); ${
-          healed.replaced ? "replaced" : "ICE restarted"
-        }`,
-    );
-  } finally {
-    await lab.teardown();
-  }
-});
-
-Deno.test(`reconnect (${STACK}): the guest's public address changes (NAT rebinding) under load; healed, all in order (lab)`, async () => {
-  const why = await labUnavailable();
-  if (why !== undefined) throw new Error(`network lab unavailable: ${why}`);
-  const lab = await createLab();
-  try {
-    let newIp = "";
-    const healed = await healScenario(lab, async () => {
-      const cutAt = Date.now();
-      newIp = await lab.rebindUdp("lanA");
-      return { cutAt, healedAt: Date.now() };
-    });
-    console.log(
-      `NAT rebinding ${NAT_WAN_IP.lanA} -> ${newIp}: interrupted after ` +
-        `${healed.interruptedAfter} ms, resumed ${healed.resumedAfter} ms after the new mapping ` +
-        `(host, guest); ${
-          healed.replaced
-            ? `replaced; the guest is now reached at ${healed.guestAddressAfter}`
-            : healed.restarted
-            ? "ICE restarted"
-            : "the old connection followed the new address by itself"
-        }`,
-    );
-    // node-datachannel cannot follow a peer's new address: it must have been replaced.
-    if (STACK === "ndc") assert(healed.replaced, "node-datachannel's connection was replaced");
-    if (STACK === "wrtc") assert(!healed.replaced, "libwebrtc restarts ICE instead");
-    if (healed.replaced) {
-      assertEquals(healed.guestAddressAfter, newIp, "the new connection uses the new address");
+for (const STACK of STACKS) {
+  Deno.test(`reconnect (${STACK}): an 8.5 s partition under 10,000 reliable packets each way heals over signaling, all in order (lab)`, async () => {
+    const why = await labUnavailable();
+    if (why !== undefined) throw new Error(`network lab unavailable: ${why}`);
+    const lab = await createLab();
+    try {
+      const healed = await healScenario(lab, STACK, async () => {
+        await lab.partition("lanA");
+        const cutAt = Date.now();
+        await new Promise((r) => setTimeout(r, 8500));
+        assert(await lab.dropped("lanA") > 0, "the partition really dropped packets");
+        await lab.restore("lanA");
+        return { cutAt, healedAt: Date.now() };
+      }, ["--idle-timeout", "60000"]);
+      // node-datachannel replaces the connection; libwebrtc restarts ICE on it.
+      assert(STACK === "ndc" ? healed.replaced : healed.restarted, JSON.stringify(healed));
+      console.log(
+        `partition of 8.5 s: interrupted after ${healed.interruptedAfter} ms, resumed ` +
+          `${healed.resumedAfter} ms after the heal (host, guest); ${
+            healed.replaced ? "replaced" : "ICE restarted"
+          }`,
+      );
+    } finally {
+      await lab.teardown();
     }
-  } finally {
-    await lab.teardown();
-  }
-});
+  });
+
+  Deno.test(`reconnect (${STACK}): the guest's public address changes (NAT rebinding) under load; healed, all in order (lab)`, async () => {
+    const why = await labUnavailable();
+    if (why !== undefined) throw new Error(`network lab unavailable: ${why}`);
+    const lab = await createLab();
+    try {
+      let newIp = "";
+      const healed = await healScenario(lab, STACK, async () => {
+        const cutAt = Date.now();
+        newIp = await lab.rebindUdp("lanA");
+        return { cutAt, healedAt: Date.now() };
+      });
+      console.log(
+        `NAT rebinding ${NAT_WAN_IP.lanA} -> ${newIp}: interrupted after ` +
+          `${healed.interruptedAfter} ms, resumed ${healed.resumedAfter} ms after the new mapping ` +
+          `(host, guest); ${
+            healed.replaced
+              ? `replaced; the guest is now reached at ${healed.guestAddressAfter}`
+              : healed.restarted
+              ? "ICE restarted"
+              : "the old connection followed the new address by itself"
+          }`,
+      );
+      // node-datachannel cannot follow a peer's new address: it must have been replaced.
+      if (STACK === "ndc") assert(healed.replaced, "node-datachannel's connection was replaced");
+      if (STACK === "wrtc") assert(!healed.replaced, "libwebrtc restarts ICE instead");
+      if (healed.replaced) {
+        assertEquals(healed.guestAddressAfter, newIp, "the new connection uses the new address");
+      }
+    } finally {
+      await lab.teardown();
+    }
+  });
+}
