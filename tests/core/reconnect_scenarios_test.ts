@@ -48,13 +48,18 @@ function ticks(from: number, to: number): Event[] {
   return out;
 }
 
-/** Peer 2 connected and proven (its beacons carry counts), then silent from 505 ms: interrupted at 3505. */
-const INTERRUPTED: Script = [
+/** Peer 2 connected, and proven by a beacon that carries counts at 5 ms. */
+const PROVEN: Script = [
   init(1),
   addPeer(2),
   ...connect(2),
   lvOpen(2, 0),
   countedBeacon(2, "hello", 5, [0]),
+];
+
+/** Peer 2 proven, then silent from 505 ms: interrupted at 3505. */
+const INTERRUPTED: Script = [
+  ...PROVEN,
   countedBeacon(2, "beat", 505, [40], [[0, 100]]),
   ...ticks(500, 3500),
   tick(3505),
@@ -78,11 +83,7 @@ Deno.test("R1/R2: beacons with counts acknowledge the journal; 3-byte beacons st
     t,
     story(
       section("the first counts start the journal, later ones trim it", [
-        init(1),
-        addPeer(2),
-        ...connect(2),
-        lvOpen(2, 0),
-        countedBeacon(2, "hello", 5, [0]),
+        ...PROVEN,
         countedBeacon(2, "beat", 505, [40], [[0, 100]]),
         countedBeacon(2, "beat", 1005, [40], [[40, 130]]),
         beacon(2, "beat", 1505),
@@ -119,11 +120,7 @@ Deno.test("R3-R5: an interrupted peer gets a new connection and resumes with its
         tick(5500),
       ], HEALING),
       section("a replacement asked for before the silence: interrupted now", [
-        init(1),
-        addPeer(2),
-        ...connect(2),
-        lvOpen(2, 0),
-        countedBeacon(2, "hello", 5, [0]),
+        ...PROVEN,
         replace(2, 1000),
       ], HEALING),
       section("the journal overflowed past the peer's count: removed", [
@@ -182,11 +179,7 @@ Deno.test("R6: a transport that gives up while its peer is interrupted holds it 
         tick(13505),
       ], HEALING),
       section("not interrupted: failed removes at once (rule 5)", [
-        init(1),
-        addPeer(2),
-        ...connect(2),
-        lvOpen(2, 0),
-        countedBeacon(2, "hello", 5, [0]),
+        ...PROVEN,
         conn(2, "failed"),
       ], HEALING),
     ),
@@ -197,13 +190,7 @@ Deno.test("R6: a transport that gives up while its peer is interrupted holds it 
 });
 
 Deno.test("R3: refusals return the same state and a reply", (t) => {
-  const proven: Script = [
-    init(1),
-    addPeer(2),
-    ...connect(2),
-    lvOpen(2, 0),
-    countedBeacon(2, "hello", 5, [0]),
-  ];
+  const proven = PROVEN;
   assertSnapshot(
     t,
     story(
