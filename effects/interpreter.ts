@@ -57,7 +57,7 @@ export abstract class MultiplayerInterpreter<
       this.#work.push(event);
     },
     deliver: (peerId, data, index, mode, turn, lane) => {
-      this.#journals.get(peerId)?.noteReceived(index);
+      if (this.#journals.size > 0) this.#journals.get(peerId)?.noteReceived(index);
       this.#readers.deliver(this.packet(peerId, data, index, mode), turn, lane);
     },
     retire: (peerId) => this.#inbox.retire(peerId),
@@ -450,7 +450,7 @@ export abstract class MultiplayerInterpreter<
       bytes,
       this.#highWaterMark,
       this.#defaultMaxMessageSize,
-      this.#journals,
+      this.#journals.size > 0 ? this.#journals : undefined,
     );
     if (failed !== undefined) return this.fail(failed.error, failed.message);
     this.#lastError = OK;
