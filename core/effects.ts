@@ -93,9 +93,10 @@ export interface SendBeacons {
 
 /**
  * Replace a peer's connection (reconnect rule R3): make the link of the connection being passed to
- * `replacePeer` with these channels and the liveness channel, and close the old connection without
- * retiring the peer (its queued packets, counters and journal stay). Reliable sends to the peer are
- * held in its journal until `ResendJournal`.
+ * `replacePeer` with these channels and the liveness channel, and detach the old connection (closed
+ * at `ResendJournal` or when the peer is closed) without retiring the peer (its queued packets,
+ * counters and journal stay). Reliable sends to the peer are held in its journal until
+ * `ResendJournal`.
  */
 export interface ReplaceConnection {
   /** Discriminant. */

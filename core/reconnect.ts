@@ -24,13 +24,19 @@
  *     announced and proven to run liveness (`ERR_UNAVAILABLE`). Accepted: the peer is interrupted
  *     (`peer_interrupted` if it was not yet, its grace starting now) and `replacing`; its
  *     connection and channels start again as `"new"`/`"connecting"`; `ReplaceConnection` makes
- *     the new link (the same channels and the liveness channel) and closes the old one without
- *     retiring the peer (its queued packets, counters and journal stay). A replacement may be
+ *     the new link (the same channels and the liveness channel) and detaches the old one (no
+ *     event of it is heard; it is closed once the peer resumes or leaves) without retiring the
+ *     peer (its queued packets, counters and journal stay). A replacement may be
  *     asked for again while replacing (a failed attempt).
  * R4. While replacing, the peer's transport events cannot remove it (the replacement's own
  *     connection may fail while the network is still cut; the signaling client asks again), data
  *     heard and `"connected"` do not resume it, and reliable sends to it are held in the journal
  *     (`route` lets them through; nothing goes on the wire). Only the grace (L9) ends it.
+ * R5. The first beacon on the new connection resumes it: its counts say what the peer has. If
+ *     every count lies within our journal (`base <= count <= end`), `ResendJournal` sends the
+ *     journal from those counts, in order, before anything new, and `peer_resumed` follows. A
+ *     beacon without counts (a peer that does not count) or a count outside the journal (it
+ *     overflowed, R2) cannot be made exact: the peer is removed (`peer_disconnected`).
  * R6. A transport that gives up (connection `"failed"`/`"closed"`, a channel closed or errored)
  *     while its peer is interrupted (L9) and proven does not remove it at once: the peer is held
  *     as in R4 (`HoldPeer`: reliable sends go to the journal) until a replacement resumes it or
@@ -38,21 +44,15 @@
  *     interruption; the answering side waits for that offer, which may come after the old
  *     transport's own abort, e.g. SCTP's at 12.6 s); without one it is removed at the end of the
  *     grace instead of at once.
- * R5. The first beacon on the new connection resumes it: its counts say what the peer has. If
- *     every count lies within our journal (`base <= count <= end`), `ResendJournal` sends the
- *     journal from those counts, in order, before anything new, and `peer_resumed` follows. A
- *     beacon without counts (a peer that does not count) or a count outside the journal (it
- *     overflowed, R2) cannot be made exact: the peer is removed (`peer_disconnected`).
  *
  * @module
  */
-import { GodotError } from "./constants.ts";
+import { GodotError, TransferMode } from "./constants.ts";
 import { channelSpecs } from "./channels.ts";
 import type { Effect } from "./effects.ts";
 import type { BeaconReceived, ReplacePeerRequested } from "./events.ts";
 import { LIVENESS_CHANNEL, type LivenessStep, type PeerLiveness } from "./liveness.ts";
 import { channelMode } from "./route.ts";
-import { TransferMode } from "./constants.ts";
 import type { MeshState, PeerState } from "./state.ts";
 import { OK_REPLY, reject, setPeer, type Step } from "./_rules.ts";
 import { show } from "./_validate.ts";

@@ -542,7 +542,7 @@ export function reduce(state: MeshState, event: Event): Step {
       return setTargetPeer(state, event);
     case "ConnectionStateChanged": {
       if (isReplacing(state, event.peerId)) return whileReplacing(state, event);
-      if (isConnectionEnded(event.state) && event.state !== "disconnected") {
+      if (event.state === "failed" || event.state === "closed") {
         const held = transportEnded(state, event.peerId);
         if (held !== undefined) return held;
       }

@@ -173,11 +173,11 @@ export abstract class MultiplayerInterpreter<
   /**
    * Gives an interrupted peer a fresh connection (in state `"new"`) without `peer_disconnected`
    * (reconnect; core/reconnect.ts, R3): its channels are made again on `connection`, the old
-   * connection is closed, and reliable packets to it are held until the new connection's first
-   * beacon says what it has; then the unacknowledged ones are sent again, in order, and
-   * `peer_resumed` follows. Negotiate `connection` as for `addPeer`. Refused
-   * (`ERR_UNAVAILABLE`) without `reconnect`, or for a peer not connected and proven to run
-   * liveness; a peer not yet interrupted is interrupted now. The signaling clients call it.
+   * connection is detached (closed once the peer resumes), and reliable packets to it are held
+   * until the new connection's first beacon says what it has; then the unacknowledged ones are
+   * sent again, in order, and `peer_resumed` follows. Negotiate `connection` as for `addPeer`.
+   * Refused (`ERR_UNAVAILABLE`) without `reconnect`, or for a peer not connected and proven to
+   * run liveness; a peer not yet interrupted is interrupted now. The signaling clients call it.
    *
    * @example
    * ```ts
