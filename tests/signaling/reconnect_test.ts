@@ -11,13 +11,30 @@ import { canRestartIce, isIceRestart } from "../../signaling/_reconnect.ts";
 
 async function offerOf(): Promise<string> {
   const pc = createPeerConnection();
+  const channel = pc.createDataChannel("x", { negotiated: true, id: 1 });
   try {
-    pc.createDataChannel("x", { negotiated: true, id: 1 });
     const offer = await pc.createOffer();
     return offer.sdp as string;
   } finally {
-    pc.close();
+    await closed(pc, channel);
   }
+}
+
+/**
+ * Closes a node-datachannel connection and waits for its channel's `close` and its native close: a
+ * process that exits before them dies with SIGSEGV (as `whenClosed()` says for meshes).
+ */
+async function closed(
+  pc: ReturnType<typeof createPeerConnection>,
+  channel?: { addEventListener(type: string, listener: () => void): void; readyState: string },
+): Promise<void> {
+  const channelClosed = new Promise<void>((resolve) => {
+    if (channel === undefined || channel.readyState === "closed") resolve();
+    else channel.addEventListener("close", () => resolve());
+  });
+  pc.close();
+  await channelClosed;
+  await pc.whenNativeClosed?.();
 }
 
 /** A connection whose remote description is `sdp` (the shape the session reads). */
@@ -41,7 +58,7 @@ Deno.test("reconnect choice: node-datachannel cannot restart ICE, nor be offered
   try {
     assertEquals(pc.canRestartIce, false);
   } finally {
-    pc.close();
+    await closed(pc);
   }
   const ndcOffer = await offerOf();
   assert(/^o=rtc /m.test(ndcOffer), ndcOffer);
