@@ -126,6 +126,8 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
   #peers = new Map<number, Negotiation>();
   /** Peers given up after `setupAttempts` failed setups: their late signaling is ignored. */
   #abandoned = new Set<number>();
+  /** Peers whose `replacePeer` call is under way (its own `peer_interrupted` is not a new one). */
+  #replacing = new Set<number>();
   /** Peers that offered while we offered to them (a mixed lobby): we answer them from then on. */
   #answerOnly = new Set<number>();
   #lobby = "";
@@ -300,7 +302,7 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
         }
         if (
           previous && (previous.connected || previous.replacing) &&
-          this.#replace(msg.from, previous.replacing ? previous.attempt + 1 : 1)
+          this.#replace(msg.from, previous.connected ? 1 : previous.attempt + 1)
         ) {
           // A connected peer's side made a fresh connection: ours replaces the old one too.
         } else if (
@@ -379,7 +381,15 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
     if (this.#target.replacePeer === undefined || !this.#target.hasPeer(id)) return false;
     const pc = this.#newConnection(id, attempt);
     if (pc === undefined) return false;
-    if (this.#target.replacePeer(pc, id) !== GodotError.OK) {
+    // `replacePeer` interrupts a peer that was not yet: that signal must not start another one.
+    this.#replacing.add(id);
+    let replaced: GodotError;
+    try {
+      replaced = this.#target.replacePeer(pc, id);
+    } finally {
+      this.#replacing.delete(id);
+    }
+    if (replaced !== GodotError.OK) {
       closeQuietly(pc);
       this.#error(`replacePeer(${id}) refused: ${this.#target.lastError.message}`, id);
       return false;
@@ -392,7 +402,8 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
   /** Rule of reconnect: the offering side of an interrupted pair replaces its connection. */
   #onInterrupted(id: number): void {
     const n = this.#peers.get(id);
-    if (n === undefined || !n.offerer || !(n.connected || n.replacing)) return;
+    // A replacement under way is made again by its own failure, not by this signal.
+    if (n === undefined || !n.offerer || !n.connected || this.#replacing.has(id)) return;
     if (this.#closedByUs || this.#ws.readyState !== OPEN) return;
     if (n.connected && canRestartIce(n.pc)) {
       this.#error(`peer ${id} interrupted; restarting ICE`, id);
@@ -405,7 +416,7 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
       });
     }
     this.#error(`peer ${id} interrupted; replacing its connection`, id);
-    this.#replace(id, n.replacing ? n.attempt + 1 : 1);
+    this.#replace(id, 1);
   }
 
   /** Negotiates `pc`, peer `id`'s connection (just added or replaced), offering if ours to. */
