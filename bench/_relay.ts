@@ -57,6 +57,8 @@ export interface RelayResult {
   /** Server CPU time over the load, ms. */
   readonly cpuMs: number;
   readonly cpuUsPerFrame: number;
+  /** Of the CPU per frame, the part spent in the kernel (system time, /proc/<pid>/stat), µs. */
+  readonly sysUsPerFrame?: number;
   readonly p50Us: number;
   readonly p99Us: number;
   /** Wall time from the first frame sent to the last arrival, ms. */
@@ -110,7 +112,9 @@ export async function bundleForNode(entry: string): Promise<string> {
  * Node ones with `--cpu-prof` into that folder (Deno's is read over the inspector by the caller).
  */
 export async function ourTargets(profileDir?: string): Promise<RelayTarget[]> {
-  const prof = profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
+  const prof = profileDir === undefined
+    ? []
+    : ["--cpu-prof", "--cpu-prof-interval=100", `--cpu-prof-dir=${profileDir}`];
   const inspect = profileDir === undefined
     ? undefined
     : { port: 9339, profile: `${profileDir}/deno-server.cpuprofile` };
@@ -244,6 +248,14 @@ class ServerProcess {
       }
     }
     return total;
+  }
+
+  /** User and system CPU time of the whole process, ms (clock ticks of 10 ms, /proc/<pid>/stat). */
+  userSysMs(): [number, number] {
+    const stat = Deno.readTextFileSync(`/proc/${this.pid}/stat`);
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th, 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return [Number(fields[11]) * 10, Number(fields[12]) * 10];
   }
 
   async stop(): Promise<void> {
@@ -432,6 +444,7 @@ export async function relayOnce(target: RelayTarget, load: RelayLoad): Promise<R
     const stopProfile = target.inspect && await startProfile(target.inspect.port);
     const loadStart = loadAverage();
     const cpu0 = server.cpuNs();
+    const [, sys0] = server.userSysMs();
     const start = performance.now();
     const sent = new Array(lobbies.length).fill(0);
     let sentTotal = 0;
@@ -456,6 +469,7 @@ export async function relayOnce(target: RelayTarget, load: RelayLoad): Promise<R
     await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
     const wallMs = performance.now() - start;
     const cpuMs = (server.cpuNs() - cpu0) / 1e6;
+    const sysMs = server.userSysMs()[1] - sys0;
     const loadEnd = loadAverage();
     if (stopProfile) {
       await Deno.writeTextFile(target.inspect!.profile, JSON.stringify(await stopProfile()));
@@ -471,6 +485,7 @@ export async function relayOnce(target: RelayTarget, load: RelayLoad): Promise<R
       relayed,
       cpuMs,
       cpuUsPerFrame: (cpuMs * 1000) / Math.max(1, relayed),
+      sysUsPerFrame: (sysMs * 1000) / Math.max(1, relayed),
       p50Us: quantile(latencies, 0.5),
       p99Us: quantile(latencies, 0.99),
       wallMs,

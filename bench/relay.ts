@@ -84,9 +84,9 @@ for (let round = 1; round <= rounds; round++) {
     );
     const r = await relayOnce(t, load);
     log(
-      `  ${fmt(r.cpuUsPerFrame, 1)} µs CPU/frame, p50 ${fmt(r.p50Us)} µs, p99 ${
-        fmt(r.p99Us)
-      } µs, ` +
+      `  ${fmt(r.cpuUsPerFrame, 1)} µs CPU/frame (${fmt(r.sysUsPerFrame ?? 0, 1)} system), p50 ${
+        fmt(r.p50Us)
+      } µs, p99 ${fmt(r.p99Us)} µs, ` +
         `${r.relayed}/${r.sent} relayed, ${fmt(r.joinsPerSec ?? 0)} joins/s, ` +
         `load ${r.load.join(" -> ")}`,
     );

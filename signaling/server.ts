@@ -104,9 +104,9 @@ export interface ServeOptions extends SignalingServerOptions {
    * as if its socket had closed (`D:`/PEER_DISCONNECT to its lobby, the lobby closed if it was the
    * host): a client whose network vanished leaves no ghost. Default
    * {@link DEFAULT_IDLE_TIMEOUT_MS}; `0` turns it off. Node: checks every fifth of it, pings a socket
-   * quiet for a fifth, and drops one quiet for four fifths (so within it). Deno: its
-   * WebSocket `idleTimeout` (whole seconds, half of this), so a silent client goes within this
-   * bound too.
+   * quiet for three fifths, and drops one quiet for five (its last frame between four and five
+   * fifths ago), so within it. Deno: its WebSocket `idleTimeout` (the whole seconds below this),
+   * which pings a socket quiet for half of it and drops it at its end.
    */
   idleTimeoutMs?: number;
 }
