@@ -6,7 +6,12 @@
  */
 import { Buffer } from "node:buffer";
 import { createServer } from "node:http";
-import { idleTimeoutOf, type RunningSignalingServer, type ServeOptions } from "./server.ts";
+import {
+  idleTimeoutOf,
+  type RunningSignalingServer,
+  type ServeOptions,
+  type SignalingConnection,
+} from "./server.ts";
 import { openFrontend } from "./_frontend.ts";
 import { acceptWebSocket, type RawSocket, type ServerWebSocket } from "./_websocket_node.ts";
 
@@ -25,9 +30,10 @@ const TICKS_PER_TIMEOUT = 5;
 /** A socket quiet for this many ticks is pinged. */
 const PING_AFTER_TICKS = 3;
 
-/** One open socket and the keep-alive tick in which it last sent anything. */
+/** One open socket, its connection to the rules, and the keep-alive tick of its last frame. */
 interface Tracked {
-  readonly ws: ServerWebSocket;
+  ws: ServerWebSocket | undefined;
+  conn: SignalingConnection | undefined;
   seen: number;
 }
 
@@ -74,23 +80,20 @@ export async function serveSignalingNode(
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => resolveFinished = r);
   http.on("upgrade", (request, socket: RawSocket, head: Uint8Array) => {
-    let tracked: Tracked | undefined;
-    let conn: ReturnType<typeof front.open> | undefined;
+    const tracked: Tracked = { ws: undefined, conn: undefined, seen: tick };
     const ws = acceptWebSocket(request, socket, maxPayload, {
-      text: (text) => conn?.message(text),
-      binary: () => conn?.message(new Uint8Array(0)),
-      alive: () => {
-        if (tracked !== undefined) tracked.seen = tick;
-      },
+      text: (text) => tracked.conn?.message(text),
+      binary: () => tracked.conn?.message(new Uint8Array(0)),
+      alive: () => tracked.seen = tick,
       closed: () => {
-        if (tracked !== undefined) sockets.delete(tracked);
-        conn?.closed();
+        sockets.delete(tracked);
+        tracked.conn?.closed();
       },
     });
     if (ws === undefined) return;
-    tracked = { ws, seen: tick };
+    tracked.ws = ws;
     sockets.add(tracked);
-    conn = front.open({
+    tracked.conn = front.open({
       send: (text) => ws.send(text),
       close: (code, reason) => ws.close(code, reason),
     });
@@ -110,8 +113,8 @@ export async function serveSignalingNode(
     tick++;
     for (const s of sockets) {
       const quiet = tick - s.seen;
-      if (idleTimeoutMs > 0 && quiet >= TICKS_PER_TIMEOUT) s.ws.terminate();
-      else if (idleTimeoutMs === 0 || quiet >= PING_AFTER_TICKS) s.ws.ping();
+      if (idleTimeoutMs > 0 && quiet >= TICKS_PER_TIMEOUT) s.ws?.terminate();
+      else if (idleTimeoutMs === 0 || quiet >= PING_AFTER_TICKS) s.ws?.ping();
     }
   }, tickMs);
   // Never keep a process alive just for the keep-alive timer (Node); Deno has no unref here.
@@ -142,7 +145,7 @@ export async function serveSignalingNode(
               while (sockets.size > 0 && Date.now() < deadline) {
                 await new Promise((r) => setTimeout(r, 10));
               }
-              for (const s of sockets) s.ws.terminate();
+              for (const s of sockets) s.ws?.terminate();
               http.close(() => {
                 resolveFinished();
                 done();
