@@ -20,7 +20,7 @@ import { createHash } from "node:crypto";
 
 /** The subset of a `node:net` socket (or Deno's Node-compatible one) this file uses. */
 export interface RawSocket {
-  write(data: Uint8Array | string): boolean;
+  write(data: Uint8Array | string, encoding?: "latin1"): boolean;
   end(): void;
   destroy(): void;
   setNoDelay?(noDelay?: boolean): unknown;
@@ -89,9 +89,26 @@ function frame(opcode: number, payload: Uint8Array): Buffer {
   return out;
 }
 
-/** A text frame, encoded straight into its buffer. */
-function textFrame(text: string): Buffer {
-  const length = Buffer.byteLength(text);
+/** The header of a text frame of `length` bytes, as a Latin-1 string (one char per byte). */
+function textHeader(length: number): string {
+  if (length < 126) return String.fromCharCode(0x81, length);
+  if (length < 65536) return String.fromCharCode(0x81, 126, length >>> 8, length & 0xff);
+  return String.fromCharCode(
+    0x81,
+    127,
+    0,
+    0,
+    0,
+    0,
+    length >>> 24,
+    (length >>> 16) & 0xff,
+    (length >>> 8) & 0xff,
+    length & 0xff,
+  );
+}
+
+/** A text frame of `length` bytes of UTF-8, encoded into a buffer of its own. */
+function textFrame(text: string, length: number): Buffer {
   const size = length < 126 ? 2 : length < 65536 ? 4 : 10;
   const out = Buffer.allocUnsafe(size + length);
   out[0] = 0x81;
@@ -172,7 +189,12 @@ export class ServerWebSocket {
 
   /** Sends a text frame (dropped unless open). */
   send(text: string): void {
-    if (this.#state === State.Open) this.#socket.write(textFrame(text));
+    if (this.#state !== State.Open) return;
+    const length = Buffer.byteLength(text);
+    // All ASCII (signaling's SDP and candidates are): header and text go as one Latin-1 string,
+    // which Node writes straight from the string, no buffer allocated per frame.
+    if (length === text.length) this.#socket.write(textHeader(length) + text, "latin1");
+    else this.#socket.write(textFrame(text, length));
   }
 
   /** Sends a ping (unless closing). */

@@ -15,6 +15,7 @@ import {
   type ServerEvent,
   type ServerLimits,
   type ServerState,
+  type ServerStep,
 } from "./lobby.ts";
 import type { Broker } from "./cluster.ts";
 import type { IceServer } from "../adapters/loopback.ts";
@@ -259,16 +260,18 @@ export class SignalingServer {
   }
 
   #dispatch(event: ServerEvent): void {
-    let effects: readonly ServerEffect[];
+    let step: ServerStep;
     const before = this.#state;
     try {
-      [this.#state, effects] = reduceServer(this.#state, event, this.#env);
+      step = reduceServer(before, event, this.#env);
     } catch (error) {
       // A bug in the rules must not take the server down; the event is dropped.
       this.#log(`internal error on ${event.type}: ${error}`, "error");
       return;
     }
-    for (const effect of effects) this.#apply(effect);
+    this.#state = step[0];
+    const effects = step[1];
+    for (let i = 0; i < effects.length; i++) this.#apply(effects[i]);
     // The next deadline is the front of the state's deadline queues: unchanged queues (a relay),
     // unchanged timer.
     const after = this.#state;

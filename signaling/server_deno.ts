@@ -113,7 +113,7 @@ function attach(front: Frontend, socket: WebSocket, sockets: Set<WebSocket>): vo
   socket.onopen = () => {
     conn = front.open({
       send: (text) => {
-        if (socket.readyState !== WebSocket.OPEN) return;
+        // Open from here on: Deno's send drops a frame on a closing or closed socket by itself.
         try {
           socket.send(text);
         } catch {

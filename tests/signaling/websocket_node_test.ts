@@ -133,7 +133,7 @@ class RawClient {
 }
 
 Deno.test("Node server framing: handshake, fragments, ping, close, protocol errors", async () => {
-  const server = await serveSignalingNode({ port: 0, limits: { maxFrameBytes: 100 } });
+  const server = await serveSignalingNode({ port: 0, limits: { maxFrameBytes: 70000 } });
   const clients: RawClient[] = [];
   const open = async (headers?: string, after?: Uint8Array) => {
     const [client, head] = await RawClient.open(server.port, headers, after);
@@ -161,10 +161,16 @@ Deno.test("Node server framing: handshake, fragments, ping, close, protocol erro
     assertEquals(await member.text(), `J: ${lobby}\n`);
     assertEquals(await host.text(), `N: ${id}\n`);
 
-    // UTF-8 both ways, a 2-byte length (126..65535), the relay unchanged.
-    const payload = "é€😀".repeat(3);
-    await member.send(text(`C: 1\n${payload}`));
-    assertEquals(await host.text(), `C: ${id}\n${payload}`);
+    // Relays unchanged, both ways of sending (all ASCII as Latin-1 text; else UTF-8 bytes) with
+    // each length form: 7 bits, 16 bits (126..65535), 64 bits.
+    for (const payload of ["a=x", "é€😀", "v=0\r\n".repeat(60), "é€😀".repeat(40)]) {
+      await member.send(text(`C: 1\n${payload}`));
+      assertEquals(await host.text(), `C: ${id}\n${payload}`);
+    }
+    for (const payload of ["x".repeat(66000), "é".repeat(33000)]) {
+      await host.send(text(`O: ${id}\n${payload}`));
+      assertEquals(await member.text(), `O: 1\n${payload}`);
+    }
 
     // The client closes: the server answers with the same code and ends; the host learns it left.
     await member.send(clientFrame(0x88, new Uint8Array([0x0f, 0xa0, ...encoder.encode("bye")])));
@@ -184,7 +190,7 @@ Deno.test("Node server framing: handshake, fragments, ping, close, protocol erro
       ["over the transport cap", clientFrame(0x81, new Uint8Array(1024 * 1024 + 1)), 1009],
       ["bad close code", clientFrame(0x88, new Uint8Array([0x03, 0xed])), 1002],
       ["binary", clientFrame(0x82, new Uint8Array([1])), 4000],
-      ["over maxFrameBytes", text(`J: ${"x".repeat(200)}\n`), 4000],
+      ["over maxFrameBytes", text(`J: ${"x".repeat(70001)}\n`), 4000],
     ];
     for (const [what, bytes, code] of cases) {
       const [c] = await open();
