@@ -34,6 +34,8 @@ export interface RelayTarget {
   readonly port?: number;
   /** Whether it answers the `gc` command of `_relay_entry.ts`. */
   readonly gc: boolean;
+  /** Whether the idle-socket measurement applies (default: when `gc`). */
+  readonly idle?: boolean;
   /**
    * With `--inspect=127.0.0.1:<port>` in `args`: the port, and the file the relay load's CPU
    * profile (`.cpuprofile`, read over the inspector protocol) is written to.
@@ -86,13 +88,16 @@ export interface IdleResult {
 const root = new URL("../", import.meta.url).pathname;
 const deno = `${root}node_modules/deno/deno`;
 
-/** Bundles a Node entry with esbuild (ws stays external); returns the bundle's path. */
-export async function bundleForNode(entry: string): Promise<string> {
-  const out = `${root}.test-results/${entry.replace(/^.*\//, "").replace(/\.ts$/, "")}.mjs`;
-  await Deno.mkdir(`${root}.test-results`, { recursive: true });
+/**
+ * Bundles a Node entry with esbuild (ws stays external); returns the bundle's path. `tree`: the
+ * source tree it is taken from (default this one; see {@link beforeTargets}).
+ */
+export async function bundleForNode(entry: string, tree = root): Promise<string> {
+  const out = `${tree}.test-results/${entry.replace(/^.*\//, "").replace(/\.ts$/, "")}.mjs`;
+  await Deno.mkdir(`${tree}.test-results`, { recursive: true });
   const build = await new Deno.Command(`${root}node_modules/.bin/esbuild`, {
     args: [
-      `${root}${entry}`,
+      `${tree}${entry}`,
       "--bundle",
       "--platform=node",
       "--format=esm",
@@ -142,6 +147,40 @@ export async function ourTargets(profileDir?: string): Promise<RelayTarget[]> {
       name: "bare ws relay (floor)",
       cmd: "node",
       args: ["--expose-gc", ...prof, await bundleForNode("bench/_relay_bare.ts")],
+      gc: true,
+    },
+    {
+      // What Deno's keep-alive costs per frame: its WebSocket re-arms an idle timer on every
+      // frame received while `idleTimeout` is on (not a server to run: no silent client is dropped).
+      name: "Deno server without keep-alive (idleTimeoutMs 0)",
+      cmd: deno,
+      args: ["run", "-A", "--v8-flags=--expose-gc", `${root}bench/_relay_deno.ts`, "--idle-off"],
+      gc: true,
+      idle: false,
+    },
+  ];
+}
+
+/**
+ * The Deno and the Node server of an earlier source tree (`dir`: an export of an earlier commit,
+ * e.g. `git archive COMMIT | tar -x -C DIR`, with `node_modules` linked to this one's), as rows
+ * named "... (before)", so that before and after are measured in one run, interleaved.
+ */
+export async function beforeTargets(dir: string): Promise<RelayTarget[]> {
+  const tree = dir.endsWith("/") ? dir : `${dir}/`;
+  return [
+    {
+      name: "Deno server (before)",
+      cmd: deno,
+      args: ["run", "-A", "--v8-flags=--expose-gc", `${tree}bench/_relay_deno.ts`],
+      cwd: tree,
+      gc: true,
+    },
+    {
+      name: "Node server (before)",
+      cmd: "node",
+      args: ["--expose-gc", await bundleForNode("bench/_relay_node.ts", tree)],
+      cwd: tree,
       gc: true,
     },
   ];
