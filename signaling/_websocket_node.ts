@@ -41,7 +41,7 @@ export interface WebSocketHandlers {
   text(text: string): void;
   /** A complete binary message (its bytes are not kept). */
   binary(): void;
-  /** Any frame arrived (a message, a ping, a pong): the peer is alive. */
+  /** A control frame arrived (a ping, a pong): the peer is alive (a message says so too). */
   alive(): void;
   /** The connection closed, for whatever reason; called once. */
   closed(): void;
@@ -291,10 +291,10 @@ export class ServerWebSocket {
         high |= b;
       }
       at = stop;
-      this.#handlers.alive();
       if (opcode === 0x1 && fin) {
         this.#text(buf, start, stop, high < 0x80);
       } else if (opcode >= 0x8) {
+        this.#handlers.alive();
         this.#control(opcode, buf.subarray(start, stop));
       } else if (opcode === 0x2 && fin) {
         this.#handlers.binary();

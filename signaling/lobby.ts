@@ -459,14 +459,16 @@ function relayStep(
   if (tokens < 1) return undefined;
   let command: RelayCommand;
   let dest: number;
-  let payload: string;
+  let payload: string | undefined;
+  /** Godot 3: where the payload's line starts (its `\n`), else -1. */
+  let sep = -1;
   if (conn.protocol === "godot3") {
     // `X: <digits>\n<payload>`, the id written plainly (no spaces, no leading zero): else the
     // general parser decides.
     const c = text.charCodeAt(0);
     if ((c !== 67 && c !== 79 && c !== 65) || text.charCodeAt(1) !== 58) return undefined;
     if (text.charCodeAt(2) !== 32) return undefined;
-    const sep = text.indexOf("\n", 3);
+    sep = text.indexOf("\n", 3);
     if (sep < 4 || sep > 13 || text.charCodeAt(3) === 48) return undefined;
     dest = 0;
     for (let i = 3; i < sep; i++) {
@@ -476,7 +478,6 @@ function relayStep(
     }
     if (dest > MAX_PEER_ID) return undefined;
     command = c === 67 ? "C" : c === 79 ? "O" : "A";
-    payload = text.slice(sep + 1);
   } else {
     const parsed = conn.protocol === "godot4" ? decodeClient("godot4", text) : undefined;
     if (parsed === undefined || !parsed.ok || parsed.value.type !== "relay") return undefined;
@@ -500,7 +501,16 @@ function relayStep(
   const connections = (state.connections instanceof PersistentMap)
     ? state.connections.with(key, sender)
     : persistent(state.connections).with(key, sender);
-  const text2 = encodeServer(to.protocol, { type: "relay", command, from: conn.id, payload });
+  // Godot 3 to Godot 3: the frame with the sender's id in place of the destination's, as
+  // `encodeServer` would write it, without taking the payload out first.
+  const text2 = to.protocol === "godot3" && sep >= 0
+    ? `${command}: ${conn.id}${text.slice(sep)}`
+    : encodeServer(to.protocol, {
+      type: "relay",
+      command,
+      from: conn.id,
+      payload: payload ?? text.slice(sep + 1),
+    });
   return [
     { connections, lobbies: state.lobbies, waiting: state.waiting, sealing: state.sealing },
     [{ type: "Send", key: destKey, text: text2 }],

@@ -82,8 +82,14 @@ export async function serveSignalingNode(
   http.on("upgrade", (request, socket: RawSocket, head: Uint8Array) => {
     const tracked: Tracked = { ws: undefined, conn: undefined, seen: tick };
     const ws = acceptWebSocket(request, socket, maxPayload, {
-      text: (text) => tracked.conn?.message(text),
-      binary: () => tracked.conn?.message(new Uint8Array(0)),
+      text: (text) => {
+        tracked.seen = tick;
+        tracked.conn?.message(text);
+      },
+      binary: () => {
+        tracked.seen = tick;
+        tracked.conn?.message(new Uint8Array(0));
+      },
       alive: () => tracked.seen = tick,
       closed: () => {
         sockets.delete(tracked);
