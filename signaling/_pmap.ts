@@ -295,3 +295,17 @@ export class PersistentQueue<T> implements Iterable<T> {
     for (let i = 0; i < this.size; i++) yield this.#items.get((this.#head + i) >>> 0)!;
   }
 }
+
+/**
+ * A persistent map of these entries: `map` itself when it is one, else a copy.
+ *
+ * @example
+ * ```ts
+ * import { PersistentMap, persistentOf } from "./_pmap.ts";
+ * const m = PersistentMap.empty<number, string>().with(1, "one");
+ * console.log(persistentOf(m) === m, persistentOf(new Map([[2, "two"]])).get(2)); // true two
+ * ```
+ */
+export function persistentOf<K, V>(map: ReadonlyMap<K, V>): PersistentMap<K, V> {
+  return map instanceof PersistentMap ? map : PersistentMap.of(map);
+}
