@@ -128,9 +128,33 @@ ${
         fmt(godotBefore.cpuUsPerFrame, 1)
       } µs/frame in the before run and ${
         fmt(godotAfter.cpuUsPerFrame, 1)
-      } µs/frame in the after run: compare each row with Godot's in the same run.\n`
+      } µs/frame in the after run: compare each row with Godot's in the same run. A round run while the
+machine was saturated (its load process behind, latencies in the hundreds of milliseconds) has
+frames coalescing into fewer reads and writes, so a low CPU per frame: the median discounts it.\n`
       : ""
   }
+Where the CPU goes (profiles of 2026-11-30: \`node --cpu-prof\`, Deno's inspector, \`perf record\` with
+\`--perf-basic-prof\`). About half of every server's CPU per frame is the kernel's (the column
+above): the read and the write of each frame, the write on loopback also delivering it to the
+receiving socket; that part is the same for every server. Before, the Node server ran on \`ws\` 8,
+as Godot's does on \`ws\` 7: every chunk through \`ws\`'s \`Writable\` receiver, every frame through
+cork, two writes and \`writev\`; the pure rules were 11% of its main thread's busy time. Its own
+framing (\`signaling/_websocket_node.ts\`) parses and unmasks a frame in place in the chunk it came
+in and writes an all-ASCII frame as one Latin-1 string, no buffer per frame: carrying the bare
+relay's logic instead of the rules (a scratch experiment) it cost 0.82–0.87 of Godot's CPU per
+frame. What the Node server adds to that is the rules' step: in \`perf\`, \`relayStep\` 4.4% of the
+process's samples, \`PersistentMap.get\` 2.5%, the step's dispatch with its send 2.8% (the framing's
+parse: 3.2%). The rules take 0.45 µs per frame in a hot loop, several times that between the
+kernel's work, with cold caches and the new state's path to allocate. Deno: its \`WebSocket\` is the
+floor. In the inspector's profile of its JS thread (the inspector's own network events left out),
+dispatching each \`message\` event costs 18% beyond our handler, our rules 21%, and with
+\`idleTimeout\` on (the keep-alive that drops silent clients) Deno re-arms a timer on every frame
+received (\`cancelTimer\`, \`createSystemTimer\` and their ops: 8% of the JS thread, more in the
+runtime): the row without keep-alive shows what that costs per frame (0.2–0.9 µs in this run's
+rounds, 2.1–2.5 µs in two quieter runs the same day). Deno's server \`WebSocket\` cannot send a ping of
+its own, so its keep-alive cannot move to the server's one timer as the Node server's did without
+giving up the removal of silent clients.
+
 Idle sockets: WebSockets opened and joined (lobbies of 2), then left idle. Memory is the server's
 RSS growth after a full GC (\`--expose-gc\`) divided by the sockets. Open is the time to open and
 join them all from the load process, 100 lobbies at a time (under load the load process is the
@@ -140,7 +164,10 @@ the whole server, the front of its deadline queues; the rate limit is computed w
 arrives). What remains is keep-alive, which also drops a silent client within \`idleTimeoutMs\`
 (8 s; docs/liveness.md): the Node server pings a socket quiet for three of its ticks (every 1.6 s),
 so an idle socket every 4.8 s; Deno's WebSocket pings a socket quiet for half its \`idleTimeout\`
-(7 s), so every 3.5 s. Godot's server pings every socket every 10 s and drops nobody.
+(7 s), so every 3.5 s. Godot's server pings every socket every 10 s and drops nobody. A scratch relay with
+the bare relay's logic on \`Deno.upgradeWebSocket\` (same \`idleTimeout\`) measured 22.0 KB per socket
+and 58 ms/s idle the same day: the Deno server's memory per socket and its keep-alive's cost are
+Deno's own WebSocket's (its objects and buffers, a ping cycle of about 20 µs).
 
 ${
     table([
