@@ -9,9 +9,9 @@
  * well-formed key; else 400), masked client frames, no reserved bits (no extension is ever
  * negotiated), known opcodes, control frames unfragmented and at most 125 bytes, continuation
  * frames only inside a fragmented message (all 1002), a message larger than `maxPayload` (1009),
- * text that is not UTF-8 (1007), close codes (1002). A ping is answered with a pong; a close frame
- * with a close frame, then the connection ends. A requested subprotocol is accepted as `ws` does
- * (the first one offered).
+ * text that is not UTF-8 (1007), close codes (1002); beyond `ws`, a message in more than 1,024
+ * fragments (1008). A ping is answered with a pong; a close frame with a close frame, then the
+ * connection ends. A requested subprotocol is accepted as `ws` does (the first one offered).
  *
  * @module
  */
@@ -49,6 +49,8 @@ export interface WebSocketHandlers {
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const KEY = /^[+/0-9A-Za-z]{22}==$/;
+/** Fragments (non-empty) one message may arrive in; more closes the connection with 1008. */
+const MAX_FRAGMENTS = 1024;
 /** How long a close handshake may take before the connection is cut. */
 const CLOSE_TIMEOUT_MS = 2000;
 const EMPTY = Buffer.alloc(0);
@@ -299,9 +301,12 @@ export class ServerWebSocket {
       } else if (opcode === 0x2 && fin) {
         this.#handlers.binary();
       } else {
-        // A fragment: copied, since the chunk it came in is reused by the next frames.
+        // A fragment: copied, since the chunk it came in is reused by the next frames. Empty ones
+        // hold nothing; more than MAX_FRAGMENTS would cost an object each (no client fragments a
+        // signaling message that much: browsers and Godot send whole messages).
         if (opcode !== 0) this.#fragmentOpcode = opcode;
-        this.#fragments.push(Buffer.from(buf.subarray(start, stop)));
+        if (length > 0) this.#fragments.push(Buffer.from(buf.subarray(start, stop)));
+        if (this.#fragments.length > MAX_FRAGMENTS) return this.#fail(1008, "Too many fragments");
         this.#fragmentBytes += length;
         if (fin) {
           const whole = Buffer.concat(this.#fragments);

@@ -199,6 +199,18 @@ Deno.test("Node server framing: handshake, fragments, ping, close, protocol erro
       assertEquals(await c.frame(), undefined, `${what}: the connection ends`);
     }
 
+    // Empty fragments are fine; a message in more than 1,024 fragments is refused (1008).
+    const [empty] = await open();
+    await empty.send(text("J: ", false));
+    for (let i = 0; i < 3; i++) await empty.send(clientFrame(0x00, new Uint8Array(0)));
+    await empty.send(clientFrame(0x80, encoder.encode("\n")));
+    assertEquals(await empty.text(), "I: 1\n");
+    const [shredded] = await open();
+    const many = [text("J", false)];
+    for (let i = 0; i < 1024; i++) many.push(clientFrame(0x00, encoder.encode(" ")));
+    await shredded.send(new Uint8Array(many.flatMap((f) => [...f])));
+    assertEquals((await shredded.closed()).code, 1008);
+
     // A text message split across fragments must not start another one in between.
     const [mixed] = await open();
     await mixed.send(text("J:", false));
