@@ -166,8 +166,13 @@ export class ServerWebSocket {
   readonly #maxPayload: number;
   readonly #handlers: WebSocketHandlers;
   #state = State.Open;
-  /** Bytes of an incomplete frame. */
-  #pending: Buffer | undefined;
+  /**
+   * The chunks of an incomplete frame, kept apart until `#needed` bytes are in: a frame trickling
+   * in small chunks is joined once, not once per chunk.
+   */
+  #pending: Buffer[] | undefined;
+  #pendingBytes = 0;
+  #needed = 0;
   /** The fragments of a message in progress, and its opcode (0: none). */
   #fragments: Buffer[] = [];
   #fragmentOpcode = 0;
@@ -247,11 +252,16 @@ export class ServerWebSocket {
   receive(chunk: Buffer): void {
     let buf = chunk;
     if (this.#pending !== undefined) {
-      buf = Buffer.concat([this.#pending, chunk]);
+      this.#pending.push(chunk);
+      this.#pendingBytes += chunk.length;
+      if (this.#pendingBytes < this.#needed) return;
+      buf = Buffer.concat(this.#pending, this.#pendingBytes);
       this.#pending = undefined;
     }
     let at = 0;
     const end = buf.length;
+    /** Bytes an incomplete frame at `at` needs before it can be read (0: its header, any more). */
+    let needed = 0;
     while (this.#state !== State.Closed && end - at >= 2) {
       const b0 = buf[at];
       const b1 = buf[at + 1];
@@ -281,7 +291,10 @@ export class ServerWebSocket {
       if (length > this.#maxPayload || this.#fragmentBytes + length > this.#maxPayload) {
         return this.#fail(1009, "Message too big");
       }
-      if (end - start < 4 + length) break;
+      if (end - start < 4 + length) {
+        needed = start - at + 4 + length;
+        break;
+      }
       const mask = start;
       start += 4;
       const stop = start + length;
@@ -319,7 +332,11 @@ export class ServerWebSocket {
         }
       }
     }
-    if (this.#state !== State.Closed && at < end) this.#pending = buf.subarray(at);
+    if (this.#state !== State.Closed && at < end) {
+      this.#pending = [buf.subarray(at)];
+      this.#pendingBytes = end - at;
+      this.#needed = needed > 0 ? needed : end - at + 1;
+    }
   }
 
   #text(buf: Buffer, start: number, stop: number, ascii: boolean): void {

@@ -199,6 +199,17 @@ Deno.test("Node server framing: handshake, fragments, ping, close, protocol erro
       assertEquals(await c.frame(), undefined, `${what}: the connection ends`);
     }
 
+    // A frame trickling in byte by byte (header included) arrives whole.
+    const [member2] = await open(undefined, text(`J: ${lobby}\n`));
+    const id2 = Number((await member2.text()).slice(3, -1));
+    assertEquals(await host.text(), `N: ${id2}\n`);
+    const trickled = text(`C: 1\n${"t".repeat(130)}`);
+    for (const byte of trickled) {
+      await member2.send(new Uint8Array([byte]));
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    assertEquals(await host.text(), `C: ${id2}\n${"t".repeat(130)}`);
+
     // Empty fragments are fine; a message in more than 1,024 fragments is refused (1008).
     const [empty] = await open();
     await empty.send(text("J: ", false));
