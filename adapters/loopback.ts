@@ -61,6 +61,14 @@ export interface SignalingPeerConnection {
   addIceCandidate(candidate: any): Promise<void>;
   /** The local description once set, else null. */
   readonly localDescription: SessionDescriptionLike | null;
+  /** The remote description once set, else null (absent in minimal fakes). */
+  readonly remoteDescription?: SessionDescriptionLike | null;
+  /**
+   * `false` when the stack cannot restart ICE (node-datachannel: libdatachannel 0.24 refuses new
+   * ICE credentials); absent or `true` where it can (libwebrtc, browsers). Reconnect replaces the
+   * connection instead (signaling/_reconnect.ts).
+   */
+  readonly canRestartIce?: boolean;
   /** Listens for `icecandidate` (and the connection's other events). */
   addEventListener(type: string, listener: (event: Event) => void): void;
   /** Removes a listener added with `addEventListener`. */

@@ -81,6 +81,12 @@ export const NATIVE_CLOSE_DELAY_MS = 250;
  * left to do.
  */
 class NodeRTCPeerConnection extends RTCPeerConnection {
+  /**
+   * libdatachannel 0.24 cannot restart ICE: libjuice refuses a remote description with new ICE
+   * credentials ("ICE restart is not supported"; docs/liveness.md). Reconnect replaces the
+   * connection instead.
+   */
+  readonly canRestartIce = false;
   #native: PeerConnection;
   #closed = false;
   #nativeClosed: Promise<void> | undefined;

@@ -216,7 +216,7 @@ async function runOne(
   const ours = base !== "geckos";
   const serverFile = ours ? "_star_ours.ts" : "_star_geckos.ts";
   const bundle = runtime === "node"
-    ? await bundleForNode(`bench/${serverFile}`, NODE_EXTERNAL)
+    ? await bundleForNode(`bench/${serverFile}`, undefined, NODE_EXTERNAL)
     : undefined;
   const server = new Proc(
     serverFile,

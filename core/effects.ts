@@ -91,6 +91,61 @@ export interface SendBeacons {
   readonly kind: "hello" | "beat" | "bye";
 }
 
+/**
+ * Replace a peer's connection (reconnect rule R3): make the link of the connection being passed to
+ * `replacePeer` with these channels and the liveness channel, and detach the old connection (closed
+ * at `ResendJournal` or when the peer is closed) without retiring the peer (its queued packets,
+ * counters and journal stay). Reliable sends to the peer are held in its journal until
+ * `ResendJournal`.
+ */
+export interface ReplaceConnection {
+  /** Discriminant. */
+  readonly type: "ReplaceConnection";
+  /** The peer whose connection is replaced. */
+  readonly peerId: number;
+  /** Its channels, as `CreateChannels` made them. */
+  readonly channels: readonly ChannelSpec[];
+  /** The liveness channel's label and init. */
+  readonly liveness: { readonly label: string; readonly init: NegotiatedChannelInit };
+}
+
+/**
+ * Hold a peer's reliable sends in its journal from now on: its transport gave up while it was
+ * interrupted, and a replacement is awaited (reconnect rule R6).
+ */
+export interface HoldPeer {
+  /** Discriminant. */
+  readonly type: "HoldPeer";
+  /** The peer concerned. */
+  readonly peerId: number;
+}
+
+/**
+ * Send a peer's journal from these counts (one per reliable channel), in order, on its new
+ * connection's channels, then end the holding (reconnect rule R5).
+ */
+export interface ResendJournal {
+  /** Discriminant. */
+  readonly type: "ResendJournal";
+  /** The peer concerned. */
+  readonly peerId: number;
+  /** The peer's received count per reliable channel: the first message to send again. */
+  readonly from: readonly number[];
+}
+
+/**
+ * The peer has these many messages per reliable channel: drop them from its journal, and journal
+ * what is sent to it from now on (reconnect rule R2).
+ */
+export interface AckJournal {
+  /** Discriminant. */
+  readonly type: "AckJournal";
+  /** The peer concerned. */
+  readonly peerId: number;
+  /** Its received count per reliable channel. */
+  readonly counts: readonly number[];
+}
+
 /** Drop every queued inbound packet. */
 export interface DropPackets {
   /** Discriminant. */
@@ -136,6 +191,10 @@ export type Effect =
   | DiscardChannels
   | CreateLivenessChannel
   | SendBeacons
+  | ReplaceConnection
+  | HoldPeer
+  | ResendJournal
+  | AckJournal
   | DropPackets
   | Emit
   | Reply;

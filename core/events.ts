@@ -172,6 +172,7 @@ export type Event =
   | LivenessChannelClosed
   | BeaconReceived
   | TimePassed
+  | ReplacePeerRequested
   | CreateRequested
   | DisconnectPeerRequested
   | TransferChannelSet;
@@ -213,6 +214,31 @@ export interface BeaconReceived {
   readonly peerId: number;
   /** What it said. */
   readonly kind: "hello" | "beat" | "bye";
+  /** The interpreter's clock (ms, monotonic). */
+  readonly now: number;
+  /**
+   * The peer's received counts per reliable channel, when the beacon carries them (reconnect rule
+   * R1, core/reconnect.ts).
+   */
+  readonly counts?: readonly number[];
+  /**
+   * Our journal of that peer per reliable channel, `[base, end]`: the count of the first message
+   * still kept and of the messages sent; absent while nothing is journaled (rules R2, R5).
+   */
+  readonly journal?: ReadonlyArray<readonly [number, number]>;
+}
+
+/**
+ * `replacePeer(connection, peerId)` was called: a fresh connection for an interrupted peer
+ * (reconnect rule R3, core/reconnect.ts).
+ */
+export interface ReplacePeerRequested {
+  /** Discriminant. */
+  readonly type: "ReplacePeerRequested";
+  /** The id passed. */
+  readonly peerId: number;
+  /** What the passed connection looked like. */
+  readonly connection: ObservedConnection;
   /** The interpreter's clock (ms, monotonic). */
   readonly now: number;
 }

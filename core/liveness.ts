@@ -36,8 +36,9 @@
  * L9. With `reconnect` (`graceMs`), a silent proven peer (L5), or an announced peer whose connection
  *     reports `"disconnected"`, is first `peer_interrupted`, not removed. Heard from again (any
  *     message, or its connection `"connected"` again) within `graceMs` it is `peer_resumed`; else it
- *     is gone after `graceMs` (rule 7). `"failed"`, `"closed"` and channel closes still remove at
- *     once: a transport that gave up cannot heal.
+ *     is gone after `graceMs` (rule 7). `"failed"`, `"closed"` and channel closes still remove a
+ *     peer that is not interrupted at once; an interrupted one is held for a replacement connection
+ *     until its grace ends (core/reconnect.ts, R6).
  *
  * @module
  */
@@ -108,6 +109,8 @@ export interface PeerLiveness {
   readonly interruptedAt?: number | null;
   /** When we last sent it a data message (rule L2's skipping); absent before the first. */
   readonly lastSent?: number;
+  /** Whether its connection is being replaced (core/reconnect.ts, R3-R5). */
+  readonly replacing?: boolean;
 }
 
 /** The liveness section of the mesh state. */
@@ -157,7 +160,8 @@ export function parseReconnectOptions(
   if (typeof value !== "object" || value === null) {
     return E.left(`reconnect must be false or { graceMs }, got ${show(value)}`);
   }
-  const { graceMs, ...rest } = value as Record<string, unknown>;
+  // `journalBytes` is checked with the journal's rules (core/reconnect.ts).
+  const { graceMs, journalBytes: _journalBytes, ...rest } = value as Record<string, unknown>;
   const extra = Object.keys(rest);
   if (extra.length > 0) return E.left(`reconnect: unknown option ${JSON.stringify(extra[0])}`);
   if (graceMs === undefined) return E.right(10_000);
@@ -402,7 +406,7 @@ export function connectionInterrupted(
       gone: [],
     };
   }
-  if (event.state === "connected" && record.interruptedAt != null) {
+  if (event.state === "connected" && record.interruptedAt != null && record.replacing !== true) {
     return {
       state: setRecord(state, event.peerId, {
         ...record,
@@ -462,7 +466,10 @@ export function timePassed(state: MeshState, event: TimePassed): LivenessStep {
       const lastHeard = Math.max(r.lastHeard + shift, heard.get(id) ?? -Infinity);
       r = { ...r, since: r.since + shift, lastHeard };
       const silent = r.capability === "beacons" && now - r.lastHeard >= config.timeoutMs;
-      if (r.interruptedAt != null && !silent && heard.has(id) && heard.get(id)! > r.interruptedAt) {
+      if (
+        r.interruptedAt != null && !silent && heard.has(id) && heard.get(id)! > r.interruptedAt &&
+        r.replacing !== true
+      ) {
         signals.push(...resumed(state, id, r));
         r = { ...r, interruptedAt: null };
       }

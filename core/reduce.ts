@@ -67,6 +67,13 @@
  *     `LivenessChannelClosed`, `BeaconReceived` and `TimePassed` are decided there, and a peer they
  *     find gone is removed here as by rule 7. With `reconnect`, a `ConnectionStateChanged` to
  *     `"disconnected"` (and back to `"connected"`) is rule L9's before rule 5 sees it.
+ * 16. Reconnect by replacement (core/reconnect.ts, rules R1-R6): `ReplacePeerRequested`
+ *     (`replacePeer`) gives an interrupted peer a fresh connection; while it is replacing, its
+ *     transport events change its state but never remove it (`whileReplacing`), and the first
+ *     beacon on the new connection resumes it or, if its data cannot be made exact, removes it.
+ *     Beacons with counts acknowledge the journal (`AckJournal`). A transport that gives up while
+ *     its peer is interrupted holds the peer for a replacement (`transportEnded`, R6) instead of
+ *     rule 5's removal; the grace still ends it.
  *
  * A rejected request returns the very same state object plus one `Reply` with the error and the
  * reason (`reject`, in `_rules.ts`). Observations about unknown peers change nothing (they are late
@@ -80,6 +87,7 @@ import { ConnectionStatus, GodotError, MAX_PEER_ID } from "./constants.ts";
 import type { Effect } from "./effects.ts";
 import type {
   AddPeerRequested,
+  BeaconReceived,
   ChannelCreateFailed,
   ChannelErrored,
   ChannelStateChanged,
@@ -100,6 +108,13 @@ import {
   type LivenessStep,
   timePassed,
 } from "./liveness.ts";
+import {
+  acknowledged,
+  isReplacing,
+  replacementBeacon,
+  replacePeer,
+  transportEnded,
+} from "./reconnect.ts";
 import {
   create,
   disconnectPeer,
@@ -433,6 +448,39 @@ function setTargetPeer(state: MeshState, event: TargetPeerSet): Step {
   return [{ ...state, targetPeer: value === 0 ? 0 : value }, [OK_REPLY]];
 }
 
+/**
+ * Rule 16 (R4): a transport event of a peer being replaced. The states are recorded (the new
+ * connection's "connected" and open channels make it ready again) but an ended connection or a
+ * closed channel removes nothing, and nothing resumes it: only its first beacon (R5) or the grace.
+ */
+function whileReplacing(
+  state: MeshState,
+  event: ConnectionStateChanged | ChannelStateChanged | ChannelErrored,
+): Step {
+  const peer = state.peers.get(event.peerId)!;
+  if (event.type === "ConnectionStateChanged") {
+    if (isConnectionEnded(event.state) || peer.connectionState === event.state) return [state, []];
+    return observe(state, { ...peer, connectionState: event.state });
+  }
+  if (event.type === "ChannelErrored") return [state, []];
+  const current = peer.channels[event.channel];
+  if (current === undefined || current === event.state || event.state !== "open") {
+    return [state, []];
+  }
+  const channels: ChannelState[] = [...peer.channels];
+  channels[event.channel] = event.state;
+  return observe(state, { ...peer, channels });
+}
+
+/** Rule 16 (R2, R5) before rules L3, L4 and L6: a beacon, with the journal's acknowledgement. */
+function beacon(state: MeshState, event: BeaconReceived): Step {
+  const replaced = replacementBeacon(state, event);
+  if (replaced !== undefined) return departures(replaced);
+  const [next, effects] = departures(beaconReceived(state, event));
+  const ack = next.peers.has(event.peerId) ? acknowledged(next, event) : [];
+  return ack.length === 0 ? [next, effects] : [next, [...effects, ...ack]];
+}
+
 /** Rule 15: a liveness decision, then rule 7 for each peer it found gone. */
 function departures({ state, effects, gone }: LivenessStep): Step {
   let next = state;
@@ -493,21 +541,37 @@ export function reduce(state: MeshState, event: Event): Step {
     case "TargetPeerSet":
       return setTargetPeer(state, event);
     case "ConnectionStateChanged": {
+      if (isReplacing(state, event.peerId)) return whileReplacing(state, event);
+      if (event.state === "failed" || event.state === "closed") {
+        const held = transportEnded(state, event.peerId);
+        if (held !== undefined) return held;
+      }
       const interrupted = connectionInterrupted(state, event);
       return interrupted === undefined
         ? connectionStateChanged(state, event)
         : departures(interrupted);
     }
     case "ChannelStateChanged":
+      if (isReplacing(state, event.peerId)) return whileReplacing(state, event);
+      if (event.state === "closing" || event.state === "closed") {
+        const held = transportEnded(state, event.peerId);
+        if (held !== undefined) return held;
+      }
       return channelStateChanged(state, event);
     case "ChannelErrored":
-      return channelErrored(state, event);
+      if (isReplacing(state, event.peerId)) return whileReplacing(state, event);
+      return transportEnded(state, event.peerId) ?? channelErrored(state, event);
     case "LivenessChannelOpened":
+      if (isReplacing(state, event.peerId)) {
+        return [state, [{ type: "SendBeacons", peerIds: [event.peerId], kind: "hello" }]];
+      }
       return departures(livenessChannelOpened(state, event));
     case "LivenessChannelClosed":
       return departures(livenessChannelClosed(state, event));
     case "BeaconReceived":
-      return departures(beaconReceived(state, event));
+      return beacon(state, event);
+    case "ReplacePeerRequested":
+      return replacePeer(state, event);
     case "TimePassed":
       return departures(timePassed(state, event));
     case "CreateRequested":

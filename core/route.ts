@@ -161,7 +161,7 @@ export function route(
         message: `putPacket: invalid target peer ${targetPeer}: not in the mesh`,
       };
     }
-    if (peer.channels[channel] !== "open") {
+    if (peer.channels[channel] !== "open" && !held(state, targetPeer, channel)) {
       return {
         error: GodotError.ERR_UNAVAILABLE,
         message: `putPacket: peer ${targetPeer}'s ${channelPhrase(channel)} is ${
@@ -174,9 +174,19 @@ export function route(
   const exclude = -targetPeer;
   const peers: number[] = [];
   for (const peer of state.peers.values()) {
-    if (peer.id !== exclude && peer.channels[channel] === "open") peers.push(peer.id);
+    if (peer.id === exclude) continue;
+    if (peer.channels[channel] === "open" || held(state, peer.id, channel)) peers.push(peer.id);
   }
   return { error: GodotError.OK, channel, peers };
+}
+
+/**
+ * Whether a packet on `channel` to a peer whose channel is not open is held for it instead: the
+ * peer's connection is being replaced and the channel is reliable (core/reconnect.ts, R4).
+ */
+function held(state: MeshState, peerId: number, channel: ChannelIndex): boolean {
+  return state.liveness.peers.get(peerId)?.replacing === true &&
+    channelMode(state.channelsConfig, channel) === TransferMode.RELIABLE;
 }
 
 /** Labels of the reserved channels by index. */

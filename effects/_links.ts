@@ -9,6 +9,7 @@
 import type { TransferMode } from "../core/constants.ts";
 import type { Event as MeshEvent, Observation } from "../core/events.ts";
 import { decodeBeacon } from "../core/liveness.ts";
+import { decodeCounts } from "../core/reconnect.ts";
 import { channelMode } from "../core/route.ts";
 import { type MeshState, PEER_CONNECTION_STATES, type PeerConnectionState } from "../core/state.ts";
 import { show } from "../core/_validate.ts";
@@ -41,6 +42,8 @@ export interface Link {
   maxMessageSize?: number;
   /** The selected ICE candidate pair, once connected (see `candidate_pair.ts`). */
   candidatePair?: CandidatePair;
+  /** Godot 4: the peer's turn in the receive round-robin (kept by a replacement). */
+  turn?: number;
 }
 
 /** What the links report to the interpreter that owns them. */
@@ -98,6 +101,8 @@ export class Links {
   /** Channels closed by the mesh that have not reported `close` yet. */
   readonly #closing = new Set<Promise<void>>();
   readonly #host: LinkHost;
+  /** Links detached by a replacement, still open, by peer id (see {@link replace}). */
+  readonly #replaced = new Map<number, Link>();
 
   constructor(host: LinkHost) {
     this.#host = host;
@@ -163,6 +168,7 @@ export class Links {
       heardReported: true,
       sentAt: 0,
       sentReported: true,
+      turn,
     };
     this.#byId.set(peerId, link);
     try {
@@ -264,9 +270,15 @@ export class Links {
     this.#listen(link, channel, "message", (ev) => {
       const data = toBytes((ev as MessageEvent).data);
       const kind = data === undefined ? undefined : decodeBeacon(data);
-      if (kind !== undefined) {
-        this.#host.observe(link, { type: "BeaconReceived", peerId, kind, now: performance.now() });
-      }
+      if (kind === undefined) return;
+      const counts = decodeCounts(data!);
+      this.#host.observe(link, {
+        type: "BeaconReceived",
+        peerId,
+        kind,
+        now: performance.now(),
+        ...(counts === undefined ? {} : { counts }),
+      });
     });
   }
 
@@ -320,6 +332,34 @@ export class Links {
   }
 
   /**
+   * Replaces the link of `peerId` (`ReplaceConnection`): the old connection is detached (no event
+   * of it is heard from now on) but stays open until {@link releaseReplaced}: closing it at once
+   * would close the peer's side of it too, and a peer whose side still works (it was not
+   * interrupted) would take that close for a departure before our offer of the new connection
+   * reaches it. The new link gets the same channels, the liveness channel, the same turn and the
+   * old link's counters; the peer is not retired.
+   */
+  replace(
+    connection: RTCPeerConnectionLike,
+    peerId: number,
+    specs: readonly { label: string; init: object }[],
+    liveness: { label: string; init: object },
+    config: ChannelsConfig,
+  ): void {
+    const old = this.#byId.get(peerId);
+    if (old === undefined) return;
+    this.#byId.delete(peerId);
+    this.#unlisten(old);
+    this.releaseReplaced(peerId); // an earlier replacement that never resumed
+    this.#replaced.set(peerId, old);
+    this.create(connection, peerId, specs, old.turn, config);
+    const link = this.#byId.get(peerId)!;
+    link.sent = old.sent;
+    link.busy = old.busy;
+    this.createLiveness(peerId, liveness);
+  }
+
+  /**
    * Closes a peer's connection (`ClosePeer`) or, when the connection is not ours to close
    * (`DiscardChannels`: `addPeer` failed), the channels made so far.
    *
@@ -332,13 +372,30 @@ export class Links {
    * node-datachannel reports each `close` shortly after. `whenClosed()` waits for either.
    */
   close(peerId: number, closeConnection: boolean): void {
+    this.releaseReplaced(peerId);
     const link = this.#byId.get(peerId);
     if (link === undefined) return;
     this.#byId.delete(peerId);
     this.#host.retire(peerId);
+    this.#unlisten(link);
+    this.#closeLink(link, closeConnection);
+  }
+
+  /** Closes the connection a replacement detached from `peerId` (once resumed or removed). */
+  releaseReplaced(peerId: number): void {
+    const old = this.#replaced.get(peerId);
+    if (old === undefined) return;
+    this.#replaced.delete(peerId);
+    this.#closeLink(old, true);
+  }
+
+  #unlisten(link: Link): void {
     for (const [target, type, listener] of link.listeners) {
       target.removeEventListener(type, listener);
     }
+  }
+
+  #closeLink(link: Link, closeConnection: boolean): void {
     const settle: Array<() => void> = [];
     const channels = link.liveness === undefined ? link.channels : [
       ...link.channels,

@@ -10,6 +10,7 @@ import { GodotError, TransferMode } from "../core/constants.ts";
 import { admit, channelMode, type Refused, route, skipsBusy } from "../core/route.ts";
 import type { MeshState } from "../core/state.ts";
 import type { Link, Links } from "./_links.ts";
+import type { Journal } from "./_journal.ts";
 
 /** The connection's max message size; read once it is known (it does not change after). */
 function maxMessageSize(link: Link, defaultMaxMessageSize: number): number {
@@ -29,6 +30,7 @@ export function sendPacket(
   bytes: Uint8Array,
   highWaterMark: number,
   defaultMaxMessageSize: number,
+  journals?: ReadonlyMap<number, Journal>,
 ): Refused | undefined {
   const r = route(state);
   if (r.error !== GodotError.OK) return r;
@@ -63,11 +65,20 @@ export function sendPacket(
       link.busy++;
       continue;
     }
+    // Reconnect (core/reconnect.ts): reliable messages are journaled, and held while the peer's
+    // connection is replaced.
+    const journal = reliable && journals !== undefined ? journals.get(peers[i]) : undefined;
+    if (journal?.holding === true) {
+      journal.noteSent(channel, bytes);
+      link.sent++;
+      continue;
+    }
     try {
       link.channels[channel].send(bytes);
       link.sent++;
       link.sentAt = now;
       link.sentReported = false;
+      journal?.noteSent(channel, bytes);
     } catch (e) {
       // The channel closed under us; its close event removes the peer. A unicast reports it.
       if (peers.length === 1 && state.targetPeer > 0) {

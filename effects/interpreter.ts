@@ -16,12 +16,14 @@ import type { Effect, SignalName } from "../core/effects.ts";
 import type { Event as MeshEvent, Observation } from "../core/events.ts";
 import { encodeBeacon, type LivenessCapability, livenessDeadline } from "../core/liveness.ts";
 import { reduce } from "../core/reduce.ts";
+import { reliableChannels } from "../core/reconnect.ts";
 import { isPeerReady, type MeshState } from "../core/state.ts";
 import { show } from "../core/_validate.ts";
 import { DeadlineTimer } from "./_deadline_timer.ts";
 import { describe, type Link, Links, stateOf } from "./_links.ts";
 import { closeOnExitSignals, closeOnPageHide } from "./exit_signals.ts";
 import { Inbox } from "./inbox.ts";
+import { Journals } from "./_journal.ts";
 import { PacketReaders } from "./_packet_readers.ts";
 import { sendPacket } from "./_send.ts";
 import type { LastError, MeshStats, PeerInfo, PeerStats } from "./mesh_types.ts";
@@ -44,12 +46,20 @@ export abstract class MultiplayerInterpreter<
   #state: MeshState;
   /** The connections and channels by peer id (`_links.ts`); their events come back here. */
   #links = new Links({
-    observe: (link, event) => this.#observe(link, event),
+    observe: (link, event) => {
+      this.#observe(link, event);
+      // A channel of a replaced connection opened: the resend may go on (core/reconnect.ts, R5).
+      if (event.type === "ChannelStateChanged" && event.state === "open") {
+        this.#journals.flush(event.peerId, this.#links.get(event.peerId)?.channels);
+      }
+    },
     defer: (event) => {
       this.#work.push(event);
     },
-    deliver: (peerId, data, index, mode, turn, lane) =>
-      this.#readers.deliver(this.packet(peerId, data, index, mode), turn, lane),
+    deliver: (peerId, data, index, mode, turn, lane) => {
+      if (this.#journals.size > 0) this.#journals.get(peerId)?.noteReceived(index);
+      this.#readers.deliver(this.packet(peerId, data, index, mode), turn, lane);
+    },
     retire: (peerId) => this.#inbox.retire(peerId),
   });
   #inbox: Inbox<P>;
@@ -71,6 +81,8 @@ export abstract class MultiplayerInterpreter<
   /** The connection of the `addPeer` call being reduced. */
   #adding: RTCPeerConnectionLike | undefined;
   #lastError: LastError = OK;
+  /** Reconnect journals by peer id (`_journal.ts`), when `reconnect` is on. */
+  #journals: Journals;
   /** The one liveness timer (`_deadline_timer.ts`). */
   #timer = new DeadlineTimer(() => this.#tick());
 
@@ -87,6 +99,7 @@ export abstract class MultiplayerInterpreter<
     this.#autoPoll = resolved.autoPoll;
     this.#highWaterMark = resolved.highWaterMark;
     this.#defaultMaxMessageSize = resolved.defaultMaxMessageSize;
+    this.#journals = new Journals(resolved.journalBytes);
     this.#inbox = new Inbox(resolved.maxQueuedPackets);
     this.#readers = new PacketReaders(this.#inbox);
   }
@@ -146,6 +159,46 @@ export abstract class MultiplayerInterpreter<
         type: "AddPeerRequested",
         peerId,
         lifetime: unreliableLifetime,
+        connection: {
+          w3c,
+          state: w3c ? stateOf(connection) : "",
+          description: describe(connection),
+        },
+      });
+    } finally {
+      this.#adding = undefined;
+    }
+  }
+
+  /**
+   * Gives an interrupted peer a fresh connection (in state `"new"`) without `peer_disconnected`
+   * (reconnect; core/reconnect.ts, R3): its channels are made again on `connection`, the old
+   * connection is detached (closed once the peer resumes), and reliable packets to it are held
+   * until the new connection's first beacon says what it has; then the unacknowledged ones are
+   * sent again, in order, and `peer_resumed` follows. Negotiate `connection` as for `addPeer`.
+   * Refused (`ERR_UNAVAILABLE`) without `reconnect`, or for a peer not connected and proven to
+   * run liveness; a peer not yet interrupted is interrupted now. The signaling clients call it.
+   *
+   * @example
+   * ```ts
+   * import { WebRTCMultiplayer } from "./multiplayer.ts";
+   * import { createPeerConnection } from "../adapters/node_datachannel.ts";
+   * const mesh = new WebRTCMultiplayer({ reconnect: true });
+   * mesh.initialize(1);
+   * const pc = createPeerConnection();
+   * mesh.replacePeer(pc, 2);
+   * console.log(mesh.lastError.message); // replacePeer: peer 2 is not in the mesh
+   * pc.close();
+   * ```
+   */
+  replacePeer(connection: RTCPeerConnectionLike, peerId: number): GodotError {
+    const w3c = isPeerConnectionLike(connection);
+    this.#adding = w3c ? connection : undefined;
+    try {
+      return this.request({
+        type: "ReplacePeerRequested",
+        peerId,
+        now: performance.now(),
         connection: {
           w3c,
           state: w3c ? stateOf(connection) : "",
@@ -397,6 +450,7 @@ export abstract class MultiplayerInterpreter<
       bytes,
       this.#highWaterMark,
       this.#defaultMaxMessageSize,
+      this.#journals.size > 0 ? this.#journals : undefined,
     );
     if (failed !== undefined) return this.fail(failed.error, failed.message);
     this.#lastError = OK;
@@ -582,6 +636,11 @@ export abstract class MultiplayerInterpreter<
     this.#draining = true;
     try {
       for (let next = this.#work.shift(); next !== undefined; next = this.#work.shift()) {
+        if (next.type === "BeaconReceived" && next.counts !== undefined) {
+          // The journal as it is now, for the reducer's decision (core/reconnect.ts, R2, R5).
+          const journal = this.#journals.get(next.peerId)?.span();
+          if (journal !== undefined) next = { ...next, journal };
+        }
         const [state, effects] = reduce(this.#state, next);
         this.#state = state;
         for (const effect of effects) this.#apply(effect);
@@ -603,6 +662,30 @@ export abstract class MultiplayerInterpreter<
           effect.turn,
           this.#state.channelsConfig,
         );
+        if ((this.#state.liveness.graceMs ?? null) !== null) {
+          this.#journals.open(effect.peerId, reliableChannels(this.#state.channelsConfig));
+        }
+        return;
+      case "ReplaceConnection":
+        this.#links.replace(
+          this.#adding!,
+          effect.peerId,
+          effect.channels,
+          effect.liveness,
+          this.#state.channelsConfig,
+        );
+        this.#journals.hold(effect.peerId);
+        return;
+      case "HoldPeer":
+        this.#journals.hold(effect.peerId);
+        return;
+      case "ResendJournal":
+        this.#links.releaseReplaced(effect.peerId);
+        this.#journals.get(effect.peerId)?.resendFrom(effect.from);
+        this.#journals.flush(effect.peerId, this.#links.get(effect.peerId)?.channels);
+        return;
+      case "AckJournal":
+        this.#journals.get(effect.peerId)?.ack(effect.counts);
         return;
       case "CloseConnection": {
         const link = this.#links.get(effect.peerId);
@@ -622,9 +705,11 @@ export abstract class MultiplayerInterpreter<
       }
       case "ClosePeer":
         this.#links.close(effect.peerId, true);
+        this.#journals.delete(effect.peerId);
         return;
       case "DiscardChannels":
         this.#links.close(effect.peerId, false);
+        this.#journals.delete(effect.peerId);
         return;
       case "CreateLivenessChannel":
         this.#links.createLiveness(effect.peerId, effect.channel);
@@ -635,7 +720,8 @@ export abstract class MultiplayerInterpreter<
           const channel = this.#links.get(id)?.liveness;
           if (channel?.readyState !== "open") continue;
           try {
-            channel.send(bytes);
+            // With reconnect, each beacon carries our received counts (core/reconnect.ts, R1).
+            channel.send(this.#journals.beacon(id, bytes));
           } catch {
             // Closing under us: its close event says so.
           }

@@ -13,6 +13,7 @@ import {
   parseLivenessOptions,
   parseReconnectOptions,
 } from "../core/liveness.ts";
+import { parseJournalBytes } from "../core/reconnect.ts";
 
 /** Options of {@link WebRTCMultiplayer}. */
 export interface MeshOptions {
@@ -40,11 +41,14 @@ export interface MeshOptions {
    * Short outages heal (off by default: Godot removes a peer on "disconnected"). A peer silent for
    * the liveness timeout, or whose connection reports `"disconnected"`, is first
    * `peer_interrupted`; heard from again within `graceMs` (default 10000) it is `peer_resumed`,
-   * else `peer_disconnected`. The connection itself must survive the outage: no ICE restart is
-   * made (libdatachannel 0.24 cannot restart ICE; see docs/liveness.md for what heals on which
-   * stack). Needs liveness. Bad values throw a `TypeError` from the constructor.
+   * else `peer_disconnected`. The signaling clients (`joinLobby`, `joinLobbyGodot4`) give an
+   * interrupted peer a fresh connection (`replacePeer`), negotiated over the lobby, so outages
+   * the connection itself does not survive (a longer cut, a new address) heal too; reliable data
+   * sent before, during and after is delivered once and in order, from a journal of unacknowledged
+   * messages of at most `journalBytes` per peer (default 16 MiB; see docs/liveness.md for what
+   * heals on which stack). Needs liveness. Bad values throw a `TypeError` from the constructor.
    */
-  reconnect?: { graceMs?: number } | boolean;
+  reconnect?: { graceMs?: number; journalBytes?: number } | boolean;
 }
 
 /** The settings of {@link MeshOptions.liveness}, in milliseconds; omitted ones take the defaults. */
@@ -82,6 +86,8 @@ export interface ResolvedOptions {
   readonly maxQueuedPackets: number;
   /** See {@link MeshOptions.defaultMaxMessageSize}. */
   readonly defaultMaxMessageSize: number;
+  /** See {@link MeshOptions.reconnect}: the bound of each peer's journal. */
+  readonly journalBytes: number;
 }
 
 /** Checks `options` and fills in the defaults. Throws a `TypeError` for invalid `liveness` or `reconnect` settings. */
@@ -90,6 +96,8 @@ export function resolveOptions(options: MeshOptions): ResolvedOptions {
   if (liveness._tag === "Left") throw new TypeError(liveness.left);
   const reconnect = parseReconnectOptions(options.reconnect, liveness.right !== null);
   if (reconnect._tag === "Left") throw new TypeError(reconnect.left);
+  const journalBytes = parseJournalBytes(options.reconnect);
+  if (typeof journalBytes === "string") throw new TypeError(journalBytes);
   return {
     liveness: livenessState(liveness.right, reconnect.right),
     livenessConfig: liveness.right,
@@ -97,5 +105,6 @@ export function resolveOptions(options: MeshOptions): ResolvedOptions {
     highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
     maxQueuedPackets: options.maxQueuedPackets ?? DEFAULT_MAX_QUEUED,
     defaultMaxMessageSize: options.defaultMaxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+    journalBytes,
   };
 }

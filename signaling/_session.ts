@@ -27,6 +27,15 @@
  * - An offer from a peer we are offering to ourselves (a mixed lobby: Godot 3 and Godot 4 sides
  *   both offer, and the server relays only the Godot 3 side's offer) makes us the answering side
  *   for that peer from then on: a fresh connection answers it.
+ * - Reconnect (the target's `reconnect` option; `_reconnect.ts`): when a connected peer is
+ *   `peer_interrupted`, the side that offers for that pair restarts ICE on the live connection
+ *   where both stacks can (libwebrtc, browsers), else makes a fresh connection, gives it to the
+ *   target with `replacePeer(connection, id)` (no `peer_disconnected`), and offers it. The other
+ *   side answers an offer with the current DTLS fingerprint on the live connection (an ICE
+ *   restart), and takes one with a new fingerprint for a connected peer as a replacement (a fresh
+ *   connection answers it, again through `replacePeer`). A replacement that fails is made again
+ *   while the target accepts it (until its grace ends); one the target refuses (reconnect off, a
+ *   peer not proven to run liveness) falls back to the setup restart above.
  * - A peer's departure removes it. When the server closes us because the host left, peer 1 is
  *   removed. A signaling connection that ends before the lobby was sealed closes the multiplayer
  *   object too (as Godot's demo does); after a seal it lives on without the server.
@@ -35,168 +44,25 @@
  */
 import { GodotError } from "../core/constants.ts";
 import { isConnectionEnded } from "../core/state.ts";
-import type { RTCPeerConnectionLike } from "../effects/w3c.ts";
 import { TypedEventTarget } from "../effects/typed_event_target.ts";
+import type {
+  ClientPeerConnection,
+  DisconnectDetail,
+  LobbyClientEventMap,
+  PeerTarget,
+  SessionOptions,
+  WebSocketLike,
+} from "./_session_types.ts";
 import {
   CandidateQueue,
   type IceCandidateLike,
   type IceServer,
   type PeerConnectionConfig,
-  type SignalingPeerConnection,
   withoutCandidates,
 } from "../adapters/loopback.ts";
-import type { StackName } from "../adapters/stack.ts";
 import { hasTurnServer, type IceTransportPolicy } from "./ice.ts";
-import {
-  type ClientMessage,
-  HOST_ID,
-  type Parsed,
-  Reasons,
-  type ServerMessage,
-} from "./protocol.ts";
-
-/** A peer connection the client can negotiate and the mesh can use. */
-export type ClientPeerConnection = RTCPeerConnectionLike & SignalingPeerConnection;
-
-/** The WebSocket shape the client uses (the W3C one; `ws`'s class fits too). */
-export interface WebSocketLike {
-  /** 0 connecting, 1 open, 2 closing, 3 closed. */
-  readonly readyState: number;
-  /** Sends one text frame. */
-  send(data: string): void;
-  /** Starts the closing handshake. */
-  close(code?: number, reason?: string): void;
-  /** Called once the connection is open. */
-  onopen: ((event: Event) => void) | null;
-  /** Called for every frame received (`event.data`). */
-  onmessage: ((event: MessageEvent) => void) | null;
-  /** Called once the connection closed (`event.code`, `event.reason`). */
-  onclose: ((event: CloseEventLike) => void) | null;
-  /** Called when the connection fails. */
-  onerror: ((event: Event) => void) | null;
-}
-
-/** The event of a WebSocket's `onclose`: the DOM's `CloseEvent`, spelled out. */
-export interface CloseEventLike extends Event {
-  /** The close code. */
-  readonly code: number;
-  /** The close reason. */
-  readonly reason: string;
-  /** Whether the closing handshake completed. */
-  readonly wasClean: boolean;
-}
-
-/** A WebSocket constructor. */
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
-
-/** The options both lobby clients take (`joinLobby`, `joinLobbyGodot4`). */
-export interface SessionOptions {
-  /**
-   * Makes one connection per peer. Default: the adapter of {@link SessionOptions.stack} when one
-   * is named, else the global `RTCPeerConnection` when there is one (browsers), else the
-   * node-datachannel adapter (Deno, Node).
-   */
-  createPeerConnection?: (config: PeerConnectionConfig) => ClientPeerConnection;
-  /**
-   * The WebRTC stack of Deno and Node to make connections with when `createPeerConnection` is not
-   * given: `"ndc"` (node-datachannel) or `"wrtc"` (`@roamhq/wrtc`, libwebrtc; install it). Only
-   * the named stack is loaded.
-   */
-  stack?: StackName;
-  /**
-   * STUN/TURN servers for every connection. Default none (loopback and LAN). A TURN server needs
-   * `username` and `credential` (see `turnRestCredentials` for time-limited ones). Checked before
-   * anything connects: a malformed list rejects the join with an `IceConfigError` (`code`
-   * `ERR_INVALID_PARAMETER`).
-   */
-  iceServers?: IceServer[];
-  /**
-   * `"relay"` uses TURN relays only (needs a TURN server); default `"all"`.
-   */
-  iceTransportPolicy?: IceTransportPolicy;
-  /**
-   * With a TURN server configured and policy `"all"`, a setup that failed is retried with policy
-   * `"relay"` (both sides). Default true. libjuice (node-datachannel) can fail a pair behind a
-   * symmetric NAT with policy `"all"` although relay would work; see README "Behind NAT".
-   */
-  relayFallback?: boolean;
-  /**
-   * A connection not connected this long after its setup began counts as a failed setup (and is
-   * set up again, see `setupAttempts`). Default 20000 ms; libjuice alone gives up only after about
-   * 40 s.
-   */
-  setupTimeoutMs?: number;
-  /** WebSocket constructor. Default: the global one, else the `ws` package (Node 20). */
-  WebSocket?: WebSocketConstructor;
-  /** `unreliableLifetime` passed to `addPeer` (ms). Default 1, as the demo. */
-  unreliableLifetime?: number;
-  /** Time allowed from connecting to the join confirmation before joining rejects, ms. Default 10000. */
-  joinTimeoutMs?: number;
-  /**
-   * How many times a connection to one peer is set up before giving up, when it fails before it
-   * ever connected (`"failed"`, `"disconnected"` or `"closed"`, or `setupTimeoutMs`). Default 3;
-   * 1 disables retries. After the last attempt both sides give up and release the connection.
-   */
-  setupAttempts?: number;
-}
-
-/** `detail` of the `disconnected` event. */
-export interface DisconnectDetail {
-  /** The WebSocket close code. */
-  readonly code: number;
-  /** The WebSocket close reason. */
-  readonly reason: string;
-}
-
-/** `detail` of the `signaling_error` event. */
-export interface SignalingErrorDetail {
-  /** What went wrong, readable. */
-  readonly message: string;
-  /** The peer concerned, if any. */
-  readonly peerId?: number;
-}
-
-/** The events of a lobby client. */
-export interface LobbyClientEventMap {
-  /** The join was confirmed; `detail` is the lobby name. */
-  lobby_joined: CustomEvent<string>;
-  /** The host sealed the lobby. */
-  lobby_sealed: CustomEvent<undefined>;
-  /** A frame could not be understood or a negotiation step failed. Nothing is closed. */
-  signaling_error: CustomEvent<SignalingErrorDetail>;
-  /** The signaling connection ended; `detail` has the close code and reason. */
-  disconnected: CustomEvent<DisconnectDetail>;
-}
-
-/** What the session drives: Godot 3's `WebRTCMultiplayer` or Godot 4's `WebRTCMultiplayerPeer`. */
-export interface PeerTarget {
-  /** Adds a peer's connection. */
-  addPeer(
-    connection: RTCPeerConnectionLike,
-    peerId: number,
-    unreliableLifetime?: number,
-  ): GodotError;
-  /** Removes a peer. */
-  removePeer(peerId: number): void;
-  /** Whether a peer was added. */
-  hasPeer(peerId: number): boolean;
-  /** Closes every connection. */
-  close(): void;
-  /** Why the last call failed. */
-  readonly lastError: { readonly message: string };
-}
-
-/** What differs between the protocols, for the session. */
-export interface Dialect<T extends PeerTarget> {
-  /** Formats a frame to send. */
-  encode(message: ClientMessage): string;
-  /** Parses a frame received. */
-  decode(text: string): Parsed<ServerMessage>;
-  /** Whether we make the offer to `peerId` (Godot 3: the lower id offers; Godot 4: the higher). */
-  offersTo(ownId: number, peerId: number): boolean;
-  /** Sets the target up once the server gave us our id (and the lobby's kind). */
-  start(target: T, id: number, mesh: boolean): GodotError;
-}
+import { canRestartIce, isIceRestart } from "./_reconnect.ts";
+import { HOST_ID, Reasons, type ServerMessage } from "./protocol.ts";
 
 interface Negotiation {
   readonly pc: ClientPeerConnection;
@@ -209,6 +75,8 @@ interface Negotiation {
   readonly offerer: boolean;
   /** The setup timeout (`setupTimeoutMs`); cleared once connected or forgotten. */
   timer?: ReturnType<typeof setTimeout>;
+  /** Whether this connection replaces an earlier one of the same peer (`replacePeer`). */
+  readonly replacing: boolean;
   /** Whether a remote offer was applied (a further offer then restarts the setup). */
   offered: boolean;
   /** Whether the connection reached `"connected"` (it is then never set up again). */
@@ -223,6 +91,20 @@ interface Negotiation {
   /** Serializes this peer's async steps (descriptions, candidates) in arrival order. */
   chain: Promise<void>;
 }
+
+export type {
+  ClientPeerConnection,
+  CloseEventLike,
+  Dialect,
+  DisconnectDetail,
+  LobbyClientEventMap,
+  PeerTarget,
+  SessionOptions,
+  SignalingErrorDetail,
+  WebSocketConstructor,
+  WebSocketLike,
+} from "./_session_types.ts";
+import type { Dialect } from "./_session_types.ts";
 
 const OPEN = 1;
 
@@ -244,6 +126,8 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
   #peers = new Map<number, Negotiation>();
   /** Peers given up after `setupAttempts` failed setups: their late signaling is ignored. */
   #abandoned = new Set<number>();
+  /** Peers whose `replacePeer` call is under way (its own `peer_interrupted` is not a new one). */
+  #replacing = new Set<number>();
   /** Peers that offered while we offered to them (a mixed lobby): we answer them from then on. */
   #answerOnly = new Set<number>();
   #lobby = "";
@@ -277,6 +161,9 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
     ws.onmessage = (event) => this.#onFrame(event.data);
     ws.onclose = (event) => this.#onClose(event.code, event.reason);
     ws.onerror = () => {};
+    target.addEventListener?.("peer_interrupted", (event) => {
+      this.#onInterrupted((event as CustomEvent<number>).detail);
+    });
   }
 
   /** What the session drives (the subclass names it `mesh` or `peer`). */
@@ -405,7 +292,22 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
         // previous connection. An offer while we offer too: the peer's protocol has the other
         // rule (a mixed lobby), and its offer is the one the server relays: we answer.
         const previous = this.#peers.get(msg.from);
-        if (previous && previous.offerer && !previous.offered && previous.held !== undefined) {
+        if (previous?.connected && isIceRestart(previous.pc, msg.sdp)) {
+          // The live connection renegotiated (an ICE restart, `_reconnect.ts`): answered on it.
+          return this.#step(msg.from, async (n) => {
+            await n.pc.setRemoteDescription({ type: msg.type, sdp: msg.sdp });
+            await n.pc.setLocalDescription(await n.pc.createAnswer());
+            this.#sendDescription(msg.from, n.pc);
+          });
+        }
+        if (
+          previous && (previous.connected || previous.replacing) &&
+          this.#replace(msg.from, previous.connected ? 1 : previous.attempt + 1)
+        ) {
+          // A connected peer's side made a fresh connection: ours replaces the old one too.
+        } else if (
+          previous && previous.offerer && !previous.offered && previous.held !== undefined
+        ) {
           this.#answerOnly.add(msg.from);
           // A change of role, not a failed setup: the attempt (and so the policy) stays.
           this.#restart(msg.from, previous, previous.attempt);
@@ -447,24 +349,78 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
     this.#connect(id, 1);
   }
 
-  /** Makes a connection for peer `id`, adds it to the target and, if ours to make, offers. */
-  #connect(id: number, attempt: number): void {
-    let pc: ClientPeerConnection;
+  /** A fresh connection for peer `id`'s setup `attempt`, or undefined (an error was reported). */
+  #newConnection(id: number, attempt: number): ClientPeerConnection | undefined {
     // A retried setup goes through the relay when it may (see SessionOptions.relayFallback).
     const policy = attempt > 1 && this.#relayFallback ? "relay" : this.#policy;
     try {
-      pc = this.#factory({ iceServers: this.#iceServers, iceTransportPolicy: policy });
+      return this.#factory({ iceServers: this.#iceServers, iceTransportPolicy: policy });
     } catch (error) {
-      return this.#error(`cannot create a connection for peer ${id}: ${error}`, id);
+      this.#error(`cannot create a connection for peer ${id}: ${error}`, id);
+      return undefined;
     }
+  }
+
+  /** Makes a connection for peer `id`, adds it to the target and, if ours to make, offers. */
+  #connect(id: number, attempt: number): void {
+    const pc = this.#newConnection(id, attempt);
+    if (pc === undefined) return;
     if (this.#target.addPeer(pc, id, this.#lifetime) !== GodotError.OK) {
-      try {
-        pc.close();
-      } catch {
-        // nothing to release
-      }
+      closeQuietly(pc);
       return this.#error(`addPeer(${id}) failed: ${this.#target.lastError.message}`, id);
     }
+    this.#negotiate(id, pc, attempt, false);
+  }
+
+  /**
+   * Replaces the connection of connected peer `id` with a fresh one through the target's
+   * `replacePeer` (reconnect), set up as `attempt` of the replacement; offers it if we offer to
+   * that peer. False (nothing changed) when the target has no `replacePeer` or refuses it.
+   */
+  #replace(id: number, attempt: number): boolean {
+    if (this.#target.replacePeer === undefined || !this.#target.hasPeer(id)) return false;
+    const pc = this.#newConnection(id, attempt);
+    if (pc === undefined) return false;
+    // `replacePeer` interrupts a peer that was not yet: that signal must not start another one.
+    this.#replacing.add(id);
+    let replaced: GodotError;
+    try {
+      replaced = this.#target.replacePeer(pc, id);
+    } finally {
+      this.#replacing.delete(id);
+    }
+    if (replaced !== GodotError.OK) {
+      closeQuietly(pc);
+      this.#error(`replacePeer(${id}) refused: ${this.#target.lastError.message}`, id);
+      return false;
+    }
+    this.#forget(id);
+    this.#negotiate(id, pc, attempt, true);
+    return true;
+  }
+
+  /** Rule of reconnect: the offering side of an interrupted pair replaces its connection. */
+  #onInterrupted(id: number): void {
+    const n = this.#peers.get(id);
+    // A replacement under way is made again by its own failure, not by this signal.
+    if (n === undefined || !n.offerer || !n.connected || this.#replacing.has(id)) return;
+    if (this.#closedByUs || this.#ws.readyState !== OPEN) return;
+    if (n.connected && canRestartIce(n.pc)) {
+      this.#error(`peer ${id} interrupted; restarting ICE`, id);
+      return this.#step(id, async () => {
+        // Our candidates wait for the answer, as in a first setup (see withoutCandidates).
+        n.held ??= [];
+        const createOffer = n.pc.createOffer as (options?: object) => Promise<unknown>;
+        await n.pc.setLocalDescription(await createOffer.call(n.pc, { iceRestart: true }));
+        this.#sendDescription(id, n.pc);
+      });
+    }
+    this.#error(`peer ${id} interrupted; replacing its connection`, id);
+    this.#replace(id, 1);
+  }
+
+  /** Negotiates `pc`, peer `id`'s connection (just added or replaced), offering if ours to. */
+  #negotiate(id: number, pc: ClientPeerConnection, attempt: number, replacing: boolean): void {
     const offerer = !this.#answerOnly.has(id) && this.#dialect.offersTo(this.#id, id);
     const onCandidate = (event: Event) => {
       const c = (event as Event & { candidate?: IceCandidateLike | null }).candidate;
@@ -497,6 +453,18 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
       // The setup failed. The offering side starts over; the answering side waits for its offer.
       // After the last attempt both sides give up and release the connection.
       if (this.#closedByUs || this.#ws.readyState !== OPEN) return;
+      if (replacing) {
+        // A replacement is made again while the target accepts it (its grace bounds it).
+        if (!n.offerer) return;
+        this.#error(`replacement connection to peer ${id} ${reason}; replacing it again`, id);
+        queueMicrotask(() => {
+          if (this.#peers.get(id) === n && !this.#replace(id, attempt + 1)) {
+            this.#forget(id);
+            if (this.#target.hasPeer(id)) this.#target.removePeer(id);
+          }
+        });
+        return;
+      }
       if (attempt >= this.#setupAttempts) {
         this.#forget(id);
         this.#abandoned.add(id);
@@ -525,6 +493,7 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
       onState,
       attempt,
       offerer,
+      replacing,
       offered: false,
       connected: false,
       failed: false,
@@ -614,5 +583,13 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
     }
     this.#emit("disconnected", detail);
     this.#resolveClosed(detail);
+  }
+}
+
+function closeQuietly(pc: ClientPeerConnection): void {
+  try {
+    pc.close();
+  } catch {
+    // nothing to release
   }
 }

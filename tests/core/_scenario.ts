@@ -92,7 +92,19 @@ export function renderEvent(event: Event): string {
     case "LivenessChannelClosed":
       return `@${event.now} LivenessChannelClosed(${event.peerId})`;
     case "BeaconReceived":
-      return `@${event.now} BeaconReceived(${event.peerId}, ${event.kind})`;
+      return `@${event.now} BeaconReceived(${event.peerId}, ${event.kind}${
+        event.counts === undefined ? "" : `, counts [${event.counts}]`
+      }${
+        event.journal === undefined
+          ? ""
+          : `; journal ${event.journal.map(([b, e]) => `${b}..${e}`).join(" ")}`
+      })`;
+    case "ReplacePeerRequested": {
+      const c = event.connection;
+      return `@${event.now} ReplacePeerRequested(${show(event.peerId)}, ${
+        c.w3c ? c.state : `non-W3C ${c.description}`
+      })`;
+    }
     case "TimePassed":
       return `@${event.now} TimePassed${
         event.heard.length === 0
@@ -162,6 +174,16 @@ export function renderEffect(effect: Effect): string {
     }
     case "SendBeacons":
       return `Send${effect.kind}(${effect.peerIds.join(",")})`;
+    case "ReplaceConnection":
+      return `ReplaceConnection(${effect.peerId}: ${
+        effect.channels.map((c) => c.label).join(", ")
+      } + ${effect.liveness.label}#${effect.liveness.init.id})`;
+    case "HoldPeer":
+      return `HoldPeer(${effect.peerId})`;
+    case "ResendJournal":
+      return `ResendJournal(${effect.peerId} from [${effect.from}])`;
+    case "AckJournal":
+      return `AckJournal(${effect.peerId}: [${effect.counts}])`;
   }
 }
 
@@ -215,7 +237,10 @@ export function renderState(state: MeshState): string {
         }`
     ).map((text, i) => {
       const at = [...state.liveness.peers].sort(([a], [b]) => a - b)[i][1].interruptedAt;
-      return at == null ? text : `${text} interrupted@${at}`;
+      const replacing = [...state.liveness.peers].sort(([a], [b]) => a - b)[i][1].replacing
+        ? " replacing"
+        : "";
+      return (at == null ? text : `${text} interrupted@${at}`) + replacing;
     });
     parts[parts.length - 1] += `\n   liveness=[${live.join(" ")}] beat@${nextBeatAt ?? "-"}`;
   }
@@ -629,6 +654,27 @@ export function lvClosed(peerId: number, now: number): Event {
 /** A beacon from `peerId` at `now`. */
 export function beacon(peerId: number, kind: "hello" | "beat" | "bye", now: number): Event {
   return { type: "BeaconReceived", peerId, kind, now };
+}
+
+/** A beacon that carries the peer's received counts, with our journal as the interpreter saw it. */
+export function countedBeacon(
+  peerId: number,
+  kind: "hello" | "beat" | "bye",
+  now: number,
+  counts: readonly number[],
+  journal?: ReadonlyArray<readonly [number, number]>,
+): Event {
+  return { type: "BeaconReceived", peerId, kind, now, counts, ...(journal ? { journal } : {}) };
+}
+
+/** `replacePeer(connection, peerId)` with a fresh W3C connection (or one in `state`). */
+export function replace(peerId: unknown, now: number, state = "new"): Event {
+  return {
+    type: "ReplacePeerRequested",
+    peerId: peerId as number,
+    now,
+    connection: { w3c: true, state, description: "RTCPeerConnection" },
+  };
 }
 
 /** The timer fired at `now`; `heard` lists the latest data message per peer. */

@@ -267,7 +267,7 @@ Deno.test("L9: with reconnect, short outages interrupt and resume; long ones rem
         { type: "ConnectionStateChanged", peerId: 2, state: "disconnected", now: 100 },
         { type: "ConnectionStateChanged", peerId: 2, state: "connected", now: 2000 },
       ], HEALING),
-      section("failed still removes at once", [
+      section("failed while interrupted: held for a replacement (core/reconnect.ts, R6)", [
         ...JOINED,
         beacon(2, "hello", 5),
         { type: "ConnectionStateChanged", peerId: 2, state: "disconnected", now: 100 },

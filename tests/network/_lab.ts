@@ -313,6 +313,41 @@ export class Lab {
     await this.#faults(lan, []);
   }
 
+  /**
+   * A NAT rebinding: the router of `lan` moves its UDP mappings to a new public address (returned)
+   * and forgets the old ones, as a home router that restarted or a carrier NAT that timed a mapping
+   * out does; the peers behind it now appear from another address. UDP is dropped before conntrack
+   * (so nothing refreshes the old mappings) for `gapMs` with conntrack's UDP timeouts at 1 s, then
+   * new mappings take the new address. TCP (the signaling connection) keeps its mapping.
+   */
+  async rebindUdp(lan: LanName, gapMs = 2500): Promise<string> {
+    const router = ROUTER[lan];
+    const ip = `198.18.0.${20 + LAN_NET[lan]}`;
+    await this.sh(router, ["ip", "addr", "add", `${ip}/24`, "dev", "wan"]);
+    await this.sh(router, [
+      "sysctl",
+      "-q",
+      "-w",
+      "net.netfilter.nf_conntrack_udp_timeout=1",
+      "net.netfilter.nf_conntrack_udp_timeout_stream=1",
+    ]);
+    await this.sh(
+      router,
+      ["nft", "-f", "-"],
+      [
+        "flush chain ip lab_nat post",
+        `add rule ip lab_nat post oifname "wan" meta l4proto udp snat to ${ip}`,
+        `add rule ip lab_nat post oifname "wan" masquerade`,
+        "table ip lab_rebind {",
+        "  chain pre { type filter hook prerouting priority raw; policy accept; meta l4proto udp drop; }",
+        "}",
+      ].join("\n") + "\n",
+    );
+    await new Promise((r) => setTimeout(r, gapMs));
+    await this.sh(router, ["nft", "delete", "table", "ip", "lab_rebind"]);
+    return ip;
+  }
+
   /** Packets dropped by the faults of a LAN's link so far (nftables counters). */
   async dropped(lan: LanName): Promise<number> {
     const text = await this.sh(ROUTER[lan], ["nft", "list", "chain", "ip", "lab_filter", "faults"]);
