@@ -452,6 +452,8 @@ export abstract class MultiplayerInterpreter<
       this.#defaultMaxMessageSize,
       this.#journals.size > 0 ? this.#journals : undefined,
     );
+    // A resend that lost what it owed (core/reconnect.ts, R7) is the reducer's to judge.
+    if (this.#journals.lost.length > 0) this.#reportLost();
     if (failed !== undefined) return this.fail(failed.error, failed.message);
     this.#lastError = OK;
     return GodotError.OK;
@@ -598,6 +600,13 @@ export abstract class MultiplayerInterpreter<
       }
     }
     this.#run({ type: "TimePassed", now: performance.now(), heard });
+  }
+
+  /** `JournalOverflowed` for each peer whose resend lost a message it owed (R7). */
+  #reportLost(): void {
+    for (const peerId of this.#journals.lost.splice(0)) {
+      this.#run({ type: "JournalOverflowed", peerId });
+    }
   }
 
   /** Sets `lastError` and returns `error`. */
