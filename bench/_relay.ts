@@ -34,6 +34,8 @@ export interface RelayTarget {
   readonly port?: number;
   /** Whether it answers the `gc` command of `_relay_entry.ts`. */
   readonly gc: boolean;
+  /** Whether the idle-socket measurement applies (default: when `gc`). */
+  readonly idle?: boolean;
   /**
    * With `--inspect=127.0.0.1:<port>` in `args`: the port, and the file the relay load's CPU
    * profile (`.cpuprofile`, read over the inspector protocol) is written to.
@@ -57,6 +59,8 @@ export interface RelayResult {
   /** Server CPU time over the load, ms. */
   readonly cpuMs: number;
   readonly cpuUsPerFrame: number;
+  /** Of the CPU per frame, the part spent in the kernel (system time, /proc/<pid>/stat), µs. */
+  readonly sysUsPerFrame?: number;
   readonly p50Us: number;
   readonly p99Us: number;
   /** Wall time from the first frame sent to the last arrival, ms. */
@@ -84,13 +88,16 @@ export interface IdleResult {
 const root = new URL("../", import.meta.url).pathname;
 const deno = `${root}node_modules/deno/deno`;
 
-/** Bundles a Node entry with esbuild (ws stays external); returns the bundle's path. */
-export async function bundleForNode(entry: string): Promise<string> {
-  const out = `${root}.test-results/${entry.replace(/^.*\//, "").replace(/\.ts$/, "")}.mjs`;
-  await Deno.mkdir(`${root}.test-results`, { recursive: true });
+/**
+ * Bundles a Node entry with esbuild (ws stays external); returns the bundle's path. `tree`: the
+ * source tree it is taken from (default this one; see {@link beforeTargets}).
+ */
+export async function bundleForNode(entry: string, tree = root): Promise<string> {
+  const out = `${tree}.test-results/${entry.replace(/^.*\//, "").replace(/\.ts$/, "")}.mjs`;
+  await Deno.mkdir(`${tree}.test-results`, { recursive: true });
   const build = await new Deno.Command(`${root}node_modules/.bin/esbuild`, {
     args: [
-      `${root}${entry}`,
+      `${tree}${entry}`,
       "--bundle",
       "--platform=node",
       "--format=esm",
@@ -110,7 +117,9 @@ export async function bundleForNode(entry: string): Promise<string> {
  * Node ones with `--cpu-prof` into that folder (Deno's is read over the inspector by the caller).
  */
 export async function ourTargets(profileDir?: string): Promise<RelayTarget[]> {
-  const prof = profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
+  const prof = profileDir === undefined
+    ? []
+    : ["--cpu-prof", "--cpu-prof-interval=100", `--cpu-prof-dir=${profileDir}`];
   const inspect = profileDir === undefined
     ? undefined
     : { port: 9339, profile: `${profileDir}/deno-server.cpuprofile` };
@@ -138,6 +147,40 @@ export async function ourTargets(profileDir?: string): Promise<RelayTarget[]> {
       name: "bare ws relay (floor)",
       cmd: "node",
       args: ["--expose-gc", ...prof, await bundleForNode("bench/_relay_bare.ts")],
+      gc: true,
+    },
+    {
+      // What Deno's keep-alive costs per frame: its WebSocket re-arms an idle timer on every
+      // frame received while `idleTimeout` is on (not a server to run: no silent client is dropped).
+      name: "Deno server without keep-alive (idleTimeoutMs 0)",
+      cmd: deno,
+      args: ["run", "-A", "--v8-flags=--expose-gc", `${root}bench/_relay_deno.ts`, "--idle-off"],
+      gc: true,
+      idle: false,
+    },
+  ];
+}
+
+/**
+ * The Deno and the Node server of an earlier source tree (`dir`: an export of an earlier commit,
+ * e.g. `git archive COMMIT | tar -x -C DIR`, with `node_modules` linked to this one's), as rows
+ * named "... (before)", so that before and after are measured in one run, interleaved.
+ */
+export async function beforeTargets(dir: string): Promise<RelayTarget[]> {
+  const tree = dir.endsWith("/") ? dir : `${dir}/`;
+  return [
+    {
+      name: "Deno server (before)",
+      cmd: deno,
+      args: ["run", "-A", "--v8-flags=--expose-gc", `${tree}bench/_relay_deno.ts`],
+      cwd: tree,
+      gc: true,
+    },
+    {
+      name: "Node server (before)",
+      cmd: "node",
+      args: ["--expose-gc", await bundleForNode("bench/_relay_node.ts", tree)],
+      cwd: tree,
       gc: true,
     },
   ];
@@ -244,6 +287,14 @@ class ServerProcess {
       }
     }
     return total;
+  }
+
+  /** User and system CPU time of the whole process, ms (clock ticks of 10 ms, /proc/<pid>/stat). */
+  userSysMs(): [number, number] {
+    const stat = Deno.readTextFileSync(`/proc/${this.pid}/stat`);
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th, 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return [Number(fields[11]) * 10, Number(fields[12]) * 10];
   }
 
   async stop(): Promise<void> {
@@ -432,6 +483,7 @@ export async function relayOnce(target: RelayTarget, load: RelayLoad): Promise<R
     const stopProfile = target.inspect && await startProfile(target.inspect.port);
     const loadStart = loadAverage();
     const cpu0 = server.cpuNs();
+    const [, sys0] = server.userSysMs();
     const start = performance.now();
     const sent = new Array(lobbies.length).fill(0);
     let sentTotal = 0;
@@ -456,6 +508,7 @@ export async function relayOnce(target: RelayTarget, load: RelayLoad): Promise<R
     await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
     const wallMs = performance.now() - start;
     const cpuMs = (server.cpuNs() - cpu0) / 1e6;
+    const sysMs = server.userSysMs()[1] - sys0;
     const loadEnd = loadAverage();
     if (stopProfile) {
       await Deno.writeTextFile(target.inspect!.profile, JSON.stringify(await stopProfile()));
@@ -471,6 +524,7 @@ export async function relayOnce(target: RelayTarget, load: RelayLoad): Promise<R
       relayed,
       cpuMs,
       cpuUsPerFrame: (cpuMs * 1000) / Math.max(1, relayed),
+      sysUsPerFrame: (sysMs * 1000) / Math.max(1, relayed),
       p50Us: quantile(latencies, 0.5),
       p99Us: quantile(latencies, 0.99),
       wallMs,

@@ -1,19 +1,24 @@
 /**
- * `deno task bench:relay [--quick] [--godot DIR] [--out FILE] [--only NAME] [--no-idle]
- * [--no-redis] [--lobbies N] [--seconds S] [--cpu-prof DIR] [--rounds N] [--report-only]`: the
+ * `deno task bench:relay [--quick] [--godot DIR] [--before DIR] [--out FILE] [--only NAME]
+ * [--no-idle] [--no-redis] [--lobbies N] [--seconds S] [--cpu-prof DIR] [--rounds N]
+ * [--report-only]`: the
  * signaling servers' cost per
  * relayed frame and per idle socket, Deno server, Node server, a bare `ws` relay and two Deno
  * instances sharing lobbies through Redis (hosts on one, guests on the other; `--no-redis` leaves
  * it out; it needs `redis-server`) in one run (`bench/_relay.ts`). `--godot DIR` adds a Godot 3
  * server started as `node server.js` in DIR,
  * listening on 127.0.0.1 at the port in env `PORT` (Godot's own demo server, patched only to
- * read that port and bind loopback; it never lives in this repo). Writes the raw results to `--out`
+ * read that port and bind loopback; it never lives in this repo). `--before DIR` adds the Deno and
+ * Node servers of an earlier source tree (an export of an earlier commit with `node_modules` linked)
+ * to the same interleaved rounds, and writes their rows as `relay_before.json` beside `--out`.
+ * Writes the raw results to `--out`
  * (default `bench/results/relay.json`); a full run with the default output also rewrites the
  * "Signaling relay" section of BENCHMARKS.md (before = `bench/results/relay_before.json`).
  *
  * @module
  */
 import {
+  beforeTargets,
   idleSockets,
   loadAverage,
   ourTargets,
@@ -56,8 +61,10 @@ if (args.includes("--report-only")) {
   Deno.exit(0);
 }
 const only = flag("--only");
+const beforeDir = flag("--before");
 const targets: RelayTarget[] = [
   ...await ourTargets(flag("--cpu-prof")),
+  ...(beforeDir === undefined ? [] : await beforeTargets(beforeDir)),
   ...(args.includes("--no-redis") ? [] : [redisTarget()]),
 ].filter((t) => only === undefined || t.name.toLowerCase().includes(only.toLowerCase()));
 if (godot !== undefined) {
@@ -84,9 +91,9 @@ for (let round = 1; round <= rounds; round++) {
     );
     const r = await relayOnce(t, load);
     log(
-      `  ${fmt(r.cpuUsPerFrame, 1)} µs CPU/frame, p50 ${fmt(r.p50Us)} µs, p99 ${
-        fmt(r.p99Us)
-      } µs, ` +
+      `  ${fmt(r.cpuUsPerFrame, 1)} µs CPU/frame (${fmt(r.sysUsPerFrame ?? 0, 1)} system), p50 ${
+        fmt(r.p50Us)
+      } µs, p99 ${fmt(r.p99Us)} µs, ` +
         `${r.relayed}/${r.sent} relayed, ${fmt(r.joinsPerSec ?? 0)} joins/s, ` +
         `load ${r.load.join(" -> ")}`,
     );
@@ -99,7 +106,7 @@ const relay = targets.map((t) => {
 });
 const idles = [];
 if (!args.includes("--no-idle")) {
-  for (const t of targets.filter((t) => t.gc)) {
+  for (const t of targets.filter((t) => t.idle ?? t.gc)) {
     log(`${t.name}: ${idle} idle sockets`);
     // 35 s: long enough to take in the keep-alive pings (Node: every 10 s; Deno: 30 s idle).
     const r = await idleSockets(t, idle, quick ? 2 : 35);
@@ -110,9 +117,33 @@ if (!args.includes("--no-idle")) {
     idles.push(r);
   }
 }
-const result = { at: new Date().toISOString(), loadavg: loadAverage(), load, relay, idle: idles };
+const at = new Date().toISOString();
+// With `--before`, the rows of the earlier tree are the before run (Godot's row, measured once,
+// is in both), written beside the after run.
+const BEFORE = / \(before\)$/;
+const split = <T extends { name: string }>(rows: readonly T[], before: boolean) =>
+  rows.flatMap((r) =>
+    BEFORE.test(r.name)
+      ? before ? [{ ...r, name: r.name.replace(BEFORE, "") }] : []
+      : before && !/godot/i.test(r.name)
+      ? []
+      : [r]
+  );
+const result = {
+  at,
+  loadavg: loadAverage(),
+  load,
+  relay: split(relay, false),
+  idle: split(idles, false),
+};
 await Deno.writeTextFile(out, JSON.stringify(result, null, 2) + "\n");
 log(`wrote ${out}`);
+const beforeOut = out.replace(/\.json$/, "_before.json");
+if (beforeDir !== undefined) {
+  const before = { ...result, relay: split(relay, true), idle: split(idles, true) };
+  await Deno.writeTextFile(beforeOut, JSON.stringify(before, null, 2) + "\n");
+  log(`wrote ${beforeOut}`);
+}
 if (flag("--out") === undefined && !quick && only === undefined) {
   // A full run with the default output is the page's relay section.
   const page = new URL("../BENCHMARKS.md", import.meta.url);

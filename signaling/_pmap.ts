@@ -77,21 +77,19 @@ function pairOf<K, V>(a: Leaf<K, V>, b: Leaf<K, V>, shift: number): Slot<K, V> {
     : { t: 1, bitmap: (1 << ia) | (1 << ib), slots: [b, a] };
 }
 
-/** Sets a leaf; `added` tells whether the key was new. */
-function put<K, V>(
-  slot: Slot<K, V>,
-  leaf: Leaf<K, V>,
-  shift: number,
-  added: { value: boolean },
-): Slot<K, V> {
+/** Whether the last {@link put} added a new key (a module flag: no object per call). */
+let added = false;
+
+/** Sets a leaf; sets {@link added} when the key was new. */
+function put<K, V>(slot: Slot<K, V>, leaf: Leaf<K, V>, shift: number): Slot<K, V> {
   if (isLeaf(slot)) {
     if (slot.key === leaf.key) return leaf;
-    added.value = true;
+    added = true;
     return pairOf(slot, leaf, shift);
   }
   if (!isBranch(slot)) {
     const i = slot.collision.findIndex((l) => l.key === leaf.key);
-    if (i < 0) added.value = true;
+    if (i < 0) added = true;
     return {
       t: 2,
       collision: i < 0 ? [...slot.collision, leaf] : replaced(slot.collision, i, leaf),
@@ -100,12 +98,12 @@ function put<K, V>(
   const bit = 1 << ((leaf.hash >>> shift) & 31);
   const index = popcount(slot.bitmap & (bit - 1));
   if ((slot.bitmap & bit) === 0) {
-    added.value = true;
+    added = true;
     const slots = slot.slots.slice();
     slots.splice(index, 0, leaf);
     return { t: 1, bitmap: slot.bitmap | bit, slots };
   }
-  const child = put(slot.slots[index], leaf, shift + 5, added);
+  const child = put(slot.slots[index], leaf, shift + 5);
   return { t: 1, bitmap: slot.bitmap, slots: replaced(slot.slots, index, child) };
 }
 
@@ -207,9 +205,9 @@ export class PersistentMap<K, V> implements ReadonlyMap<K, V> {
 
   /** A map with `key` set to `value`. */
   with(key: K, value: V): PersistentMap<K, V> {
-    const added = { value: false };
-    const root = put(this.#root, { t: 0, hash: hashOf(key), key, value }, 0, added) as Branch<K, V>;
-    return new PersistentMap(root, this.size + (added.value ? 1 : 0));
+    added = false;
+    const root = put(this.#root, { t: 0, hash: hashOf(key), key, value }, 0) as Branch<K, V>;
+    return new PersistentMap(root, this.size + (added ? 1 : 0));
   }
 
   /** A map without `key` (this map when it is absent). */
@@ -296,4 +294,18 @@ export class PersistentQueue<T> implements Iterable<T> {
   *[Symbol.iterator](): Iterator<T> {
     for (let i = 0; i < this.size; i++) yield this.#items.get((this.#head + i) >>> 0)!;
   }
+}
+
+/**
+ * A persistent map of these entries: `map` itself when it is one, else a copy.
+ *
+ * @example
+ * ```ts
+ * import { PersistentMap, persistentOf } from "./_pmap.ts";
+ * const m = PersistentMap.empty<number, string>().with(1, "one");
+ * console.log(persistentOf(m) === m, persistentOf(new Map([[2, "two"]])).get(2)); // true two
+ * ```
+ */
+export function persistentOf<K, V>(map: ReadonlyMap<K, V>): PersistentMap<K, V> {
+  return map instanceof PersistentMap ? map : PersistentMap.of(map);
 }

@@ -81,7 +81,7 @@ export interface ServeRuntime {
   readonly onStop: (handler: () => void) => void;
   /** Ends the process. */
   readonly exit: (code: number) => never;
-  /** Printed after the URL on the listening line (` (ws)`). */
+  /** Printed after the URL on the listening line (` (node:http)`). */
   readonly note?: string;
   /** Options for `start` beyond the flags (`staticDir`). */
   readonly extra?: Record<string, unknown>;

@@ -11,7 +11,7 @@
  * ```
  *
  * The first line printed is `signaling server listening on ws://HOST:PORT`. `--node` uses the
- * `ws` package (the Node server) instead of `Deno.serve`. `--web` builds the browser demo (`web/`,
+ * Node server (`node:http` and its own WebSocket framing) instead of `Deno.serve`. `--web` builds the browser demo (`web/`,
  * see `scripts/build_web.ts`) and serves it on the same port: open the printed `http://` address.
  *
  * `--turn-secret SECRET --turn turn:HOST:PORT [--stun stun:HOST:PORT]` hands clients their ICE
@@ -40,7 +40,7 @@ export const SERVE_COMMAND = {
   summary: "Runs the signaling server (Godot 3 and Godot 4 demo protocols, one port) until Ctrl-C.",
   flags: {
     ...SERVE_FLAGS,
-    node: boolean("use the ws package (the Node server) instead of Deno.serve"),
+    node: boolean("use the Node server (node:http) instead of Deno.serve"),
     web: boolean("also build and serve the browser demo page on the same port"),
     stun: list(
       "a STUN server handed out at GET /ice-servers; may repeat",
@@ -88,7 +88,7 @@ if (import.meta.main) {
     start: args.node
       ? async (options) => (await import("./server_node.ts")).serveSignalingNode(options)
       : serveSignalingDeno,
-    note: args.node ? " (ws)" : undefined,
+    note: args.node ? " (node:http)" : undefined,
     extra: {
       ...(args.web ? { staticDir: new URL("../web/", import.meta.url) } : {}),
       ...(iceServers ? { iceServers } : {}),

@@ -9,7 +9,7 @@
  * npx webrtc-mesh serve --help
  * ```
  *
- * `serve` runs the signaling server on the `ws` package with the flags of `deno task serve`
+ * `serve` runs the signaling server on `node:http` with the flags of `deno task serve`
  * (`--node` is implied; `--web` needs the sources, so it is Deno's only). Bad flags exit 2 with one
  * line; the first line printed is `signaling server listening on ws://HOST:PORT`.
  *
@@ -35,7 +35,7 @@ Commands:
 const NODE_SERVE_COMMAND = {
   name: "webrtc-mesh serve",
   summary:
-    "Runs the signaling server (Godot 3 and Godot 4 demo protocols, ws package) until Ctrl-C.",
+    "Runs the signaling server (Godot 3 and Godot 4 demo protocols, node:http) until Ctrl-C.",
   flags: SERVE_FLAGS,
   check: checkServeFlags,
 };

@@ -43,9 +43,10 @@
  * Effects for connections the reducer has already closed are never produced, and events about
  * unknown connections change nothing (they are late events of a closed connection).
  *
- * Cost. A relayed frame is the common case, and its step touches only what it must: the state's
- * maps are persistent (`_pmap.ts`), so the sender's rate-limit tokens change in O(log n) without a
- * copy of the other connections, and the lobby is read, not copied. Deadlines are kept in two
+ * Cost. A relayed frame is the common case, with a fast path of its own (`_relay_step.ts`), and
+ * its step touches only what it must: the state's maps are persistent (`_pmap.ts`), so the
+ * sender's rate-limit tokens change in O(log n) without a copy of the other connections, and the
+ * lobby is read, not copied. Deadlines are kept in two
  * queues in the order they were set (connections waiting for `J:`, sealed lobbies), so
  * {@link nextDeadline} reads the front of each instead of scanning every connection; entries that
  * no longer apply (the connection joined or left) are dropped from the front after each step.
@@ -61,9 +62,12 @@ import {
   HOST_ID,
   type Reason,
   Reasons,
-  type RelayCommand,
 } from "./protocol.ts";
-import { PersistentMap, PersistentQueue } from "./_pmap.ts";
+import { PersistentMap, persistentOf, PersistentQueue } from "./_pmap.ts";
+import { counterparts, relayStep, tokensAt } from "./_relay_step.ts";
+import { randomLobbyName, randomMemberId } from "./_random.ts";
+
+export { randomLobbyName, randomMemberId };
 import {
   decodeClient,
   detectProtocol,
@@ -221,44 +225,6 @@ export interface ServerEnv {
 /** What the reducer returns. */
 export type ServerStep = readonly [ServerState, readonly ServerEffect[]];
 
-const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-
-/**
- * A random lobby name like the Node demo's: 16 characters of `[A-Za-z0-9]`, from
- * `crypto.getRandomValues`.
- *
- * @example
- * ```ts
- * import { randomLobbyName } from "./lobby.ts";
- * console.log(/^[A-Za-z0-9]{16}$/.test(randomLobbyName())); // true
- * ```
- */
-export function randomLobbyName(): string {
-  let out = "";
-  while (out.length < 16) {
-    // Bytes >= 248 (= 4 * 62) are skipped so that every character is equally likely.
-    for (const b of crypto.getRandomValues(new Uint8Array(24))) {
-      if (b < 248 && out.length < 16) out += ALNUM[b % 62];
-    }
-  }
-  return out;
-}
-
-/**
- * A random member id in 2..2147483647 from `crypto.getRandomValues`.
- *
- * @example
- * ```ts
- * import { randomMemberId } from "./lobby.ts";
- * const id = randomMemberId();
- * console.log(id >= 2 && id <= 2147483647); // true
- * ```
- */
-export function randomMemberId(): number {
-  const [n] = crypto.getRandomValues(new Uint32Array(1));
-  return 2 + (n % (MAX_PEER_ID - 1));
-}
-
 /**
  * The default environment: {@link DEFAULT_LIMITS}, crypto-random ids and lobby names.
  *
@@ -307,11 +273,6 @@ function stillSealed(lobbies: ReadonlyMap<string, Lobby>, entry: Pending<string>
   return lobbies.get(entry.of)?.sealedAt === entry.at;
 }
 
-/** A persistent map of these entries (the state's own, or a copy of a plain map). */
-function persistent<K, V>(map: ReadonlyMap<K, V>): PersistentMap<K, V> {
-  return map instanceof PersistentMap ? map : PersistentMap.of(map);
-}
-
 function queue<T>(q: DeadlineQueue<T>): PersistentQueue<Pending<T>> {
   if (q instanceof PersistentQueue) return q;
   let out = PersistentQueue.empty<Pending<T>>();
@@ -327,8 +288,8 @@ class Draft {
   sealing: PersistentQueue<Pending<string>>;
   readonly effects: ServerEffect[] = [];
   constructor(state: ServerState) {
-    this.connections = persistent(state.connections);
-    this.lobbies = persistent(state.lobbies);
+    this.connections = persistentOf(state.connections);
+    this.lobbies = persistentOf(state.lobbies);
     this.waiting = queue(state.waiting);
     this.sealing = queue(state.sealing);
   }
@@ -397,26 +358,6 @@ class Draft {
 }
 
 /**
- * How many peers a connection signals, which scales its rate limit: every other member of a mesh
- * lobby; every client for the host of a client/server lobby; one otherwise.
- */
-function counterparts(conn: Connection, lobby: Lobby | undefined): number {
-  if (lobby === undefined || (!lobby.mesh && conn.id !== HOST_ID)) return 1;
-  return Math.max(1, lobby.members.length - 1);
-}
-
-/**
- * The connection's rate-limit tokens at `now` (its bucket refilled since `refilledAt`), for a
- * connection that signals `peers` peers.
- */
-function tokensAt(conn: Connection, now: number, limits: ServerLimits, peers: number): number {
-  const { messages, intervalMs } = limits.rateLimit;
-  const rate = messages * peers;
-  const elapsed = Math.max(0, now - conn.refilledAt);
-  return Math.min(rate, conn.tokens + (elapsed * rate) / intervalMs);
-}
-
-/**
  * The server reducer. See the module documentation for the rules.
  *
  * @example
@@ -435,76 +376,6 @@ export function reduceServer(state: ServerState, event: ServerEvent, env: Server
     if (relayed !== undefined) return relayed;
   }
   return reduceServerRules(state, event, env);
-}
-
-/**
- * The fast path of the common case: a member's well-formed relay to another member of its lobby,
- * within every limit. It applies the same rules as {@link reduceServerRules} (the frame size, the
- * rate limit, the protocol, the destination), changes nothing but the sender's tokens and builds
- * one `Send`; any other case (an error, a drop, a first frame, a Godot 3 command line with spaces
- * around its id...) returns undefined and takes the general rules. A test checks that both agree.
- */
-function relayStep(
-  state: ServerState,
-  key: number,
-  text: string,
-  bytes: number,
-  now: number,
-  limits: ServerLimits,
-): ServerStep | undefined {
-  const conn = state.connections.get(key);
-  if (conn === undefined || conn.lobby === "" || bytes > limits.maxFrameBytes) return undefined;
-  const lobby = state.lobbies.get(conn.lobby);
-  const tokens = tokensAt(conn, now, limits, counterparts(conn, lobby));
-  if (tokens < 1) return undefined;
-  let command: RelayCommand;
-  let dest: number;
-  let payload: string;
-  if (conn.protocol === "godot3") {
-    // `X: <digits>\n<payload>`, the id written plainly (no spaces, no leading zero): else the
-    // general parser decides.
-    const c = text.charCodeAt(0);
-    if ((c !== 67 && c !== 79 && c !== 65) || text.charCodeAt(1) !== 58) return undefined;
-    if (text.charCodeAt(2) !== 32) return undefined;
-    const sep = text.indexOf("\n", 3);
-    if (sep < 4 || sep > 13 || text.charCodeAt(3) === 48) return undefined;
-    dest = 0;
-    for (let i = 3; i < sep; i++) {
-      const digit = text.charCodeAt(i) - 48;
-      if (digit < 0 || digit > 9) return undefined;
-      dest = dest * 10 + digit;
-    }
-    if (dest > MAX_PEER_ID) return undefined;
-    command = c === 67 ? "C" : c === 79 ? "O" : "A";
-    payload = text.slice(sep + 1);
-  } else {
-    const parsed = conn.protocol === "godot4" ? decodeClient("godot4", text) : undefined;
-    if (parsed === undefined || !parsed.ok || parsed.value.type !== "relay") return undefined;
-    ({ command, dest, payload } = parsed.value);
-  }
-  const destKey = lobby?.keyById.get(dest);
-  if (lobby === undefined || destKey === undefined || destKey === key) return undefined;
-  if (!lobby.mesh && conn.id !== HOST_ID && dest !== HOST_ID) return undefined;
-  const to = state.connections.get(destKey);
-  if (to === undefined || to.protocol === undefined) return undefined;
-  if (command === "O" && conn.protocol === "godot4" && to.protocol === "godot3") return undefined;
-  const sender: Connection = {
-    key,
-    openedAt: conn.openedAt,
-    lobby: conn.lobby,
-    id: conn.id,
-    protocol: conn.protocol,
-    tokens: tokens - 1,
-    refilledAt: now,
-  };
-  const connections = (state.connections instanceof PersistentMap)
-    ? state.connections.with(key, sender)
-    : persistent(state.connections).with(key, sender);
-  const text2 = encodeServer(to.protocol, { type: "relay", command, from: conn.id, payload });
-  return [
-    { connections, lobbies: state.lobbies, waiting: state.waiting, sealing: state.sealing },
-    [{ type: "Send", key: destKey, text: text2 }],
-  ];
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   type ServerEvent,
   type ServerLimits,
   type ServerState,
+  type ServerStep,
 } from "./lobby.ts";
 import type { Broker } from "./cluster.ts";
 import type { IceServer } from "../adapters/loopback.ts";
@@ -104,9 +105,9 @@ export interface ServeOptions extends SignalingServerOptions {
    * as if its socket had closed (`D:`/PEER_DISCONNECT to its lobby, the lobby closed if it was the
    * host): a client whose network vanished leaves no ghost. Default
    * {@link DEFAULT_IDLE_TIMEOUT_MS}; `0` turns it off. Node: checks every fifth of it, pings a socket
-   * quiet for a fifth, and drops one quiet for four fifths (so within it). Deno: its
-   * WebSocket `idleTimeout` (whole seconds, half of this), so a silent client goes within this
-   * bound too.
+   * quiet for three fifths, and drops one quiet for five (its last frame between four and five
+   * fifths ago), so within it. Deno: its WebSocket `idleTimeout` (the whole seconds below this),
+   * which pings a socket quiet for half of it and drops it at its end.
    */
   idleTimeoutMs?: number;
 }
@@ -259,16 +260,18 @@ export class SignalingServer {
   }
 
   #dispatch(event: ServerEvent): void {
-    let effects: readonly ServerEffect[];
+    let step: ServerStep;
     const before = this.#state;
     try {
-      [this.#state, effects] = reduceServer(this.#state, event, this.#env);
+      step = reduceServer(before, event, this.#env);
     } catch (error) {
       // A bug in the rules must not take the server down; the event is dropped.
       this.#log(`internal error on ${event.type}: ${error}`, "error");
       return;
     }
-    for (const effect of effects) this.#apply(effect);
+    this.#state = step[0];
+    const effects = step[1];
+    for (let i = 0; i < effects.length; i++) this.#apply(effects[i]);
     // The next deadline is the front of the state's deadline queues: unchanged queues (a relay),
     // unchanged timer.
     const after = this.#state;

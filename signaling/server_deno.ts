@@ -35,9 +35,12 @@ export async function serveSignalingDeno(
   options: DenoServeOptions = {},
 ): Promise<RunningSignalingServer> {
   const idleTimeoutMs = idleTimeoutOf(options);
-  // Deno pings a socket idle for idleTimeout seconds and closes it when no pong follows within
-  // as long again: a silent client goes after at most twice this.
-  const idleTimeout = idleTimeoutMs === 0 ? 0 : Math.max(1, Math.floor(idleTimeoutMs / 2000));
+  // Deno's WebSocket (ext/websocket 01_websocket.js) pings a socket quiet for half of its
+  // idleTimeout (whole seconds) and closes it when nothing, not even a pong, follows within the
+  // other half: a silent client goes idleTimeout after its last frame, and an idle one is pinged
+  // every half of it. The whole seconds strictly below idleTimeoutMs (7 for the default 8000), so
+  // the timer's own lateness still falls within it.
+  const idleTimeout = idleTimeoutMs === 0 ? 0 : Math.max(1, Math.floor((idleTimeoutMs - 1) / 1000));
   const front = await openFrontend(options);
   const server = front.server;
   const sockets = new Set<WebSocket>();
@@ -110,7 +113,7 @@ function attach(front: Frontend, socket: WebSocket, sockets: Set<WebSocket>): vo
   socket.onopen = () => {
     conn = front.open({
       send: (text) => {
-        if (socket.readyState !== WebSocket.OPEN) return;
+        // Open from here on: Deno's send drops a frame on a closing or closed socket by itself.
         try {
           socket.send(text);
         } catch {

@@ -1,35 +1,44 @@
 /**
- * The signaling server on Node (and on Deno through its Node compatibility): the `ws` package.
+ * The signaling server on Node (and on Deno through its Node compatibility): `node:http` with this
+ * project's own WebSocket framing (`_websocket_node.ts`).
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { createServer } from "node:http";
-import { WebSocketServer } from "ws";
-import { idleTimeoutOf, type RunningSignalingServer, type ServeOptions } from "./server.ts";
+import {
+  idleTimeoutOf,
+  type RunningSignalingServer,
+  type ServeOptions,
+  type SignalingConnection,
+} from "./server.ts";
 import { openFrontend } from "./_frontend.ts";
+import { acceptWebSocket, type RawSocket, type ServerWebSocket } from "./_websocket_node.ts";
 
 export type { RunningSignalingServer, ServeOptions } from "./server.ts";
 export { type Broker, type ClusterMessage, MemoryHub } from "./cluster.ts";
 
-/** Hard cap handed to `ws` (`maxPayload`): bigger frames are refused by `ws` itself with 1009. */
+/** Hard cap of the transport: bigger messages are refused with 1009 before the rules see them. */
 const TRANSPORT_MAX_PAYLOAD = 1024 * 1024;
 
 /** Ping interval when `idleTimeoutMs` is off: the Godot demo's keep-alive (10 s). */
 const PING_INTERVAL_MS = 10000;
 
-/** The subset of `ws`'s socket this file uses. */
-interface WsSocket {
-  readyState: number;
-  send(data: string): void;
-  close(code: number, reason: string): void;
-  ping(): void;
-  terminate(): void;
-  on(event: "message", listener: (data: unknown, isBinary: boolean) => void): void;
-  on(event: "close" | "error" | "pong", listener: (...args: unknown[]) => void): void;
+/** Keep-alive ticks per `idleTimeoutMs`; a socket quiet for this many ticks is cut. */
+const TICKS_PER_TIMEOUT = 5;
+
+/** A socket quiet for this many ticks is pinged. */
+const PING_AFTER_TICKS = 3;
+
+/** One open socket, its connection to the rules, and the keep-alive tick of its last frame. */
+interface Tracked {
+  ws: ServerWebSocket | undefined;
+  conn: SignalingConnection | undefined;
+  seen: number;
 }
 
 /**
- * Starts a signaling server on the `ws` package (Node 18+, or Deno).
+ * Starts a signaling server on `node:http` (Node 18+, or Deno).
  *
  * @example
  * ```ts
@@ -46,8 +55,11 @@ export async function serveSignalingNode(
   const front = await openFrontend(options);
   const server = front.server;
   const hostname = options.hostname ?? "127.0.0.1";
-  /** Every open socket and when it last sent anything (a frame or a pong). */
-  const sockets = new Map<WsSocket, number>();
+  /** Every open socket. */
+  const sockets = new Set<Tracked>();
+  /** Keep-alive ticks so far: a frame stamps its socket with this, no clock read per frame. */
+  let tick = 0;
+  const maxPayload = Math.max(TRANSPORT_MAX_PAYLOAD, server.limits.maxFrameBytes + 1);
   // Plain requests: /healthz, /metrics, /ice-servers (shared with the Deno server), else 426.
   const http = createServer((request, response) => {
     const path = new URL(request.url ?? "/", "http://x").pathname;
@@ -65,54 +77,50 @@ export async function serveSignalingNode(
       response.end();
     });
   });
-  const wss = new WebSocketServer({
-    server: http,
-    maxPayload: Math.max(TRANSPORT_MAX_PAYLOAD, server.limits.maxFrameBytes + 1),
-  });
-  // `ws` re-emits the HTTP server's errors (a port in use); they are handled on `http` below.
-  wss.on("error", () => {});
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => resolveFinished = r);
-  wss.on("connection", (ws: WsSocket) => {
-    sockets.set(ws, performance.now());
-    const seen = () => {
-      if (sockets.has(ws)) sockets.set(ws, performance.now());
-    };
-    ws.on("pong", seen);
-    const conn = front.open({
-      send: (text) => {
-        if (ws.readyState === 1) ws.send(text);
+  http.on("upgrade", (request, socket: RawSocket, head: Uint8Array) => {
+    const tracked: Tracked = { ws: undefined, conn: undefined, seen: tick };
+    const ws = acceptWebSocket(request, socket, maxPayload, {
+      text: (text) => {
+        tracked.seen = tick;
+        tracked.conn?.message(text);
       },
+      binary: () => {
+        tracked.seen = tick;
+        tracked.conn?.message(new Uint8Array(0));
+      },
+      alive: () => tracked.seen = tick,
+      closed: () => {
+        sockets.delete(tracked);
+        tracked.conn?.closed();
+      },
+    });
+    if (ws === undefined) return;
+    tracked.ws = ws;
+    sockets.add(tracked);
+    tracked.conn = front.open({
+      send: (text) => ws.send(text),
       close: (code, reason) => ws.close(code, reason),
     });
-    ws.on("message", (data: unknown, isBinary: boolean) => {
-      seen();
-      if (isBinary) conn.message(new Uint8Array(0));
-      else conn.message(String(data));
-    });
-    ws.on("error", () => {});
-    ws.on("close", () => {
-      sockets.delete(ws);
-      conn.closed();
-    });
+    if (head.length > 0) ws.receive(Buffer.from(head));
   });
-  // Keep-alive, and the silent clients' end, on one timer every fifth of idleTimeoutMs. Only a
-  // socket quiet for at least one tick is pinged: a busy one proves itself with its frames, and an
-  // idle one answers every other tick, so 10,000 idle sockets cost 2,500 pings a second at the
-  // default, not 10,000. A live one is therefore never quiet much past two ticks; a socket quiet
-  // for four (idleTimeoutMs less one tick) is terminated, so a silent client is gone within
-  // idleTimeoutMs, and its close event then removes it from its lobby.
-  const tickMs = idleTimeoutMs > 0 ? Math.floor(idleTimeoutMs / 5) : PING_INTERVAL_MS;
+  // Keep-alive, and the silent clients' end, on one timer every fifth of idleTimeoutMs, counting
+  // in ticks (a frame stamps its socket with the tick it came in). A socket quiet for three ticks
+  // is pinged: a busy one proves itself with its frames, an idle one answers every third tick, so
+  // 10,000 idle sockets cost about 2,100 pings a second at the default. A socket quiet for five
+  // ticks (its last frame between four and five ticks ago: it had two ticks to answer a ping) is
+  // cut, so a silent client is gone within idleTimeoutMs, and its close then removes it from its
+  // lobby.
+  const tickMs = idleTimeoutMs > 0
+    ? Math.floor(idleTimeoutMs / TICKS_PER_TIMEOUT)
+    : PING_INTERVAL_MS;
   const ping = setInterval(() => {
-    const now = performance.now();
-    for (const [ws, seenAt] of sockets) {
-      const quiet = now - seenAt;
-      try {
-        if (idleTimeoutMs > 0 && quiet >= idleTimeoutMs - tickMs) ws.terminate();
-        else if (idleTimeoutMs === 0 || quiet >= tickMs) ws.ping();
-      } catch {
-        // closing
-      }
+    tick++;
+    for (const s of sockets) {
+      const quiet = tick - s.seen;
+      if (idleTimeoutMs > 0 && quiet >= TICKS_PER_TIMEOUT) s.ws?.terminate();
+      else if (idleTimeoutMs === 0 || quiet >= PING_AFTER_TICKS) s.ws?.ping();
     }
   }, tickMs);
   // Never keep a process alive just for the keep-alive timer (Node); Deno has no unref here.
@@ -137,18 +145,18 @@ export async function serveSignalingNode(
         shutdown: () => {
           stopping ??= new Promise<void>((done) => {
             clearInterval(ping);
-            const deadline = setTimeout(() => {
-              for (const ws of sockets.keys()) ws.terminate();
-            }, 2000);
-            void front.shutdown().finally(() => {
-              wss.close(() => {
-                http.close(() => {
-                  clearTimeout(deadline);
-                  resolveFinished();
-                  done();
-                });
-                http.closeAllConnections();
+            void front.shutdown().finally(async () => {
+              // Wait (briefly) for the close handshakes so no socket outlives the server.
+              const deadline = Date.now() + 2000;
+              while (sockets.size > 0 && Date.now() < deadline) {
+                await new Promise((r) => setTimeout(r, 10));
+              }
+              for (const s of sockets) s.ws?.terminate();
+              http.close(() => {
+                resolveFinished();
+                done();
               });
+              http.closeAllConnections();
             });
           });
           return stopping;

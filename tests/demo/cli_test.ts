@@ -181,9 +181,10 @@ for (const [name, script] of SERVERS) {
     ) {
       const { child, out, first } = await startServer(script, ["--port", "0", ...flags]);
       try {
-        const m = /^signaling server listening on (ws:\/\/127\.0\.0\.1:(\d+))( \(ws\))?$/.exec(
-          first,
-        );
+        const m = /^signaling server listening on (ws:\/\/127\.0\.0\.1:(\d+))( \(node:http\))?$/
+          .exec(
+            first,
+          );
         assertEquals(m !== null, true, `first line: ${first}`);
         // A client creates a lobby: an info event ("Lobby ... created").
         const ws = new WebSocket(m![1]);

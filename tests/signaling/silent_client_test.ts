@@ -101,7 +101,7 @@ async function scenario(server: RunningSignalingServer, silentHost: boolean): Pr
 }
 
 for (
-  const [name, serve] of [["Deno", serveSignalingDeno], ["Node (ws)", serveSignalingNode]] as const
+  const [name, serve] of [["Deno", serveSignalingDeno], ["Node", serveSignalingNode]] as const
 ) {
   Deno.test(`${name} server drops a silent member and a silent host within ${BOUND_MS} ms`, async () => {
     const server = await serve({ port: 0 });
