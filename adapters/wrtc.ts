@@ -95,8 +95,11 @@ const CONNECTION_STATE_RECHECK_MS: readonly number[] = [0, 20, 100];
  */
 function withSettledConnectionState(pc: WrtcPeerConnection): WrtcPeerConnection {
   const listeners = new Set<Listener>();
+  const timers = new Set<ReturnType<typeof setTimeout>>();
   let last = pc.connectionState;
+  let closed = false;
   const check = () => {
+    if (closed) return;
     const now = pc.connectionState;
     if (now === last) return;
     last = now;
@@ -113,10 +116,26 @@ function withSettledConnectionState(pc: WrtcPeerConnection): WrtcPeerConnection 
   };
   pc.addEventListener("connectionstatechange", () => {
     check();
-    // A closed connection stays closed: nothing to read again (and no timer outlives it).
-    if (last === "closed") return;
-    for (const ms of CONNECTION_STATE_RECHECK_MS) if (ms > 0) setTimeout(check, ms);
+    // A closed connection stays closed: nothing to read again, and no timer may outlive it.
+    if (closed || last === "closed") return;
+    for (const ms of CONNECTION_STATE_RECHECK_MS) {
+      if (ms === 0) continue;
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        check();
+      }, ms);
+      timers.add(timer);
+    }
   });
+  // A native read of a closed connection's state shortly before the process exits is the kind of
+  // call that segfaults in the binding's teardown (see README): after our own close(), no more.
+  const close = pc.close.bind(pc);
+  pc.close = () => {
+    closed = true;
+    for (const timer of timers) clearTimeout(timer);
+    timers.clear();
+    close();
+  };
   const add = pc.addEventListener.bind(pc);
   const remove = pc.removeEventListener.bind(pc);
   pc.addEventListener = (type: string, listener: Listener) => {
