@@ -38,9 +38,11 @@ export interface EffectHost {
 
 /** Carries out one effect of the reducer. */
 export function applyEffect(host: EffectHost, effect: Effect): void {
+  const links = host.links();
+  const journals = host.journals();
   switch (effect.type) {
     case "CreateChannels":
-      host.links().create(
+      links.create(
         host.adding()!,
         effect.peerId,
         effect.channels,
@@ -48,32 +50,32 @@ export function applyEffect(host: EffectHost, effect: Effect): void {
         host.state().channelsConfig,
       );
       if ((host.state().liveness.graceMs ?? null) !== null) {
-        host.journals().open(effect.peerId, reliableChannels(host.state().channelsConfig));
+        journals.open(effect.peerId, reliableChannels(host.state().channelsConfig));
       }
       return;
     case "ReplaceConnection":
-      host.links().replace(
+      links.replace(
         host.adding()!,
         effect.peerId,
         effect.channels,
         effect.liveness,
         host.state().channelsConfig,
       );
-      host.journals().hold(effect.peerId);
+      journals.hold(effect.peerId);
       return;
     case "HoldPeer":
-      host.journals().hold(effect.peerId);
+      journals.hold(effect.peerId);
       return;
     case "ResendJournal":
-      host.links().releaseReplaced(effect.peerId);
-      host.journals().get(effect.peerId)?.resendFrom(effect.from);
-      host.journals().flush(effect.peerId, host.links().get(effect.peerId)?.channels);
+      links.releaseReplaced(effect.peerId);
+      journals.get(effect.peerId)?.resendFrom(effect.from);
+      journals.flush(effect.peerId, links.get(effect.peerId)?.channels);
       return;
     case "AckJournal":
-      host.journals().get(effect.peerId)?.ack(effect.counts);
+      journals.get(effect.peerId)?.ack(effect.counts);
       return;
     case "CloseConnection": {
-      const link = host.links().get(effect.peerId);
+      const link = links.get(effect.peerId);
       if (link === undefined) return;
       try {
         link.connection.close();
@@ -89,24 +91,24 @@ export function applyEffect(host: EffectHost, effect: Effect): void {
       return;
     }
     case "ClosePeer":
-      host.links().close(effect.peerId, true);
-      host.journals().delete(effect.peerId);
+      links.close(effect.peerId, true);
+      journals.delete(effect.peerId);
       return;
     case "DiscardChannels":
-      host.links().close(effect.peerId, false);
-      host.journals().delete(effect.peerId);
+      links.close(effect.peerId, false);
+      journals.delete(effect.peerId);
       return;
     case "CreateLivenessChannel":
-      host.links().createLiveness(effect.peerId, effect.channel);
+      links.createLiveness(effect.peerId, effect.channel);
       return;
     case "SendBeacons": {
       const bytes = encodeBeacon(effect.kind);
       for (const id of effect.peerIds) {
-        const channel = host.links().get(id)?.liveness;
+        const channel = links.get(id)?.liveness;
         if (channel?.readyState !== "open") continue;
         try {
           // With reconnect, each beacon carries our received counts (core/reconnect.ts, R1).
-          channel.send(host.journals().beacon(id, bytes));
+          channel.send(journals.beacon(id, bytes));
         } catch {
           // Closing under us: its close event says so.
         }
