@@ -25,7 +25,7 @@ interface Branch<K, V> {
   readonly slots: readonly Slot<K, V>[];
 }
 
-/** Leaves whose 32-bit hashes are equal (below the last level). */
+/** Leaves whose hashes are equal (below the last level). */
 interface Collision<K, V> {
   readonly t: 2;
   readonly collision: readonly Leaf<K, V>[];
@@ -42,8 +42,10 @@ const EMPTY_BRANCH: Branch<never, never> = Object.freeze({ t: 1, bitmap: 0, slot
  */
 const BITS = 4;
 const MASK = (1 << BITS) - 1;
+/** Hashes have 30 bits ({@link hashOf}). */
+const HASH_MASK = 0x3fffffff;
 /** Past this shift a level has no hash bits left: equal hashes share a collision. */
-const MAX_SHIFT = 32 - BITS;
+const MAX_SHIFT = 30 - BITS;
 
 /** A copy of `items` with `items[index]` replaced (`Array.prototype.with`, for older targets). */
 function replaced<T>(items: readonly T[], index: number, item: T): T[] {
@@ -58,13 +60,17 @@ function popcount(x: number): number {
   return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
-/** 32-bit hash: a uint32 number is its own hash; strings and other numbers are hashed. */
+/**
+ * 30-bit hash: an integer in 0..2^30-1 is its own hash; strings and other numbers are hashed. 30
+ * bits, so that a hash is always a small integer to V8 (a "Smi", even with pointer compression):
+ * a larger one would be a boxed number, one more object in every leaf and in every lookup.
+ */
 function hashOf(key: unknown): number {
-  if (typeof key === "number" && key >>> 0 === key) return key;
+  if (typeof key === "number" && (key & HASH_MASK) === key) return key;
   const s = String(key);
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+  return h & HASH_MASK;
 }
 
 function isLeaf<K, V>(slot: Slot<K, V>): slot is Leaf<K, V> {
@@ -289,19 +295,22 @@ export class PersistentQueue<T> implements Iterable<T> {
 
   /** A queue with `item` at the end. */
   push(item: T): PersistentQueue<T> {
-    // Slots are numbered from the head modulo 2^32 (the map's cheapest keys).
-    return new PersistentQueue(this.#items.with((this.#head + this.size) >>> 0, item), this.#head);
+    // Slots are numbered from the head modulo 2^30 (the map's cheapest keys).
+    return new PersistentQueue(
+      this.#items.with((this.#head + this.size) & HASH_MASK, item),
+      this.#head,
+    );
   }
 
   /** A queue without its oldest item (this queue when empty). */
   shift(): PersistentQueue<T> {
     if (this.size === 0) return this;
-    return new PersistentQueue(this.#items.without(this.#head), (this.#head + 1) >>> 0);
+    return new PersistentQueue(this.#items.without(this.#head), (this.#head + 1) & HASH_MASK);
   }
 
   /** Items, oldest first. */
   *[Symbol.iterator](): Iterator<T> {
-    for (let i = 0; i < this.size; i++) yield this.#items.get((this.#head + i) >>> 0)!;
+    for (let i = 0; i < this.size; i++) yield this.#items.get((this.#head + i) & HASH_MASK)!;
   }
 }
 
