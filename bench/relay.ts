@@ -1,7 +1,7 @@
 /**
  * `deno task bench:relay [--quick] [--godot DIR] [--before DIR] [--out FILE] [--only NAME]
  * [--no-idle] [--no-redis] [--lobbies N] [--seconds S] [--cpu-prof DIR] [--rounds N]
- * [--report-only] [--alloc-only [--before-commit SHA]]`: the
+ * [--before-commit SHA] [--report-only] [--alloc-only]`: the
  * signaling servers' cost per
  * relayed frame and per idle socket, Deno server, Node server, a bare `ws` relay and two Deno
  * instances sharing lobbies through Redis (hosts on one, guests on the other; `--no-redis` leaves
@@ -10,7 +10,8 @@
  * listening on 127.0.0.1 at the port in env `PORT` (Godot's own demo server, patched only to
  * read that port and bind loopback; it never lives in this repo). `--before DIR` adds the Deno and
  * Node servers of an earlier source tree (an export of an earlier commit with `node_modules` linked)
- * to the same interleaved rounds, and writes their rows as `relay_before.json` beside `--out`.
+ * to the same interleaved rounds, and writes their rows as `relay_before.json` beside `--out`
+ * (`--before-commit` names the commit it was exported from, for the page).
  * Writes the raw results to `--out`
  * (default `bench/results/relay.json`); a full run with the default output also rewrites the
  * "Signaling relay" section of BENCHMARKS.md (before = `bench/results/relay_before.json`).
@@ -160,6 +161,7 @@ const split = <T extends { name: string }>(rows: readonly T[], before: boolean) 
   );
 const result = {
   at,
+  beforeCommit: beforeDir === undefined ? undefined : flag("--before-commit"),
   loadavg: loadAverage(),
   load,
   relay: split(relay, false),
