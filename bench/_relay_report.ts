@@ -60,8 +60,8 @@ What a relayed frame allocates in the server's JS, sockets left out (\`bench/rel
 every guest relaying a candidate frame to its host in turn, through \`SignalingServer\` (as a
 socket's frame arrives) and through the rules' step alone (\`reduceServer\`); bytes are the V8
 heap's growth per frame between two full GCs, with no collection in between; ns per frame: the
-least of five hot loops of 100,000 frames (they differ between processes by up to 2×, JIT decisions
-and a shared machine: the bytes are the measure). ${
+least of five hot loops of 100,000 frames in each of three processes (one process's times can be up
+to 2× another's, JIT decisions and a shared machine: the bytes are the measure). ${
     alloc.before === undefined
       ? ""
       : `Before: the same script on the tree of ${
