@@ -15,6 +15,7 @@
 import wrtc from "@roamhq/wrtc";
 import type {
   DataChannelInitLike,
+  Listener,
   RTCDataChannelLike,
   RTCPeerConnectionLike,
 } from "../effects/w3c.ts";
@@ -73,7 +74,79 @@ export function createPeerConnection(config: PeerConnectionConfig = {}): WrtcPee
     await gatheringTurn(pc);
     return setLocal(description);
   };
-  return withCachedSctp(pc);
+  return withCachedSctp(withSettledConnectionState(pc));
+}
+
+/** When `connectionState` is read again after a native `connectionstatechange` (ms). */
+const CONNECTION_STATE_RECHECK_MS: readonly number[] = [0, 20, 100];
+
+/**
+ * `connectionstatechange` only when `connectionState` changed, and then with the new state.
+ *
+ * `@roamhq/wrtc` 0.10 fires `connectionstatechange` for every ICE connection state change (its
+ * binding has no `OnConnectionChange`: `OnIceConnectionChange` calls both handlers), and libwebrtc
+ * updates the connection's aggregate state just after its ICE state, on its own thread: a listener
+ * may read the previous state. Measured in the network lab during a partition: the mesh read
+ * "connected" when ICE went disconnected (6.3 s after the cut) and "disconnected" when it came back
+ * (8.6 s), while a second listener of the same events 1 ms later read the true states; the mesh
+ * took the stale "connected" for a return and reported `peer_resumed` during the partition. So
+ * each native event makes us read the state again, at once and a little later, and listeners
+ * hear one event per real change.
+ */
+function withSettledConnectionState(pc: WrtcPeerConnection): WrtcPeerConnection {
+  const listeners = new Set<Listener>();
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  let last = pc.connectionState;
+  let closed = false;
+  const check = () => {
+    if (closed) return;
+    const now = pc.connectionState;
+    if (now === last) return;
+    last = now;
+    const event = new Event("connectionstatechange");
+    for (const listener of [...listeners]) {
+      try {
+        listener.call(pc, event);
+      } catch (e) {
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
+  };
+  pc.addEventListener("connectionstatechange", () => {
+    check();
+    // A closed connection stays closed: nothing to read again, and no timer may outlive it.
+    if (closed || last === "closed") return;
+    for (const ms of CONNECTION_STATE_RECHECK_MS) {
+      if (ms === 0) continue;
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        check();
+      }, ms);
+      timers.add(timer);
+    }
+  });
+  // A native read of a closed connection's state shortly before the process exits is the kind of
+  // call that segfaults in the binding's teardown (see README): after our own close(), no more.
+  const close = pc.close.bind(pc);
+  pc.close = () => {
+    closed = true;
+    for (const timer of timers) clearTimeout(timer);
+    timers.clear();
+    close();
+  };
+  const add = pc.addEventListener.bind(pc);
+  const remove = pc.removeEventListener.bind(pc);
+  pc.addEventListener = (type: string, listener: Listener) => {
+    if (type === "connectionstatechange") listeners.add(listener);
+    else add(type, listener);
+  };
+  pc.removeEventListener = (type: string, listener: Listener) => {
+    if (type === "connectionstatechange") listeners.delete(listener);
+    else remove(type, listener);
+  };
+  return pc;
 }
 
 /**

@@ -578,3 +578,48 @@ export async function idleSockets(
     await server.stop();
   }
 }
+
+/** What `bench/_relay_alloc.ts` prints: a relayed frame's allocation and hot-loop time. */
+export interface AllocResult {
+  readonly runtime: string;
+  readonly serverBytesPerFrame: number;
+  readonly stepBytesPerFrame: number;
+  readonly serverNsPerFrame: number;
+  readonly stepNsPerFrame: number;
+}
+
+/**
+ * Runs `bench/_relay_alloc.ts` on Deno and on Node (three processes each, the least of each
+ * column) against the signaling code of `tree` (default
+ * this one; an earlier export gets this tree's script copied into its `bench/`, so before and after
+ * are measured by the same code).
+ */
+export async function allocation(tree = root): Promise<AllocResult[]> {
+  const dir = tree.endsWith("/") ? tree : `${tree}/`;
+  const script = "bench/_relay_alloc.ts";
+  if (dir !== root) await Deno.copyFile(`${root}${script}`, `${dir}${script}`);
+  const run = async (cmd: string, args: string[]) => {
+    const out = await new Deno.Command(cmd, { args, cwd: dir, stderr: "inherit" }).output();
+    if (out.code !== 0) throw new Error(`${cmd} ${args.join(" ")} failed`);
+    return JSON.parse(new TextDecoder().decode(out.stdout)) as AllocResult;
+  };
+  const flags = ["--expose-gc", "--min-semi-space-size=64"];
+  const bundle = await bundleForNode(script, dir);
+  // Three processes each: a process's JIT decisions (and the machine's load) move its times by up
+  // to 2×; the least of each column is kept (bytes vary by a few percent).
+  const least = async (cmd: string, args: string[]) => {
+    const runs = [await run(cmd, args), await run(cmd, args), await run(cmd, args)];
+    const min = (f: (r: AllocResult) => number) => Math.min(...runs.map(f));
+    return {
+      runtime: runs[0].runtime,
+      serverBytesPerFrame: min((r) => r.serverBytesPerFrame),
+      stepBytesPerFrame: min((r) => r.stepBytesPerFrame),
+      serverNsPerFrame: min((r) => r.serverNsPerFrame),
+      stepNsPerFrame: min((r) => r.stepNsPerFrame),
+    };
+  };
+  return [
+    await least(deno, ["run", "-A", `--v8-flags=${flags.join(",")}`, `${dir}${script}`]),
+    await least("node", [...flags, bundle]),
+  ];
+}

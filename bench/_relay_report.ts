@@ -5,12 +5,14 @@
  *
  * @module
  */
-import type { IdleResult, RelayLoad, RelayResult } from "./_relay.ts";
+import type { AllocResult, IdleResult, RelayLoad, RelayResult } from "./_relay.ts";
 import { fmt } from "./_report.ts";
 
 /** What `bench/relay.ts` writes. */
 export interface RelayRun {
   readonly at: string;
+  /** The commit the `--before` tree was exported from (`--before-commit`), when given. */
+  readonly beforeCommit?: string;
   readonly loadavg: number;
   readonly load: RelayLoad;
   /** Per server: the round with the median CPU per frame, and every round's CPU per frame. */
@@ -18,7 +20,82 @@ export interface RelayRun {
   readonly idle: readonly IdleResult[];
 }
 
+/** What `bench/relay.ts --alloc-only` writes. */
+export interface AllocRun {
+  readonly at: string;
+  /** The commit the before tree was exported from, when given. */
+  readonly beforeCommit?: string;
+  readonly after: readonly AllocResult[];
+  readonly before?: readonly AllocResult[];
+}
+
 const RESULTS = new URL("./results/", import.meta.url);
+
+/** Reads `bench/results/relay_alloc.json`, or undefined when there is none. */
+export async function readAllocRun(): Promise<AllocRun | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(new URL("relay_alloc.json", RESULTS)));
+  } catch {
+    return undefined;
+  }
+}
+
+function allocPart(alloc: AllocRun | undefined): string {
+  if (alloc === undefined) return "";
+  const rows = alloc.after.map((a, i) => {
+    const b = alloc.before?.[i];
+    const pair = (f: (x: AllocResult) => number) =>
+      b === undefined ? fmt(f(a)) : `${fmt(f(b))} → ${fmt(f(a))}`;
+    return [
+      a.runtime,
+      pair((x) => x.serverBytesPerFrame),
+      pair((x) => x.stepBytesPerFrame),
+      pair((x) => x.serverNsPerFrame),
+      pair((x) => x.stepNsPerFrame),
+    ];
+  });
+  return `
+What a relayed frame allocates in the server's JS, sockets left out (\`bench/relay.ts --alloc-only\`,
+\`bench/_relay_alloc.ts\`; raw data: \`bench/results/relay_alloc.json\`, ${alloc.at}): 100 lobbies,
+every guest relaying a candidate frame to its host in turn, through \`SignalingServer\` (as a
+socket's frame arrives) and through the rules' step alone (\`reduceServer\`); bytes are the V8
+heap's growth per frame between two full GCs, with no collection in between; ns per frame: the
+least of five hot loops of 100,000 frames in each of three processes (one process's times can be up
+to 2× another's, JIT decisions and a shared machine: the bytes are the measure). ${
+    alloc.before === undefined
+      ? ""
+      : `Before: the same script on the tree of ${
+        alloc.beforeCommit === undefined ? "the earlier commit" : `commit ${alloc.beforeCommit}`
+      }.`
+  }
+
+${
+    table([
+      "runtime",
+      "bytes/frame, server path (before → after)",
+      "bytes/frame, rules' step",
+      "ns/frame, server path",
+      "ns/frame, rules' step",
+    ], rows)
+  }
+
+Where those bytes went before, per relayed frame (V8's sampling heap profiler with objects
+collected by minor GCs included, Node 20, the server path, 200 connections): 499 in the persistent
+map's copy of the path to the sender (a 32-slot root branch and a second-level one, each an object
+and an array), 602 in the relay step itself (the sender's new \`Connection\`, whose three times are
+boxed doubles, the map's new leaf and object, the new state, the step's \`[state, [Send]]\` and the
+relayed frame's text: its new first line and the rest as a slice), the rest in the event object and
+the test socket's copy of the text. Now: the map's branches have 16 slots (the path: 421 bytes; 8
+slots: 443, more levels), hashes fit in 30 bits
+so V8 keeps them unboxed (a string's 32-bit hash was a boxed number in every leaf and lookup), and
+the server takes the rules' relay fast path as one plain object \`{ state, key, text }\`
+(\`relay\` in \`signaling/lobby.ts\`) when no metrics observe the steps: no event, step, effects
+array or \`Send\` per frame (\`reduceServer\`, for every other caller, still returns the step). What
+is left: the map's path (two branches of 16 slots and the leaf), the sender's \`Connection\`, the
+new state and map objects, and the frame's text. The rules stay pure: every relay returns a new
+state and leaves the old one as it was (the tests compare old states after the step).
+`;
+}
 
 /** Reads a results file of `bench/relay.ts`, or undefined when there is none. */
 export async function readRelayRun(name: string): Promise<RelayRun | undefined> {
@@ -47,7 +124,7 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
 }
 
 /** The markdown section. */
-export function relaySection(after: RelayRun, before?: RelayRun): string {
+export function relaySection(after: RelayRun, before?: RelayRun, alloc?: AllocRun): string {
   const prior = (name: string) => before?.relay.find((r) => r.name === name);
   const godotAfter = after.relay.find((r) => GODOT.test(r.name));
   const godotBefore = before?.relay.find((r) => GODOT.test(r.name));
@@ -89,7 +166,9 @@ export function relaySection(after: RelayRun, before?: RelayRun): string {
 
 Generated by \`deno task bench:relay --godot DIR --before DIR2\` (\`bench/relay.ts\`,
 \`bench/_relay.ts\`); raw data: \`bench/results/relay.json\` (after) and
-\`bench/results/relay_before.json\` (the servers of an earlier commit, exported to DIR2, ${
+\`bench/results/relay_before.json\` (the servers of ${
+    after.beforeCommit === undefined ? "an earlier commit" : `commit ${after.beforeCommit}`
+  }, exported to DIR2, ${
     before?.at === after.at
       ? "measured in the same run, interleaved with the others"
       : "an earlier run"
@@ -136,7 +215,8 @@ frames coalescing into fewer reads and writes, so a low CPU per frame: the media
 Where the CPU goes (profiles of 2026-11-30: \`node --cpu-prof\`, Deno's inspector, \`perf record\` with
 \`--perf-basic-prof\`). About half of every server's CPU per frame is the kernel's (the column
 above): the read and the write of each frame, the write on loopback also delivering it to the
-receiving socket; that part is the same for every server. Before, the Node server ran on \`ws\` 8,
+receiving socket; that part is the same for every server. Before the hot-path work of issue 15,
+the Node server ran on \`ws\` 8,
 as Godot's does on \`ws\` 7: every chunk through \`ws\`'s \`Writable\` receiver, every frame through
 cork, two writes and \`writev\`; the pure rules were 11% of its main thread's busy time. Its own
 framing (\`signaling/_websocket_node.ts\`) parses and unmasks a frame in place in the chunk it came
@@ -154,7 +234,7 @@ runtime): the row without keep-alive shows what that costs per frame (0.2–0.9 
 rounds, 2.1–2.5 µs in two quieter runs the same day). Deno's server \`WebSocket\` cannot send a ping of
 its own, so its keep-alive cannot move to the server's one timer as the Node server's did without
 giving up the removal of silent clients.
-
+${allocPart(alloc)}
 Idle sockets: WebSockets opened and joined (lobbies of 2), then left idle. Memory is the server's
 RSS growth after a full GC (\`--expose-gc\`) divided by the sockets. Open is the time to open and
 join them all from the load process, 100 lobbies at a time (under load the load process is the

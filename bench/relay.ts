@@ -1,7 +1,7 @@
 /**
  * `deno task bench:relay [--quick] [--godot DIR] [--before DIR] [--out FILE] [--only NAME]
  * [--no-idle] [--no-redis] [--lobbies N] [--seconds S] [--cpu-prof DIR] [--rounds N]
- * [--report-only]`: the
+ * [--before-commit SHA] [--report-only] [--alloc-only]`: the
  * signaling servers' cost per
  * relayed frame and per idle socket, Deno server, Node server, a bare `ws` relay and two Deno
  * instances sharing lobbies through Redis (hosts on one, guests on the other; `--no-redis` leaves
@@ -10,14 +10,19 @@
  * listening on 127.0.0.1 at the port in env `PORT` (Godot's own demo server, patched only to
  * read that port and bind loopback; it never lives in this repo). `--before DIR` adds the Deno and
  * Node servers of an earlier source tree (an export of an earlier commit with `node_modules` linked)
- * to the same interleaved rounds, and writes their rows as `relay_before.json` beside `--out`.
+ * to the same interleaved rounds, and writes their rows as `relay_before.json` beside `--out`
+ * (`--before-commit` names the commit it was exported from, for the page).
  * Writes the raw results to `--out`
  * (default `bench/results/relay.json`); a full run with the default output also rewrites the
  * "Signaling relay" section of BENCHMARKS.md (before = `bench/results/relay_before.json`).
+ * `--alloc-only` measures only what a relayed frame allocates (`bench/_relay_alloc.ts`, Deno and
+ * Node, this tree and `--before`'s, `--before-commit` naming it), into
+ * `bench/results/relay_alloc.json`, and rewrites the section from the saved results.
  *
  * @module
  */
 import {
+  allocation,
   beforeTargets,
   idleSockets,
   loadAverage,
@@ -28,7 +33,7 @@ import {
   type RelayTarget,
 } from "./_relay.ts";
 import { fmt } from "./_report.ts";
-import { readRelayRun, relaySection, withRelaySection } from "./_relay_report.ts";
+import { readAllocRun, readRelayRun, relaySection, withRelaySection } from "./_relay_report.ts";
 
 const args = Deno.args;
 const flag = (name: string) => {
@@ -36,6 +41,7 @@ const flag = (name: string) => {
   return i < 0 ? undefined : args[i + 1];
 };
 const quick = args.includes("--quick");
+const log = (s: string) => console.error(`[relay] ${s}`);
 const godot = flag("--godot");
 const out = flag("--out") ?? new URL("./results/relay.json", import.meta.url).pathname;
 const defaults = quick
@@ -55,13 +61,38 @@ if (args.includes("--report-only")) {
   const after = await readRelayRun("relay.json");
   if (after === undefined) throw new Error("no bench/results/relay.json yet");
   const page = new URL("../BENCHMARKS.md", import.meta.url);
-  const section = relaySection(after, await readRelayRun("relay_before.json"));
+  const section = relaySection(
+    after,
+    await readRelayRun("relay_before.json"),
+    await readAllocRun(),
+  );
   await Deno.writeTextFile(page, withRelaySection(await Deno.readTextFile(page), section));
   await new Deno.Command(Deno.execPath(), { args: ["fmt", "-q", page.pathname] }).output();
   Deno.exit(0);
 }
 const only = flag("--only");
 const beforeDir = flag("--before");
+if (args.includes("--alloc-only")) {
+  // What a relayed frame allocates (`bench/_relay_alloc.ts`), this tree and `--before`'s; rewrites
+  // BENCHMARKS.md's section from the saved results.
+  const alloc = {
+    at: new Date().toISOString(),
+    beforeCommit: flag("--before-commit"),
+    after: await allocation(),
+    before: beforeDir === undefined ? undefined : await allocation(beforeDir),
+  };
+  const file = new URL("./results/relay_alloc.json", import.meta.url);
+  await Deno.writeTextFile(file, JSON.stringify(alloc, null, 2) + "\n");
+  log(`wrote ${file.pathname}: ${JSON.stringify(alloc)}`);
+  const after = await readRelayRun("relay.json");
+  if (after !== undefined) {
+    const page = new URL("../BENCHMARKS.md", import.meta.url);
+    const section = relaySection(after, await readRelayRun("relay_before.json"), alloc);
+    await Deno.writeTextFile(page, withRelaySection(await Deno.readTextFile(page), section));
+    await new Deno.Command(Deno.execPath(), { args: ["fmt", "-q", page.pathname] }).output();
+  }
+  Deno.exit(0);
+}
 const targets: RelayTarget[] = [
   ...await ourTargets(flag("--cpu-prof")),
   ...(beforeDir === undefined ? [] : await beforeTargets(beforeDir)),
@@ -78,7 +109,6 @@ if (godot !== undefined) {
     gc: false,
   });
 }
-const log = (s: string) => console.error(`[relay] ${s}`);
 // Rounds interleave the servers (Deno, Node, bare, Godot, Deno, ...) so that a change in the
 // machine's load falls on all of them; each row is the round with the median CPU per frame.
 const rounds = Number(flag("--rounds") ?? (quick ? 1 : 3));
@@ -131,6 +161,7 @@ const split = <T extends { name: string }>(rows: readonly T[], before: boolean) 
   );
 const result = {
   at,
+  beforeCommit: beforeDir === undefined ? undefined : flag("--before-commit"),
   loadavg: loadAverage(),
   load,
   relay: split(relay, false),
@@ -147,7 +178,11 @@ if (beforeDir !== undefined) {
 if (flag("--out") === undefined && !quick && only === undefined) {
   // A full run with the default output is the page's relay section.
   const page = new URL("../BENCHMARKS.md", import.meta.url);
-  const section = relaySection(result, await readRelayRun("relay_before.json"));
+  const section = relaySection(
+    result,
+    await readRelayRun("relay_before.json"),
+    await readAllocRun(),
+  );
   await Deno.writeTextFile(page, withRelaySection(await Deno.readTextFile(page), section));
   await new Deno.Command(Deno.execPath(), { args: ["fmt", "-q", page.pathname, out] }).output();
   log(`updated ${page.pathname}`);

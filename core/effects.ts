@@ -63,7 +63,10 @@ export interface ClosePeer {
   readonly peerId: number;
 }
 
-/** Close the channels made so far for a peer whose channel creation failed; leave its connection open. */
+/**
+ * Close the channels made so far for a peer whose channel creation failed, leaving its connection
+ * open (it is the caller's), and close a connection a replacement detached from it.
+ */
 export interface DiscardChannels {
   /** Discriminant. */
   readonly type: "DiscardChannels";

@@ -155,6 +155,18 @@ export interface ChannelCreateFailed {
   readonly message: string;
 }
 
+/**
+ * A resend under way (reconnect rule R5) lost a message it still owed: the peer's journal went over
+ * `reconnect.journalBytes` while the new connection's channels were not all open, and its oldest
+ * messages were dropped (reconnect rule R7).
+ */
+export interface JournalOverflowed {
+  /** Discriminant. */
+  readonly type: "JournalOverflowed";
+  /** The peer concerned. */
+  readonly peerId: number;
+}
+
 /** Every event the reducer accepts. */
 export type Event =
   | InitializeRequested
@@ -168,6 +180,7 @@ export type Event =
   | ChannelStateChanged
   | ChannelErrored
   | ChannelCreateFailed
+  | JournalOverflowed
   | LivenessChannelOpened
   | LivenessChannelClosed
   | BeaconReceived

@@ -34,11 +34,14 @@
  * L8. One deadline: the earliest of the next beat, each proven peer's timeout and each probing
  *     peer's probe window. The interpreter keeps one timer for it and feeds `TimePassed(now)`.
  * L9. With `reconnect` (`graceMs`), a silent proven peer (L5), or an announced peer whose connection
- *     reports `"disconnected"`, is first `peer_interrupted`, not removed. Heard from again (any
- *     message, or its connection `"connected"` again) within `graceMs` it is `peer_resumed`; else it
- *     is gone after `graceMs` (rule 7). `"failed"`, `"closed"` and channel closes still remove a
- *     peer that is not interrupted at once; an interrupted one is held for a replacement connection
- *     until its grace ends (core/reconnect.ts, R6).
+ *     reports `"disconnected"`, is first `peer_interrupted`, not removed. Heard from again within
+ *     `graceMs` it is `peer_resumed`; else it is gone after `graceMs` (rule 7). Only what follows
+ *     the interruption counts: a message that arrived after it (a data message by the time the
+ *     interpreter saw it, `TimePassed.heard`, not when it is reported), or its connection changing
+ *     back to `"connected"` (a report of the state it is already in is no news). `"failed"`,
+ *     `"closed"` and channel closes still remove a peer that is not interrupted at once; an
+ *     interrupted one is held for a replacement connection until its grace ends
+ *     (core/reconnect.ts, R6).
  *
  * @module
  */
@@ -51,6 +54,7 @@ import type {
   TimePassed,
 } from "./events.ts";
 import type { MeshState } from "./state.ts";
+import { setPeer } from "./_rules.ts";
 import { show } from "./_validate.ts";
 
 /** The stream id of the liveness channel: above Godot 4's channels (1..258), within libdatachannel's 1024 streams. */
@@ -383,9 +387,13 @@ function resumed(state: MeshState, id: number, record: PeerLiveness): Effect[] {
 }
 
 /**
- * Rule L9 for connection states: with `reconnect`, `"disconnected"` of an announced peer
- * interrupts it and `"connected"` of an interrupted one resumes it. `undefined`: not this rule's
- * business (rule 5 decides).
+ * Rule L9 for connection states: with `reconnect`, a change to `"disconnected"` of an announced
+ * peer interrupts it and a change back to `"connected"` of an interrupted one resumes it; the
+ * state is recorded either way. A report of the state the peer's connection is already in is no
+ * news and changes nothing (libwebrtc through `@roamhq/wrtc` fires `connectionstatechange` for every
+ * ICE state change, and its `connectionState` may still read the previous state then: a
+ * `"connected"` read during a partition is not a return). `undefined`: not this rule's business
+ * (rule 5 decides).
  */
 export function connectionInterrupted(
   state: MeshState,
@@ -397,18 +405,22 @@ export function connectionInterrupted(
   if (grace === null || record === undefined || peer === undefined || !peer.announced) {
     return undefined;
   }
-  if (event.state === "disconnected") {
-    if (record.interruptedAt != null) return nothing(state);
+  const connectionState = event.state;
+  if (connectionState !== "disconnected" && connectionState !== "connected") return undefined;
+  if (peer.connectionState === connectionState) return nothing(state);
+  const moved = setPeer(state, { ...peer, connectionState });
+  if (connectionState === "disconnected") {
+    if (record.interruptedAt != null) return nothing(moved);
     const now = event.now ?? record.lastHeard;
     return {
-      state: setRecord(state, event.peerId, { ...record, interruptedAt: now }),
+      state: setRecord(moved, event.peerId, { ...record, interruptedAt: now }),
       effects: [{ type: "Emit", signal: "peer_interrupted", peerId: event.peerId }],
       gone: [],
     };
   }
-  if (event.state === "connected" && record.interruptedAt != null && record.replacing !== true) {
+  if (record.interruptedAt != null && record.replacing !== true) {
     return {
-      state: setRecord(state, event.peerId, {
+      state: setRecord(moved, event.peerId, {
         ...record,
         interruptedAt: null,
         lastHeard: Math.max(record.lastHeard, event.now ?? record.lastHeard),

@@ -44,6 +44,11 @@
  *     interruption; the answering side waits for that offer, which may come after the old
  *     transport's own abort, e.g. SCTP's at 12.6 s); without one it is removed at the end of the
  *     grace instead of at once.
+ * R7. Nothing is lost silently. A resend (R5) sends the journal on the new channels as they open;
+ *     reliable sends meanwhile are still held behind it. If the journal goes over `journalBytes`
+ *     before the resend is done, the oldest messages it still owed are dropped, and the data can
+ *     no longer be exact: the interpreter reports `JournalOverflowed` and the peer is removed
+ *     (`peer_disconnected`), as R5 removes a peer whose count lies outside the journal.
  *
  * @module
  */
@@ -251,6 +256,11 @@ export function replacementBeacon(
     ],
     gone: [],
   };
+}
+
+/** Rule R7: a resend lost a message it owed; the peer is removed (rule 7). */
+export function journalOverflowed(state: MeshState, peerId: number): LivenessStep {
+  return { state, effects: [], gone: state.peers.has(peerId) ? [peerId] : [] };
 }
 
 /** Rule R2: the acknowledgement a beacon with counts carries, when it moves the journal. */

@@ -15,7 +15,9 @@
  * 2. `AddPeerRequested` (`addPeer`, `ADD_PEER_CHECKS`) checks, in this order: id; lifetime (integer
  *    0..65535); refuse flag; W3C shape; connection state `"new"`; duplicate id; own id. A passing
  *    request adds the peer and emits `CreateChannels` (rule 3). `ChannelCreateFailed`
- *    (`channelCreateFailed`) undoes the add: `DiscardChannels`, reply `FAILED`.
+ *    (`channelCreateFailed`) undoes the add: `DiscardChannels`, reply `FAILED`. For an announced
+ *    peer (the channels of a replacement connection, rule 16) it removes the peer as rule 7 does,
+ *    `peer_disconnected` included, the new connection's channels discarded.
  * 3. `CreateChannels` carries the three negotiated channel inits ({@link CHANNEL_SPECS}, in
  *    `channels.ts`).
  * 4. After every observation (`observe`, `announce`) a peer that is ready (connection
@@ -73,7 +75,8 @@
  *     beacon on the new connection resumes it or, if its data cannot be made exact, removes it.
  *     Beacons with counts acknowledge the journal (`AckJournal`). A transport that gives up while
  *     its peer is interrupted holds the peer for a replacement (`transportEnded`, R6) instead of
- *     rule 5's removal; the grace still ends it.
+ *     rule 5's removal; the grace still ends it. `JournalOverflowed` (R7: a resend lost a message it
+ *     owed) removes the peer as rule 7 does.
  *
  * A rejected request returns the very same state object plus one `Reply` with the error and the
  * reason (`reject`, in `_rules.ts`). Observations about unknown peers change nothing (they are late
@@ -111,6 +114,7 @@ import {
 import {
   acknowledged,
   isReplacing,
+  journalOverflowed,
   replacementBeacon,
   replacePeer,
   transportEnded,
@@ -349,7 +353,23 @@ function addPeer(state: MeshState, event: AddPeerRequested): Step {
 }
 
 function channelCreateFailed(state: MeshState, event: ChannelCreateFailed): Step {
-  if (!state.peers.has(event.peerId)) return [state, []];
+  const peer = state.peers.get(event.peerId);
+  if (peer === undefined) return [state, []];
+  if (peer.announced) {
+    // Rule 16 (R3): a replacement's channels could not be made. The peer is removed as by rule 7
+    // (every removal of an announced peer is reported); the new connection is the caller's.
+    const [next, effects] = dropPeer(state, peer);
+    return [next, [
+      { type: "DiscardChannels", peerId: event.peerId },
+      ...effects.filter((e) => e.type !== "ClosePeer"),
+      {
+        type: "Reply",
+        error: GodotError.FAILED,
+        message:
+          `replacePeer: createDataChannel failed for peer ${event.peerId}: ${event.message}; the peer is removed`,
+      },
+    ]];
+  }
   return [
     deletePeer(state, event.peerId),
     [
@@ -572,6 +592,8 @@ export function reduce(state: MeshState, event: Event): Step {
       return beacon(state, event);
     case "ReplacePeerRequested":
       return replacePeer(state, event);
+    case "JournalOverflowed":
+      return departures(journalOverflowed(state, event.peerId));
     case "TimePassed":
       return departures(timePassed(state, event));
     case "CreateRequested":

@@ -39,9 +39,16 @@ export class Journal {
   /** Whether a resend was started and is not finished. */
   #resending = false;
 
-  /** A journal for the reliable channels `indexes`, keeping at most `maxBytes`. */
-  constructor(indexes: readonly number[], maxBytes: number) {
+  /** Called when a resend under way loses a message it still owes (R7). */
+  readonly #onLost: () => void;
+
+  /**
+   * A journal for the reliable channels `indexes`, keeping at most `maxBytes`; `onLost` is called
+   * when the bound drops a message a resend under way still owes (R7).
+   */
+  constructor(indexes: readonly number[], maxBytes: number, onLost: () => void = () => {}) {
     this.#maxBytes = maxBytes;
+    this.#onLost = onLost;
     this.#lanes = indexes.map((index) => ({
       index,
       received: 0,
@@ -87,8 +94,9 @@ export class Journal {
     lane.kept.push(bytes.slice());
     this.#bytes += bytes.byteLength;
     while (this.#bytes > this.#maxBytes && this.#dropOldest()) {
-      // Over the bound: the oldest kept message goes (R2); a resend before the peer acknowledged
-      // it cannot be exact, and the reducer removes the peer then (R5).
+      // Over the bound: the oldest kept message goes (R2); a replacement before the peer
+      // acknowledged it cannot be exact, and the reducer removes the peer then (R5). A resend
+      // under way that still owed it reports the loss (R7).
     }
   }
 
@@ -118,17 +126,21 @@ export class Journal {
     if (!this.#resending) return false;
     let done = true;
     for (const lane of this.#lanes) {
-      if (lane.resendAt === null) continue;
-      if (lane.resendAt < lane.base) lane.resendAt = lane.base;
-      while (lane.resendAt < lane.sent) {
-        const bytes = lane.kept[lane.head + (lane.resendAt - lane.base)];
+      // A lane stays in the resend until every lane is done: reliable sends are held until then,
+      // and those held on a lane already caught up go out on the next flush, in order.
+      let at = Math.max(lane.resendAt!, lane.base); // acknowledged meanwhile: the peer has them
+      while (at < lane.sent) {
+        const bytes = lane.kept[lane.head + (at - lane.base)];
         if (bytes === undefined || !send(lane.index, bytes)) break;
-        lane.resendAt++;
+        at++;
       }
-      if (lane.resendAt < lane.sent) done = false;
-      else lane.resendAt = null;
+      lane.resendAt = at;
+      if (at < lane.sent) done = false;
     }
-    if (done) this.holding = this.#resending = false;
+    if (done) {
+      for (const lane of this.#lanes) lane.resendAt = null;
+      this.holding = this.#resending = false;
+    }
     return done;
   }
 
@@ -155,6 +167,8 @@ export class Journal {
       }
     }
     if (oldest === undefined) return false;
+    // A message a resend under way has not sent again yet is lost (R7).
+    if (oldest.resendAt !== null && oldest.base >= oldest.resendAt) this.#onLost();
     this.#shift(oldest);
     return true;
   }
@@ -173,9 +187,20 @@ export class Journals extends Map<number, Journal> {
     this.#maxBytes = maxBytes;
   }
 
+  /**
+   * Peers whose resend lost a message it owed (R7), for the interpreter to report
+   * (`JournalOverflowed`); it empties the list.
+   */
+  readonly lost: number[] = [];
+
   /** A journal for a peer just added, counting `channelsConfig`'s reliable channels. */
   open(peerId: number, reliable: readonly number[]): void {
-    this.set(peerId, new Journal(reliable, this.#maxBytes));
+    this.set(
+      peerId,
+      new Journal(reliable, this.#maxBytes, () => {
+        if (!this.lost.includes(peerId)) this.lost.push(peerId);
+      }),
+    );
   }
 
   /** Holds the peer's reliable sends (`ReplaceConnection`, `HoldPeer`). */

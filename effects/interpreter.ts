@@ -12,13 +12,13 @@
  * @module
  */
 import { type ConnectionStatus, GodotError, type TransferMode } from "../core/constants.ts";
-import type { Effect, SignalName } from "../core/effects.ts";
-import type { Event as MeshEvent, Observation } from "../core/events.ts";
-import { encodeBeacon, type LivenessCapability, livenessDeadline } from "../core/liveness.ts";
+import type { AddPeerRequested, Event as MeshEvent, Observation } from "../core/events.ts";
+import { livenessDeadline } from "../core/liveness.ts";
 import { reduce } from "../core/reduce.ts";
-import { reliableChannels } from "../core/reconnect.ts";
 import { isPeerReady, type MeshState } from "../core/state.ts";
 import { show } from "../core/_validate.ts";
+import { applyEffect, type EffectHost } from "./_apply.ts";
+import { meshStats } from "./_stats.ts";
 import { DeadlineTimer } from "./_deadline_timer.ts";
 import { describe, type Link, Links, stateOf } from "./_links.ts";
 import { closeOnExitSignals, closeOnPageHide } from "./exit_signals.ts";
@@ -26,12 +26,15 @@ import { Inbox } from "./inbox.ts";
 import { Journals } from "./_journal.ts";
 import { PacketReaders } from "./_packet_readers.ts";
 import { sendPacket } from "./_send.ts";
-import type { LastError, MeshStats, PeerInfo, PeerStats } from "./mesh_types.ts";
+import type { LastError, MeshStats, PeerInfo } from "./mesh_types.ts";
 import { type MeshOptions, resolveOptions } from "./options.ts";
 import { TypedEventTarget } from "./typed_event_target.ts";
 import { isPeerConnectionLike, type RTCPeerConnectionLike } from "./w3c.ts";
 
 const OK: LastError = { error: GodotError.OK, message: "" };
+
+/** What the reducer learns of a connection handed to `addPeer` or `replacePeer`. */
+type ConnectionFacts = AddPeerRequested["connection"];
 
 /**
  * The interpreter shared by {@link WebRTCMultiplayer} (Godot 3) and `WebRTCMultiplayerPeer`
@@ -85,6 +88,21 @@ export abstract class MultiplayerInterpreter<
   #journals: Journals;
   /** The one liveness timer (`_deadline_timer.ts`). */
   #timer = new DeadlineTimer(() => this.#tick());
+  /** What carrying out the reducer's effects needs (`_apply.ts`). */
+  #host: EffectHost = {
+    links: () => this.#links,
+    journals: () => this.#journals,
+    state: () => this.#state,
+    adding: () => this.#adding,
+    observe: (link, event) => this.#observe(link, event),
+    dropPackets: () => {
+      this.#inbox.clear();
+      this.#pending = [];
+      this.#readers.end();
+    },
+    emit: (signal, peerId) => this.#signals.push(new CustomEvent(signal, { detail: peerId })),
+    reply: (error, message) => this.#reply = { error, message },
+  };
 
   /**
    * An interpreter starting from `initial` (the facade's API decides which). Throws a `TypeError`
@@ -152,22 +170,12 @@ export abstract class MultiplayerInterpreter<
    * ```
    */
   addPeer(connection: RTCPeerConnectionLike, peerId: number, unreliableLifetime = 1): GodotError {
-    const w3c = isPeerConnectionLike(connection);
-    this.#adding = w3c ? connection : undefined;
-    try {
-      return this.request({
-        type: "AddPeerRequested",
-        peerId,
-        lifetime: unreliableLifetime,
-        connection: {
-          w3c,
-          state: w3c ? stateOf(connection) : "",
-          description: describe(connection),
-        },
-      });
-    } finally {
-      this.#adding = undefined;
-    }
+    return this.#withConnection(connection, (facts) => ({
+      type: "AddPeerRequested",
+      peerId,
+      lifetime: unreliableLifetime,
+      connection: facts,
+    }));
   }
 
   /**
@@ -192,19 +200,24 @@ export abstract class MultiplayerInterpreter<
    * ```
    */
   replacePeer(connection: RTCPeerConnectionLike, peerId: number): GodotError {
+    return this.#withConnection(connection, (facts) => ({
+      type: "ReplacePeerRequested",
+      peerId,
+      now: performance.now(),
+      connection: facts,
+    }));
+  }
+
+  /** Reduces the request `make` builds from what `connection` is, with it at hand for its effects. */
+  #withConnection(
+    connection: RTCPeerConnectionLike,
+    make: (facts: ConnectionFacts) => MeshEvent,
+  ): GodotError {
     const w3c = isPeerConnectionLike(connection);
     this.#adding = w3c ? connection : undefined;
     try {
-      return this.request({
-        type: "ReplacePeerRequested",
-        peerId,
-        now: performance.now(),
-        connection: {
-          w3c,
-          state: w3c ? stateOf(connection) : "",
-          description: describe(connection),
-        },
-      });
+      const state = w3c ? stateOf(connection) : "";
+      return this.request(make({ w3c, state, description: describe(connection) }));
     } finally {
       this.#adding = undefined;
     }
@@ -452,6 +465,8 @@ export abstract class MultiplayerInterpreter<
       this.#defaultMaxMessageSize,
       this.#journals.size > 0 ? this.#journals : undefined,
     );
+    // A resend that lost what it owed (core/reconnect.ts, R7) is the reducer's to judge.
+    if (this.#journals.lost.length > 0) this.#reportLost();
     if (failed !== undefined) return this.fail(failed.error, failed.message);
     this.#lastError = OK;
     return GodotError.OK;
@@ -529,32 +544,7 @@ export abstract class MultiplayerInterpreter<
    * ```
    */
   stats(): MeshStats {
-    const ids = new Set([...this.#links.keys(), ...this.#inbox.peerIds()]);
-    const peers = new Map<number, PeerStats>();
-    let received = 0;
-    let dropped = 0;
-    let sent = 0;
-    for (const id of [...ids].sort((a, b) => a - b)) {
-      const c = this.#inbox.counters(id);
-      const link = this.#links.get(id);
-      const departure = this.#departure(id);
-      const pair = link?.candidatePair;
-      peers.set(id, {
-        ...c,
-        sent: link?.sent ?? 0,
-        busy: link?.busy ?? 0,
-        ...(departure === undefined ? {} : { departure }),
-        ...(pair ? { candidatePair: pair } : {}),
-      });
-      received += c.received;
-      dropped += c.dropped;
-    }
-    for (const link of this.#links.values()) sent += link.sent;
-    // Departed peers whose packets were all read are forgotten; their counts stay in the totals.
-    const retired = this.#inbox.retiredCounters();
-    received += retired.received;
-    dropped += retired.dropped;
-    return { queued: this.#inbox.size, received, dropped, sent, peers };
+    return meshStats(this.#links, this.#inbox, this.#state);
   }
 
   /**
@@ -576,12 +566,6 @@ export abstract class MultiplayerInterpreter<
   }
 
   // ---- the interpreter ----
-
-  #departure(peerId: number): LivenessCapability | undefined {
-    if (!this.#state.peers.has(peerId)) return undefined;
-    if (this.#state.liveness.config === null) return "transport";
-    return this.#state.liveness.peers.get(peerId)?.capability ?? "probing";
-  }
 
   /** Keeps the one timer on the state's liveness deadline (autoPoll only; else `poll()` checks). */
   #armTimer(): void {
@@ -606,6 +590,13 @@ export abstract class MultiplayerInterpreter<
       }
     }
     this.#run({ type: "TimePassed", now: performance.now(), heard, sent });
+  }
+
+  /** `JournalOverflowed` for each peer whose resend lost a message it owed (R7). */
+  #reportLost(): void {
+    for (const peerId of this.#journals.lost.splice(0)) {
+      this.#run({ type: "JournalOverflowed", peerId });
+    }
   }
 
   /** Sets `lastError` and returns `error`. */
@@ -643,111 +634,13 @@ export abstract class MultiplayerInterpreter<
         }
         const [state, effects] = reduce(this.#state, next);
         this.#state = state;
-        for (const effect of effects) this.#apply(effect);
+        for (const effect of effects) applyEffect(this.#host, effect);
       }
     } finally {
       this.#draining = false;
     }
     this.#armTimer();
     this.#fireSignals();
-  }
-
-  #apply(effect: Effect): void {
-    switch (effect.type) {
-      case "CreateChannels":
-        this.#links.create(
-          this.#adding!,
-          effect.peerId,
-          effect.channels,
-          effect.turn,
-          this.#state.channelsConfig,
-        );
-        if ((this.#state.liveness.graceMs ?? null) !== null) {
-          this.#journals.open(effect.peerId, reliableChannels(this.#state.channelsConfig));
-        }
-        return;
-      case "ReplaceConnection":
-        this.#links.replace(
-          this.#adding!,
-          effect.peerId,
-          effect.channels,
-          effect.liveness,
-          this.#state.channelsConfig,
-        );
-        this.#journals.hold(effect.peerId);
-        return;
-      case "HoldPeer":
-        this.#journals.hold(effect.peerId);
-        return;
-      case "ResendJournal":
-        this.#links.releaseReplaced(effect.peerId);
-        this.#journals.get(effect.peerId)?.resendFrom(effect.from);
-        this.#journals.flush(effect.peerId, this.#links.get(effect.peerId)?.channels);
-        return;
-      case "AckJournal":
-        this.#journals.get(effect.peerId)?.ack(effect.counts);
-        return;
-      case "CloseConnection": {
-        const link = this.#links.get(effect.peerId);
-        if (link === undefined) return;
-        try {
-          link.connection.close();
-        } catch {
-          // Already closed: its state says so below.
-        }
-        // A W3C connection closed locally fires no event: observe what we did.
-        this.#observe(link, {
-          type: "ConnectionStateChanged",
-          peerId: effect.peerId,
-          state: "closed",
-        });
-        return;
-      }
-      case "ClosePeer":
-        this.#links.close(effect.peerId, true);
-        this.#journals.delete(effect.peerId);
-        return;
-      case "DiscardChannels":
-        this.#links.close(effect.peerId, false);
-        this.#journals.delete(effect.peerId);
-        return;
-      case "CreateLivenessChannel":
-        this.#links.createLiveness(effect.peerId, effect.channel);
-        return;
-      case "SendBeacons": {
-        const bytes = encodeBeacon(effect.kind);
-        for (const id of effect.peerIds) {
-          const channel = this.#links.get(id)?.liveness;
-          if (channel?.readyState !== "open") continue;
-          try {
-            // With reconnect, each beacon carries our received counts (core/reconnect.ts, R1).
-            channel.send(this.#journals.beacon(id, bytes));
-          } catch {
-            // Closing under us: its close event says so.
-          }
-        }
-        return;
-      }
-      case "DropPackets":
-        this.#inbox.clear();
-        this.#pending = [];
-        this.#readers.end();
-        return;
-      case "Emit":
-        this.#signals.push(this.#signal(effect.signal, effect.peerId));
-        return;
-      case "Reply":
-        this.#reply = { error: effect.error, message: effect.message };
-        return;
-      default: {
-        const unknown: never = effect;
-        throw new Error(`unknown effect ${JSON.stringify(unknown)}`);
-      }
-    }
-  }
-
-  #signal(name: SignalName, peerId: number | undefined): CustomEvent {
-    return new CustomEvent(name, { detail: peerId });
   }
 
   #fireSignals(): void {

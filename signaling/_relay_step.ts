@@ -38,11 +38,21 @@ export function tokensAt(
 }
 
 /**
- * The fast path of the common case: a member's well-formed relay to another member of its lobby,
- * within every limit. It applies the same rules as `reduceServerRules` (`lobby.ts`) (the frame size, the
- * rate limit, the protocol, the destination), changes nothing but the sender's tokens and builds
- * one `Send`; any other case (an error, a drop, a first frame, a Godot 3 command line with spaces
- * around its id...) returns undefined and takes the general rules. A test checks that both agree.
+ * A relay admitted by {@link relay}: the new state and the one frame to send, as one plain object
+ * (the `[state, [Send]]` of a step is three more objects per relayed frame).
+ */
+export interface Relayed {
+  /** The state after the relay: only the sender's rate-limit tokens changed. */
+  readonly state: ServerState;
+  /** The receiver's connection key. */
+  readonly key: number;
+  /** The frame, in the receiver's protocol. */
+  readonly text: string;
+}
+
+/**
+ * {@link relay} as a step of the rules: `[state, [Send]]`, or undefined when the general rules
+ * must decide.
  */
 export function relayStep(
   state: ServerState,
@@ -52,6 +62,26 @@ export function relayStep(
   now: number,
   limits: ServerLimits,
 ): ServerStep | undefined {
+  const r = relay(state, key, text, bytes, now, limits);
+  return r === undefined ? undefined : [r.state, [{ type: "Send", key: r.key, text: r.text }]];
+}
+
+/**
+ * The fast path of the common case: a member's well-formed relay to another member of its lobby,
+ * within every limit, as the new state and the frame to send ({@link relayStep} makes it a step of
+ * the rules). It applies the same rules as `reduceServerRules` (`lobby.ts`) (the frame size, the
+ * rate limit, the protocol, the destination), changes nothing but the sender's tokens and builds
+ * one frame; any other case (an error, a drop, a first frame, a Godot 3 command line with spaces
+ * around its id...) returns undefined and takes the general rules. A test checks that both agree.
+ */
+export function relay(
+  state: ServerState,
+  key: number,
+  text: string,
+  bytes: number,
+  now: number,
+  limits: ServerLimits,
+): Relayed | undefined {
   const conn = state.connections.get(key);
   if (conn === undefined || conn.lobby === "" || bytes > limits.maxFrameBytes) return undefined;
   const lobby = state.lobbies.get(conn.lobby);
@@ -109,8 +139,9 @@ export function relayStep(
       from: conn.id,
       payload: payload ?? text.slice(sep + 1),
     });
-  return [
-    { connections, lobbies: state.lobbies, waiting: state.waiting, sealing: state.sealing },
-    [{ type: "Send", key: destKey, text: text2 }],
-  ];
+  return {
+    state: { connections, lobbies: state.lobbies, waiting: state.waiting, sealing: state.sealing },
+    key: destKey,
+    text: text2,
+  };
 }

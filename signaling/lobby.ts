@@ -65,6 +65,8 @@ import {
 } from "./protocol.ts";
 import { PersistentMap, persistentOf, PersistentQueue } from "./_pmap.ts";
 import { counterparts, relayStep, tokensAt } from "./_relay_step.ts";
+
+export { relay, type Relayed } from "./_relay_step.ts";
 import { randomLobbyName, randomMemberId } from "./_random.ts";
 
 export { randomLobbyName, randomMemberId };

@@ -10,6 +10,8 @@ import {
   emptyServer,
   nextDeadline,
   reduceServer,
+  relay,
+  type Relayed,
   type ServerEffect,
   type ServerEnv,
   type ServerEvent,
@@ -236,6 +238,7 @@ export class SignalingServer {
         const now = ageMs ? this.#now() - ageMs : this.#now();
         if (typeof data === "string") {
           const bytes = utf8Length(data, this.#env.limits.maxFrameBytes);
+          if (this.#relay(key, data, bytes, now)) return;
           this.#dispatch({ type: "Text", key, text: data, bytes, now });
         } else {
           this.#dispatch({ type: "Binary", key, now });
@@ -257,6 +260,26 @@ export class SignalingServer {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+
+  /**
+   * The rules' relay fast path (`relay`), taken when nothing observes the steps: the same rules
+   * and the same result as {@link reduceServer}'s, without its event, step and effect objects (a
+   * relayed frame is most of a server's events). False when the general rules must decide.
+   */
+  #relay(key: number, text: string, bytes: number, now: number): boolean {
+    if (this.#observe !== undefined) return false;
+    let r: Relayed | undefined;
+    try {
+      r = relay(this.#state, key, text, bytes, now, this.#env.limits);
+    } catch {
+      return false; // the general rules decide (and log a bug, if it is one)
+    }
+    if (r === undefined) return false;
+    // A relay changes no deadline: the timer stays.
+    this.#state = r.state;
+    this.#sockets.get(r.key)?.send(r.text);
+    return true;
   }
 
   #dispatch(event: ServerEvent): void {

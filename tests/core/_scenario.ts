@@ -87,6 +87,8 @@ export function renderEvent(event: Event): string {
       })`;
     case "ChannelCreateFailed":
       return `ChannelCreateFailed(${show(event.peerId)}, ${show(event.message)})`;
+    case "JournalOverflowed":
+      return `JournalOverflowed(${show(event.peerId)})`;
     case "LivenessChannelOpened":
       return `@${event.now} LivenessChannelOpened(${event.peerId})`;
     case "LivenessChannelClosed":

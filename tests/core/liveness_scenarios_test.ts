@@ -279,6 +279,68 @@ Deno.test("L9: with reconnect, short outages interrupt and resume; long ones rem
   assertEquals(closed.liveness.graceMs, 10_000, "close() keeps the reconnect setting");
 });
 
+Deno.test("L9: only what is heard after the interruption resumes, and only a change of the connection's state counts", (t) => {
+  const proven = [...JOINED, beacon(2, "hello", 5)];
+  const wrtcPartition: Script = [
+    ...proven,
+    beacon(2, "beat", 505),
+    ...ticks(500, 3500),
+    tick(3505),
+    { type: "ConnectionStateChanged", peerId: 2, state: "connected", now: 6300 },
+    { type: "ConnectionStateChanged", peerId: 2, state: "disconnected", now: 8600 },
+    beacon(2, "beat", 8800),
+  ];
+  const disconnectedAt100 = {
+    type: "ConnectionStateChanged",
+    peerId: 2,
+    state: "disconnected",
+    now: 100,
+  } as const;
+  assertSnapshot(
+    t,
+    story(
+      section(
+        "data that arrived at 90, before the connection said disconnected at 100, is reported at 500: still interrupted",
+        [...proven, disconnectedAt100, tick(500, [[2, 90]])],
+        HEALING,
+      ),
+      section("data that arrived at 150, after it: resumed", [
+        ...proven,
+        disconnectedAt100,
+        tick(500, [[2, 150]]),
+      ], HEALING),
+      section(
+        "libwebrtc (wrtc) in a partition: silent, interrupted; its ICE state changes fire connectionstatechange while connectionState still reads the previous state: 'connected' at 6300 is no return, 'disconnected' at 8600 no new interruption; the beacon after the heal resumes",
+        wrtcPartition,
+        HEALING,
+      ),
+    ),
+  );
+  const partition = runScenario(wrtcPartition, HEALING);
+  assertEquals(emits(partition.effects), [
+    "peer_connected(2)",
+    "peer_interrupted(2)",
+    "peer_resumed(2)",
+  ]);
+  assertEquals(
+    emits(
+      partition.steps.find((s) => s.event.type === "BeaconReceived" && s.event.now === 8800)!
+        .effects,
+    ),
+    ["peer_resumed(2)"],
+    "resumed by the beacon after the heal, not by the stale 'connected' during the partition",
+  );
+  const before = runScenario([...proven, disconnectedAt100, tick(500, [[2, 90]])], HEALING);
+  assertEquals(emits(before.effects), ["peer_connected(2)", "peer_interrupted(2)"]);
+  assertEquals(before.final.liveness.peers.get(2)?.interruptedAt, 100);
+  const after = runScenario([...proven, disconnectedAt100, tick(500, [[2, 150]])], HEALING);
+  assertEquals(emits(after.effects), [
+    "peer_connected(2)",
+    "peer_interrupted(2)",
+    "peer_resumed(2)",
+  ]);
+});
+
 Deno.test("L5 with server compatibility: a silent host is server_disconnected", (t) => {
   const script: Script = [
     init(3, true),

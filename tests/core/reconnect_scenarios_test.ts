@@ -12,6 +12,7 @@ import {
   conn,
   connect,
   countedBeacon,
+  createFailed,
   emits,
   init,
   lvOpen,
@@ -227,4 +228,61 @@ Deno.test("R4: while replacing, reliable packets are held (routed) and the rest 
   assert(unreliable.error === GodotError.OK && !unreliable.peers.includes(2));
   assertEquals(route(replacing, 2, TransferMode.UNRELIABLE).error, GodotError.ERR_UNAVAILABLE);
   assertEquals(route(replacing, 2, TransferMode.RELIABLE).error, GodotError.OK);
+});
+
+Deno.test("R3: a replacement whose channels cannot be made removes the peer, reported", (t) => {
+  assertSnapshot(
+    t,
+    story(
+      section("createDataChannel throws on the new connection: peer_disconnected", [
+        ...INTERRUPTED,
+        replace(2, 3600),
+        createFailed(2, "SCTP stream limit reached"),
+      ], HEALING),
+    ),
+  );
+  const run = runScenario(
+    [...INTERRUPTED, replace(2, 3600), createFailed(2, "SCTP stream limit reached")],
+    HEALING,
+  );
+  assertEquals(emits(run.effects), [
+    "peer_connected(2)",
+    "peer_interrupted(2)",
+    "peer_disconnected(2)",
+  ]);
+  assertEquals(run.final.peers.has(2), false);
+  assertEquals(run.final.liveness.peers.has(2), false);
+});
+
+Deno.test("R7: a resend that lost what it owed (the journal overflowed) removes the peer, reported", (t) => {
+  const resumed: Script = [
+    ...INTERRUPTED,
+    replace(2, 3600),
+    conn(2, "connected"),
+    lvOpen(2, 5200),
+    countedBeacon(2, "hello", 5300, [70], [[40, 160]]),
+  ];
+  assertSnapshot(
+    t,
+    story(
+      section(
+        "resumed, the resend waits for a channel; the journal drops what it owed: peer_disconnected",
+        [...resumed, { type: "JournalOverflowed", peerId: 2 }],
+        HEALING,
+      ),
+      section("a late report for a peer already gone changes nothing", [
+        ...PROVEN,
+        { type: "RemovePeerRequested", peerId: 2 },
+        { type: "JournalOverflowed", peerId: 2 },
+      ], HEALING),
+    ),
+  );
+  const run = runScenario([...resumed, { type: "JournalOverflowed", peerId: 2 }], HEALING);
+  assertEquals(emits(run.effects), [
+    "peer_connected(2)",
+    "peer_interrupted(2)",
+    "peer_resumed(2)",
+    "peer_disconnected(2)",
+  ]);
+  assertEquals(run.final.peers.has(2), false);
 });
