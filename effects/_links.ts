@@ -128,6 +128,26 @@ export class Links {
     return this.#byId[Symbol.iterator]();
   }
 
+  /**
+   * The latest data message of every peer heard from, and sent to, since the last report (clock
+   * ms, by peer id), for `TimePassed`; they count as reported from now on.
+   */
+  report(): { heard: Array<readonly [number, number]>; sent: Array<readonly [number, number]> } {
+    const heard: Array<readonly [number, number]> = [];
+    const sent: Array<readonly [number, number]> = [];
+    for (const [id, link] of this.#byId) {
+      if (!link.heardReported) {
+        heard.push([id, link.heardAt]);
+        link.heardReported = true;
+      }
+      if (!link.sentReported) {
+        sent.push([id, link.sentAt]);
+        link.sentReported = true;
+      }
+    }
+    return { heard, sent };
+  }
+
   /** Resolves once every tracked channel and connection has closed, or after `timeoutMs`. */
   async whenClosed(timeoutMs: number): Promise<void> {
     if (this.#closing.size === 0) return;

@@ -5,21 +5,21 @@
  *
  * It owns the connection and channel objects by peer id (wired in `./_links.ts`), turns their
  * events into reducer events, and carries out the reducer's effects. Every lifecycle decision is
- * the reducer's ({@link reduce}); none is made here. Time enters as `TimePassed` events from one
- * timer kept on the state's liveness deadline (`./_deadline_timer.ts`); the options are checked in
- * `./options.ts`.
+ * the reducer's; none is made here. Events run through the reducer in `./_loop.ts`, effects are
+ * carried out in `./_apply.ts`. Time enters as `TimePassed` events from one timer kept on the
+ * state's liveness deadline (`./_deadline_timer.ts`); the options are checked in `./options.ts`.
  *
  * @module
  */
 import { type ConnectionStatus, GodotError, type TransferMode } from "../core/constants.ts";
 import type { AddPeerRequested, Event as MeshEvent, Observation } from "../core/events.ts";
 import { livenessDeadline } from "../core/liveness.ts";
-import { reduce } from "../core/reduce.ts";
 import { isPeerReady, type MeshState } from "../core/state.ts";
 import { show } from "../core/_validate.ts";
 import { applyEffect, type EffectHost } from "./_apply.ts";
 import { meshStats } from "./_stats.ts";
 import { DeadlineTimer } from "./_deadline_timer.ts";
+import { ReducerLoop } from "./_loop.ts";
 import { describe, type Link, Links, stateOf } from "./_links.ts";
 import { closeOnExitSignals, closeOnPageHide } from "./exit_signals.ts";
 import { Inbox } from "./inbox.ts";
@@ -46,7 +46,8 @@ export abstract class MultiplayerInterpreter<
   M extends { [K in keyof M]: Event },
   P extends { readonly peerId: number; readonly data: Uint8Array },
 > extends TypedEventTarget<M> {
-  #state: MeshState;
+  /** The reducer's state and the work and signal queues (`_loop.ts`). */
+  #loop: ReducerLoop;
   /** The connections and channels by peer id (`_links.ts`); their events come back here. */
   #links = new Links({
     observe: (link, event) => {
@@ -56,9 +57,7 @@ export abstract class MultiplayerInterpreter<
         this.#journals.flush(event.peerId, this.#links.get(event.peerId)?.channels);
       }
     },
-    defer: (event) => {
-      this.#work.push(event);
-    },
+    defer: (event) => this.#loop.defer(event),
     deliver: (peerId, data, index, mode, turn, lane) => {
       if (this.#journals.size > 0) this.#journals.get(peerId)?.noteReceived(index);
       this.#readers.deliver(this.packet(peerId, data, index, mode), turn, lane);
@@ -71,16 +70,10 @@ export abstract class MultiplayerInterpreter<
   #autoPoll: boolean;
   #highWaterMark: number;
   #defaultMaxMessageSize: number;
-  /** Events waiting for the reducer while an earlier one's effects are applied. */
-  #work: MeshEvent[] = [];
-  #draining = false;
   /** The last `Reply` of the current drain. */
   #reply: LastError = OK;
   /** Observations waiting for `poll()` (autoPoll off), with the link they came from. */
   #pending: Array<readonly [Observation, Link]> = [];
-  /** Signals waiting to be dispatched once the reducer is idle. */
-  #signals: CustomEvent[] = [];
-  #firing = false;
   /** The connection of the `addPeer` call being reduced. */
   #adding: RTCPeerConnectionLike | undefined;
   #lastError: LastError = OK;
@@ -92,7 +85,7 @@ export abstract class MultiplayerInterpreter<
   #host: EffectHost = {
     links: () => this.#links,
     journals: () => this.#journals,
-    state: () => this.#state,
+    state: () => this.#loop.state,
     adding: () => this.#adding,
     observe: (link, event) => this.#observe(link, event),
     dropPackets: () => {
@@ -100,7 +93,7 @@ export abstract class MultiplayerInterpreter<
       this.#pending = [];
       this.#readers.end();
     },
-    emit: (signal, peerId) => this.#signals.push(new CustomEvent(signal, { detail: peerId })),
+    emit: (signal, peerId) => this.#loop.signal(new CustomEvent(signal, { detail: peerId })),
     reply: (error, message) => this.#reply = { error, message },
   };
 
@@ -111,7 +104,12 @@ export abstract class MultiplayerInterpreter<
   protected constructor(options: MeshOptions, initial: MeshState) {
     super();
     const resolved = resolveOptions(options);
-    this.#state = { ...initial, liveness: resolved.liveness };
+    this.#loop = new ReducerLoop({ ...initial, liveness: resolved.liveness }, {
+      prepare: (event) => this.#withJournal(event),
+      apply: (effect) => applyEffect(this.#host, effect),
+      settled: () => this.#timer.arm(this.#autoPoll ? livenessDeadline(this.#loop.state) : null),
+      dispatch: (signal) => this.dispatchEvent(signal),
+    });
     if (resolved.livenessConfig !== null) closeOnPageHide(this);
     if (resolved.livenessConfig?.byeOnExit === true) closeOnExitSignals(this);
     this.#autoPoll = resolved.autoPoll;
@@ -148,7 +146,7 @@ export abstract class MultiplayerInterpreter<
    * ```
    */
   get state(): MeshState {
-    return this.#state;
+    return this.#loop.state;
   }
 
   /**
@@ -249,7 +247,7 @@ export abstract class MultiplayerInterpreter<
    * ```
    */
   hasPeer(peerId: number): boolean {
-    return this.#state.peers.has(peerId);
+    return this.#loop.state.peers.has(peerId);
   }
 
   /**
@@ -263,7 +261,7 @@ export abstract class MultiplayerInterpreter<
    * ```
    */
   getPeer(peerId: number): PeerInfo | undefined {
-    const peer = this.#state.peers.get(peerId);
+    const peer = this.#loop.state.peers.get(peerId);
     const link = this.#links.get(peerId);
     if (peer === undefined || link === undefined) return undefined;
     return {
@@ -284,7 +282,7 @@ export abstract class MultiplayerInterpreter<
    */
   getPeers(): Map<number, PeerInfo> {
     const peers = new Map<number, PeerInfo>();
-    for (const id of this.#state.peers.keys()) {
+    for (const id of this.#loop.state.peers.keys()) {
       const info = this.getPeer(id);
       if (info !== undefined) peers.set(id, info);
     }
@@ -321,7 +319,7 @@ export abstract class MultiplayerInterpreter<
    * ```
    */
   get refuseNewConnections(): boolean {
-    return this.#state.refuseNewConnections;
+    return this.#loop.state.refuseNewConnections;
   }
   set refuseNewConnections(value: boolean) {
     this.request({ type: "RefuseNewConnectionsSet", value });
@@ -339,7 +337,7 @@ export abstract class MultiplayerInterpreter<
    * ```
    */
   get transferMode(): TransferMode {
-    return this.#state.transferMode;
+    return this.#loop.state.transferMode;
   }
   set transferMode(value: TransferMode) {
     this.request({ type: "TransferModeSet", value });
@@ -357,7 +355,7 @@ export abstract class MultiplayerInterpreter<
    * ```
    */
   get targetPeer(): number {
-    return this.#state.targetPeer;
+    return this.#loop.state.targetPeer;
   }
   set targetPeer(value: number) {
     this.request({ type: "TargetPeerSet", value });
@@ -375,7 +373,7 @@ export abstract class MultiplayerInterpreter<
    * ```
    */
   getUniqueId(): number {
-    return this.#state.uniqueId;
+    return this.#loop.state.uniqueId;
   }
 
   /**
@@ -390,7 +388,7 @@ export abstract class MultiplayerInterpreter<
    * ```
    */
   isServer(): boolean {
-    return this.#state.uniqueId === 1;
+    return this.#loop.state.uniqueId === 1;
   }
 
   /**
@@ -404,7 +402,7 @@ export abstract class MultiplayerInterpreter<
    * ```
    */
   getConnectionStatus(): ConnectionStatus {
-    return this.#state.status;
+    return this.#loop.state.status;
   }
 
   /**
@@ -425,9 +423,9 @@ export abstract class MultiplayerInterpreter<
     this.#pending = [];
     for (const [event, link] of pending) {
       // An observation of a connection that was removed (or replaced) since is stale.
-      if (this.#links.get(event.peerId) === link) this.#run(event);
+      if (this.#links.get(event.peerId) === link) this.#loop.run(event);
     }
-    const due = livenessDeadline(this.#state);
+    const due = livenessDeadline(this.#loop.state);
     if (due !== null && performance.now() >= due) this.#tick();
   }
 
@@ -459,7 +457,7 @@ export abstract class MultiplayerInterpreter<
     }
     const failed = sendPacket(
       this.#links,
-      this.#state,
+      this.#loop.state,
       bytes,
       this.#highWaterMark,
       this.#defaultMaxMessageSize,
@@ -544,7 +542,7 @@ export abstract class MultiplayerInterpreter<
    * ```
    */
   stats(): MeshStats {
-    return meshStats(this.#links, this.#inbox, this.#state);
+    return meshStats(this.#links, this.#inbox, this.#loop.state);
   }
 
   /**
@@ -567,35 +565,18 @@ export abstract class MultiplayerInterpreter<
 
   // ---- the interpreter ----
 
-  /** Keeps the one timer on the state's liveness deadline (autoPoll only; else `poll()` checks). */
-  #armTimer(): void {
-    this.#timer.arm(this.#autoPoll ? livenessDeadline(this.#state) : null);
-  }
-
   /**
    * `TimePassed`, with the latest data message of every peer heard from, and sent to, since the
    * last one.
    */
   #tick(): void {
-    const heard: Array<readonly [number, number]> = [];
-    const sent: Array<readonly [number, number]> = [];
-    for (const [id, link] of this.#links) {
-      if (!link.heardReported) {
-        heard.push([id, link.heardAt]);
-        link.heardReported = true;
-      }
-      if (!link.sentReported) {
-        sent.push([id, link.sentAt]);
-        link.sentReported = true;
-      }
-    }
-    this.#run({ type: "TimePassed", now: performance.now(), heard, sent });
+    this.#loop.run({ type: "TimePassed", now: performance.now(), ...this.#links.report() });
   }
 
   /** `JournalOverflowed` for each peer whose resend lost a message it owed (R7). */
   #reportLost(): void {
     for (const peerId of this.#journals.lost.splice(0)) {
-      this.#run({ type: "JournalOverflowed", peerId });
+      this.#loop.run({ type: "JournalOverflowed", peerId });
     }
   }
 
@@ -608,7 +589,7 @@ export abstract class MultiplayerInterpreter<
   /** Reduces a request (an API call), sets `lastError` and returns its reply. */
   protected request(event: MeshEvent): GodotError {
     this.#reply = OK;
-    this.#run(event);
+    this.#loop.run(event);
     this.#lastError = this.#reply;
     return this.#reply.error;
   }
@@ -616,43 +597,15 @@ export abstract class MultiplayerInterpreter<
   /** An observation from a link: reduced now, or at the next `poll()`. */
   #observe(link: Link, event: Observation): void {
     if (this.#links.get(event.peerId) !== link) return;
-    if (this.#autoPoll) this.#run(event);
+    if (this.#autoPoll) this.#loop.run(event);
     else this.#pending.push([event, link]);
   }
 
-  /** Runs an event and everything it causes through the reducer, then fires the signals. */
-  #run(event: MeshEvent): void {
-    this.#work.push(event);
-    if (this.#draining) return;
-    this.#draining = true;
-    try {
-      for (let next = this.#work.shift(); next !== undefined; next = this.#work.shift()) {
-        if (next.type === "BeaconReceived" && next.counts !== undefined) {
-          // The journal as it is now, for the reducer's decision (core/reconnect.ts, R2, R5).
-          const journal = this.#journals.get(next.peerId)?.span();
-          if (journal !== undefined) next = { ...next, journal };
-        }
-        const [state, effects] = reduce(this.#state, next);
-        this.#state = state;
-        for (const effect of effects) applyEffect(this.#host, effect);
-      }
-    } finally {
-      this.#draining = false;
-    }
-    this.#armTimer();
-    this.#fireSignals();
-  }
-
-  #fireSignals(): void {
-    if (this.#firing) return;
-    this.#firing = true;
-    try {
-      for (let s = this.#signals.shift(); s !== undefined; s = this.#signals.shift()) {
-        this.dispatchEvent(s);
-      }
-    } finally {
-      this.#firing = false;
-    }
+  /** A beacon with counts, with the journal as it is now for the reducer (core/reconnect.ts, R2, R5). */
+  #withJournal(event: MeshEvent): MeshEvent {
+    if (event.type !== "BeaconReceived" || event.counts === undefined) return event;
+    const journal = this.#journals.get(event.peerId)?.span();
+    return journal === undefined ? event : { ...event, journal };
   }
 
   /** The packet object `packets()` yields, for a message on channel `index` of `mode`. */

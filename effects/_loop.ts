@@ -1,0 +1,88 @@
+/**
+ * The interpreter's reducer loop (`./interpreter.ts`): it holds the reducer's state and runs an
+ * event, and every event its effects cause, through {@link reduce} one at a time: an event that
+ * arrives while effects are being applied waits in the work queue, so the reducer is never
+ * re-entered. Signals the effects raise wait in their own queue and are dispatched once the drain
+ * has ended, so a listener sees the settled state and may call the API again.
+ *
+ * @module
+ */
+import type { Effect } from "../core/effects.ts";
+import type { Event as MeshEvent } from "../core/events.ts";
+import { reduce } from "../core/reduce.ts";
+import type { MeshState } from "../core/state.ts";
+
+/** What the loop needs from the interpreter that owns it. */
+export interface LoopHost {
+  /** The event as the reducer is to see it (the interpreter adds what only it knows). */
+  prepare(event: MeshEvent): MeshEvent;
+  /** Carries out one of the reducer's effects (`./_apply.ts`). */
+  apply(effect: Effect): void;
+  /** Called when a drain has ended, before its signals are dispatched. */
+  settled(): void;
+  /** Dispatches one signal to the listeners. */
+  dispatch(signal: Event): void;
+}
+
+/** The reducer's state, the work queue and the signal queue. */
+export class ReducerLoop {
+  #state: MeshState;
+  readonly #host: LoopHost;
+  /** Events waiting for the reducer while an earlier one's effects are applied. */
+  #work: MeshEvent[] = [];
+  #draining = false;
+  /** Signals waiting to be dispatched once the reducer is idle. */
+  #signals: Event[] = [];
+  #firing = false;
+
+  /** A loop starting from `initial`. */
+  constructor(initial: MeshState, host: LoopHost) {
+    this.#state = initial;
+    this.#host = host;
+  }
+
+  /** The reducer's current state. */
+  get state(): MeshState {
+    return this.#state;
+  }
+
+  /** Queues an event for the drain under way (or the next one), without starting a drain. */
+  defer(event: MeshEvent): void {
+    this.#work.push(event);
+  }
+
+  /** Queues a signal, dispatched once the reducer is idle. */
+  signal(signal: Event): void {
+    this.#signals.push(signal);
+  }
+
+  /** Runs an event and everything it causes through the reducer, then fires the signals. */
+  run(event: MeshEvent): void {
+    this.#work.push(event);
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      for (let next = this.#work.shift(); next !== undefined; next = this.#work.shift()) {
+        const [state, effects] = reduce(this.#state, this.#host.prepare(next));
+        this.#state = state;
+        for (const effect of effects) this.#host.apply(effect);
+      }
+    } finally {
+      this.#draining = false;
+    }
+    this.#host.settled();
+    this.#fireSignals();
+  }
+
+  #fireSignals(): void {
+    if (this.#firing) return;
+    this.#firing = true;
+    try {
+      for (let s = this.#signals.shift(); s !== undefined; s = this.#signals.shift()) {
+        this.#host.dispatch(s);
+      }
+    } finally {
+      this.#firing = false;
+    }
+  }
+}
