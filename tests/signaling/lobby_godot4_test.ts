@@ -6,11 +6,15 @@ import { assert, assertEquals } from "@std/assert";
 import {
   DEFAULT_LIMITS,
   GODOT4_FIRST_ID,
+  type Lobby,
   memberIdRange,
   type MemberIds,
   nextDeadline,
   permutedMemberIds,
+  reduceServer,
+  type ServerState,
 } from "../../signaling/lobby.ts";
+import type { PersistentMap } from "../../signaling/_pmap.ts";
 import { Reasons } from "../../signaling/protocol.ts";
 import { assertFirstFrameRefused, close, harness, send } from "./_lobby_harness.ts";
 
@@ -254,4 +258,26 @@ Deno.test("the rate limit scales with the peers a connection signals: a client/s
     assertEquals(h.text(1, j(6, c, "\n0\n0\nc")).length, 1);
   }
   assertEquals(h.text(1, j(6, G + 1, "\n0\n0\nc"))[0], close(1, Reasons.TOO_MANY_MESSAGES));
+});
+
+Deno.test("a lobby that has handed out every id of a protocol's range is full for that protocol only", () => {
+  const h = harness({}, [G + 5]);
+  for (const k of [1, 2, 3, 4]) h.open(k);
+  h.text(1, "J: \n");
+  const lobby = h.state.lobbies.get("L1")!;
+  const [low, high] = memberIdRange("godot3");
+  // 2^30 - 2 joins are out of a test's reach: the count is set as they would have left it.
+  const state = {
+    ...h.state,
+    lobbies: (h.state.lobbies as PersistentMap<string, Lobby>).with("L1", {
+      ...lobby,
+      handedOut: { godot3: high - low + 1, godot4: 0 },
+    }),
+  };
+  const join = (s: ServerState, key: number, text: string) =>
+    reduceServer(s, { type: "Text", key, text, bytes: text.length, now: 0 }, h.env);
+  const [after3, effects3] = join(state, 2, "J: L1\n");
+  assertEquals(effects3.filter((e) => e.type !== "Log"), [close(2, Reasons.LOBBY_FULL)]);
+  const [, effects4] = join(after3, 3, j(0, 0, "L1"));
+  assertEquals(effects4.filter((e) => e.type !== "Log")[0], send(3, j(1, G + 5, "true")));
 });
