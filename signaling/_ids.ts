@@ -16,16 +16,15 @@
  */
 import { MAX_PEER_ID } from "../core/constants.ts";
 import type { Protocol } from "./codec.ts";
+import { randomIdKey } from "./_random.ts";
+
+export { randomIdKey };
 
 /** The key of a lobby's permutations: 16 unsigned 32-bit words (8 round keys per protocol range). */
 export type IdKey = readonly number[];
 
+/** Feistel rounds; a key holds 2 * ROUNDS words (`randomIdKey` draws 16). */
 const ROUNDS = 8;
-
-/** Draws a key from `crypto.getRandomValues`. */
-export function randomIdKey(): IdKey {
-  return Array.from(crypto.getRandomValues(new Uint32Array(2 * ROUNDS)));
-}
 
 /** The round function: a 32-bit mix of a half and the round key, cut to `mask`. */
 function round(half: number, key: number, mask: number): number {

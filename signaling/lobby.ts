@@ -68,7 +68,7 @@ import { PersistentMap, persistentOf, PersistentQueue } from "./_pmap.ts";
 import { counterparts, relayStep, tokensAt } from "./_relay_step.ts";
 
 export { relay, type Relayed } from "./_relay_step.ts";
-import { randomLobbyName, randomMemberId } from "./_random.ts";
+import { randomLobbyName } from "./_random.ts";
 import {
   GODOT4_FIRST_ID,
   type IdKey,
@@ -78,7 +78,7 @@ import {
 } from "./_ids.ts";
 export { GODOT4_FIRST_ID, type IdKey, memberIdRange, type MemberIds, permutedMemberIds };
 
-export { randomLobbyName, randomMemberId };
+export { randomLobbyName };
 import {
   decodeClient,
   detectProtocol,
