@@ -1,11 +1,10 @@
 /**
  * The randomness of the lobby rules' default environment (`defaultEnv` in `lobby.ts`): lobby
- * names like the Godot demo's and member ids, from `crypto.getRandomValues`.
+ * names like the Godot demo's and the keys of each lobby's member ids, from
+ * `crypto.getRandomValues`.
  *
  * @module
  */
-import { MAX_PEER_ID } from "../core/constants.ts";
-
 const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /**
@@ -30,16 +29,15 @@ export function randomLobbyName(): string {
 }
 
 /**
- * A random member id in 2..2147483647 from `crypto.getRandomValues`.
+ * A new lobby's id key (`IdKey` in `_ids.ts`): 16 random unsigned 32-bit words from
+ * `crypto.getRandomValues`, the round keys of the lobby's two id permutations.
  *
  * @example
  * ```ts
- * import { randomMemberId } from "./_random.ts";
- * const id = randomMemberId();
- * console.log(id >= 2 && id <= 2147483647); // true
+ * import { randomIdKey } from "./_random.ts";
+ * console.log(randomIdKey().length); // 16
  * ```
  */
-export function randomMemberId(): number {
-  const [n] = crypto.getRandomValues(new Uint32Array(1));
-  return 2 + (n % (MAX_PEER_ID - 1));
+export function randomIdKey(): readonly number[] {
+  return Array.from(crypto.getRandomValues(new Uint32Array(16)));
 }

@@ -50,11 +50,12 @@
  * queues in the order they were set (connections waiting for `J:`, sealed lobbies), so
  * {@link nextDeadline} reads the front of each instead of scanning every connection; entries that
  * no longer apply (the connection joined or left) are dropped from the front after each step.
- * Time in events never goes backwards (a driver reads a monotonic clock).
+ * Time in events never goes backwards (a driver reads a monotonic clock). A join costs O(1)
+ * whatever the lobby's history: member ids follow a keyed permutation of each protocol's range
+ * (`_ids.ts`), so the lobby keeps a key and two counts instead of every id it ever handed out.
  *
  * @module
  */
-import { MAX_PEER_ID } from "../core/constants.ts";
 import {
   CLOSE_GOING_AWAY,
   CLOSE_NORMAL,
@@ -67,9 +68,17 @@ import { PersistentMap, persistentOf, PersistentQueue } from "./_pmap.ts";
 import { counterparts, relayStep, tokensAt } from "./_relay_step.ts";
 
 export { relay, type Relayed } from "./_relay_step.ts";
-import { randomLobbyName, randomMemberId } from "./_random.ts";
+import { randomLobbyName } from "./_random.ts";
+import {
+  GODOT4_FIRST_ID,
+  type IdKey,
+  memberIdRange,
+  type MemberIds,
+  permutedMemberIds,
+} from "./_ids.ts";
+export { GODOT4_FIRST_ID, type IdKey, memberIdRange, type MemberIds, permutedMemberIds };
 
-export { randomLobbyName, randomMemberId };
+export { randomLobbyName };
 import {
   decodeClient,
   detectProtocol,
@@ -147,8 +156,16 @@ export interface Lobby {
    * members connect to the host alone, and only host and newcomer are announced to each other).
    */
   readonly mesh: boolean;
-  /** Every id handed out in this lobby (never reused while the lobby lives). */
-  readonly usedIds: ReadonlySet<number>;
+  /**
+   * The key of the lobby's id permutations ({@link MemberIds}), drawn when it was created.
+   */
+  readonly idKey: IdKey;
+  /**
+   * How many ids of each protocol's range were handed out: the next member of that range gets
+   * the permutation's value at this index. With the key, this tells every id ever handed out in
+   * the lobby (never reused while it lives) in O(1) memory.
+   */
+  readonly handedOut: Readonly<Record<Protocol, number>>;
   /** When it was sealed (ms), or undefined. */
   readonly sealedAt: number | undefined;
 }
@@ -218,8 +235,8 @@ export type ServerEffect =
 export interface ServerEnv {
   /** The limits to enforce. */
   readonly limits: ServerLimits;
-  /** A random integer in 2..2147483647 (duplicates are retried). */
-  readonly randomId: () => number;
+  /** Member ids: each lobby's sequence of fresh ids per protocol range. */
+  readonly memberIds: MemberIds;
   /** A random new lobby name (duplicates are retried). */
   readonly randomLobbyName: () => string;
 }
@@ -239,7 +256,7 @@ export type ServerStep = readonly [ServerState, readonly ServerEffect[]];
 export function defaultEnv(limits: Partial<ServerLimits> = {}): ServerEnv {
   return {
     limits: { ...DEFAULT_LIMITS, ...limits },
-    randomId: randomMemberId,
+    memberIds: permutedMemberIds,
     randomLobbyName,
   };
 }
@@ -511,7 +528,7 @@ function onText(
     return;
   }
   const destKey = lobby.keyById.get(msg.dest);
-  if (destKey === undefined && msg.dest !== conn.id && lobby.usedIds.has(msg.dest)) {
+  if (destKey === undefined && msg.dest !== conn.id && handedOut(lobby, msg.dest, env.memberIds)) {
     // A member that left: the sender has not seen its `D:` yet (or a candidate was in flight).
     // Nobody to deliver to, and no fault of the sender's: the frame is dropped.
     return;
@@ -533,23 +550,13 @@ function onText(
   d.send(destKey, { type: "relay", command: msg.command, from: conn.id, payload: msg.payload });
 }
 
-/** The first id of Godot 4 members; Godot 3 members get ids below it. */
-export const GODOT4_FIRST_ID = 2 ** 30;
-
-/**
- * The ids a new member may get: Godot 3 members 2..2^30-1, Godot 4 members 2^30..2^31-1. So in a
- * mesh lobby a Godot 3 member's id is always lower than a Godot 4 member's, and by both sides' own
- * rules (Godot 3: the lower id offers; Godot 4: the higher id offers) both offer: the server then
- * drops the Godot 4 side's offer. The other order would leave the pair with no offerer at all.
- *
- * @example
- * ```ts
- * import { memberIdRange } from "./lobby.ts";
- * console.log(memberIdRange("godot3"), memberIdRange("godot4")); // [ 2, 1073741823 ] [ 1073741824, 2147483647 ]
- * ```
- */
-export function memberIdRange(protocol: Protocol): readonly [number, number] {
-  return protocol === "godot4" ? [GODOT4_FIRST_ID, MAX_PEER_ID] : [2, GODOT4_FIRST_ID - 1];
+/** Whether `id` was ever handed out in `lobby` (the host's 1 included). */
+function handedOut(lobby: Lobby, id: number, ids: MemberIds): boolean {
+  if (id === HOST_ID) return true;
+  const protocol: Protocol = id >= GODOT4_FIRST_ID ? "godot4" : "godot3";
+  const [low, high] = memberIdRange(protocol);
+  if (!Number.isInteger(id) || id < low || id > high) return false;
+  return ids.indexOf(lobby.idKey, protocol, id) < lobby.handedOut[protocol];
 }
 
 function join(d: Draft, key: number, name: string, mesh: boolean, env: ServerEnv): void {
@@ -571,7 +578,8 @@ function join(d: Draft, key: number, name: string, mesh: boolean, env: ServerEnv
       members: [],
       keyById: new Map(),
       mesh,
-      usedIds: new Set([HOST_ID]),
+      idKey: env.memberIds.newKey(),
+      handedOut: { godot3: 0, godot4: 0 },
       sealedAt: undefined,
     };
     id = HOST_ID;
@@ -592,13 +600,12 @@ function join(d: Draft, key: number, name: string, mesh: boolean, env: ServerEnv
       return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.LOBBY_FULL);
     }
     const [low, high] = memberIdRange(protocol);
-    const fits = (n: number) =>
-      Number.isInteger(n) && n >= low && n <= high && !lobby!.usedIds.has(n);
-    id = env.randomId();
-    for (let i = 0; !fits(id) && i < 1000; i++) id = env.randomId();
-    if (!fits(id)) return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.LOBBY_FULL);
+    const k = lobby.handedOut[protocol];
+    // Every id of the range handed out (2^30 joins): the lobby can take nobody of this protocol.
+    if (k > high - low) return d.close(key, CLOSE_PROTOCOL_ERROR, Reasons.LOBBY_FULL);
+    id = env.memberIds.nth(lobby.idKey, protocol, k);
+    lobby = { ...lobby, handedOut: { ...lobby.handedOut, [protocol]: k + 1 } };
   }
-  const usedIds = new Set(lobby.usedIds).add(id);
   d.connections = d.connections.with(key, { ...d.connections.get(key)!, lobby: lobby.name, id });
   d.send(key, { type: "id", id, mesh: lobby.mesh });
   // Client/server: the newcomer and the host (the first member) are announced to each other only.
@@ -611,7 +618,6 @@ function join(d: Draft, key: number, name: string, mesh: boolean, env: ServerEnv
     ...lobby,
     members: [...lobby.members, key],
     keyById,
-    usedIds,
   });
   d.send(key, { type: "joined", lobby: lobby.name });
   d.log(`Peer ${id} joined lobby ${lobby.name} (${lobby.members.length + 1} member(s))`);

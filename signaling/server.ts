@@ -8,6 +8,7 @@
 import {
   defaultEnv,
   emptyServer,
+  type MemberIds,
   nextDeadline,
   reduceServer,
   relay,
@@ -55,8 +56,8 @@ export interface SignalingServerOptions {
    * breaking a rule or a limit, `error` for an internal error (a bug; the event was dropped).
    */
   log?: (message: string, level: LogLevel) => void;
-  /** Replaces randomness (tests). */
-  randomId?: () => number;
+  /** Replaces randomness (tests): where member ids come from. */
+  memberIds?: MemberIds;
   /** Replaces randomness (tests). */
   randomLobbyName?: () => string;
   /** Clock in ms (tests). Default `performance.now`. */
@@ -202,7 +203,7 @@ export class SignalingServer {
     const env = defaultEnv(options.limits);
     this.#env = {
       limits: env.limits,
-      randomId: options.randomId ?? env.randomId,
+      memberIds: options.memberIds ?? env.memberIds,
       randomLobbyName: options.randomLobbyName ?? env.randomLobbyName,
     };
     this.#log = options.log ?? (() => {});

@@ -4,15 +4,44 @@
  * @module
  */
 import { assertEquals } from "@std/assert";
+import type { Protocol } from "../../signaling/codec.ts";
 import {
   DEFAULT_LIMITS,
   emptyServer,
+  type IdKey,
+  type MemberIds,
   reduceServer,
   type ServerEffect,
   type ServerEnv,
   type ServerLimits,
   type ServerState,
 } from "../../signaling/lobby.ts";
+
+/**
+ * Member ids scripted by a test: each new id is `next(protocol)` (the test keeps them distinct and
+ * in the protocol's range), remembered per lobby so that the rules can ask which ids a lobby has
+ * handed out. Every lobby's key is a fresh number.
+ */
+export function scriptedIds(next: (protocol: Protocol) => number): MemberIds {
+  let lobbies = 0;
+  const given = new Map<string, number>();
+  const ids = new Map<string, number>();
+  return {
+    newKey: () => [++lobbies],
+    nth(key: IdKey, protocol: Protocol, k: number): number {
+      const at = `${key[0]} ${protocol} ${k}`;
+      let id = ids.get(at);
+      if (id === undefined) {
+        id = next(protocol);
+        ids.set(at, id);
+        given.set(`${key[0]} ${protocol} #${id}`, k);
+      }
+      return id;
+    },
+    indexOf: (key: IdKey, protocol: Protocol, id: number) =>
+      given.get(`${key[0]} ${protocol} #${id}`) ?? Infinity,
+  };
+}
 
 /** A test harness: deterministic ids (100, 101, ...) and lobby names (L1, L2, ...). */
 export function harness(limits: Partial<ServerLimits> = {}, ids?: number[]) {
@@ -21,7 +50,7 @@ export function harness(limits: Partial<ServerLimits> = {}, ids?: number[]) {
   const queue = ids ? [...ids] : undefined;
   const env: ServerEnv = {
     limits: { ...DEFAULT_LIMITS, ...limits },
-    randomId: () => queue ? queue.shift()! : nextId++,
+    memberIds: scriptedIds(() => queue ? queue.shift()! : nextId++),
     randomLobbyName: () => `L${nextLobby++}`,
   };
   let state: ServerState = emptyServer;

@@ -27,13 +27,15 @@ const limits = {
 
 /** Deterministic randomness whose position can be saved and restored (both reducers draw). */
 function env(): ServerEnv & { save(): () => void } {
-  const at = { id: 0, lobby: 0 };
+  const at = { lobby: 0 };
+  const first = (protocol: string) => (protocol === "godot4" ? 2 ** 30 + 101 : 101);
   return {
     limits,
-    // 101, 2^30 + 101, 102, 2^30 + 102...: both protocols' ranges in turn.
-    randomId: () => {
-      const n = at.id++;
-      return n % 2 === 0 ? 101 + n / 2 : 2 ** 30 + 101 + (n - 1) / 2;
+    // Every lobby's k-th member: 101 + k (Godot 3), 2^30 + 101 + k (Godot 4).
+    memberIds: {
+      newKey: () => [0],
+      nth: (_key, protocol, k) => first(protocol) + k,
+      indexOf: (_key, protocol, id) => id - first(protocol),
     },
     randomLobbyName: () => `L${++at.lobby}`,
     save() {

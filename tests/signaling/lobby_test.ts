@@ -1,9 +1,10 @@
 import { assert, assertEquals } from "@std/assert";
 import {
   DEFAULT_LIMITS,
+  type MemberIds,
   nextDeadline,
+  permutedMemberIds,
   randomLobbyName,
-  randomMemberId,
 } from "../../signaling/lobby.ts";
 import { Reasons } from "../../signaling/protocol.ts";
 import { assertFirstFrameRefused, close, harness, send } from "./_lobby_harness.ts";
@@ -213,15 +214,42 @@ Deno.test("limits: peers, lobbies, lobby size, frame size, rate", () => {
   assertEquals(h.text(3, "C: 1\n")[0], close(3, Reasons.TOO_MANY_MESSAGES));
 });
 
-Deno.test("ids are never reused while the lobby lives; collisions and bad ids are retried", () => {
-  const h = harness({}, [7, 7, 1, 0, 8, 7, 9]);
-  for (const k of [1, 2, 3, 4]) h.open(k);
+Deno.test("ids are never reused while the lobby lives; frames to departed members are dropped, to ids never handed out refused", () => {
+  // The default ids (a keyed permutation per lobby): 2000 members join and leave one by one.
+  const h = harness({ rateLimit: { messages: 1e6, intervalMs: 1 } });
+  (h.env as { memberIds: MemberIds }).memberIds = permutedMemberIds;
+  h.open(1);
   h.text(1, "J: \n");
-  assertEquals(h.text(2, "J: L1\n")[0], send(2, "I: 7\n"));
-  h.closed(2);
-  // 7 was used (even though it left), 1 is the host's, 0 is out of range: 8.
-  assertEquals(h.text(3, "J: L1\n")[0], send(3, "I: 8\n"));
-  assertEquals(h.text(4, "J: L1\n")[0], send(4, "I: 9\n"));
+  const ids: number[] = [];
+  for (let k = 2; k <= 2001; k++) {
+    h.open(k);
+    const id = Number(/^I: (\d+)\n$/.exec((h.text(k, "J: L1\n")[0] as { text: string }).text)![1]);
+    assert(Number.isInteger(id) && id >= 2 && id < 2 ** 30, `${id}`);
+    ids.push(id);
+    if (k < 2001) h.closed(k);
+  }
+  assertEquals(new Set(ids).size, ids.length);
+  // Not handed out in order: the ids spread over the range.
+  assert(ids.some((id) => id > 2 ** 29) && ids.some((id) => id < 2 ** 29));
+  const last = ids.at(-1)!;
+  // Every departed member's id is known: the frame is dropped, the sender stays.
+  for (const id of ids.slice(0, -1)) assertEquals(h.text(2001, `C: ${id}\nx`), []);
+  assertEquals(h.text(1, `C: ${ids[0]}\nx`), []);
+  assertEquals(h.text(2001, "C: 1\nx"), [send(1, `C: ${last}\nx`)]);
+  // An id never handed out in the lobby closes the sender.
+  const known = new Set(ids);
+  let never = 2;
+  while (known.has(never)) never++;
+  assertEquals(h.text(2001, `C: ${never}\nx`), [
+    close(2001, Reasons.INVALID_DEST),
+    send(1, `D: ${last}\n`),
+  ]);
+  // A second lobby has its own key: its ids are another sequence.
+  h.open(3000);
+  h.open(3001);
+  h.text(3000, "J: \n");
+  const other = (h.text(3001, "J: L2\n")[0] as { text: string }).text;
+  assert(other !== `I: ${ids[0]}\n`, other);
 });
 
 Deno.test("shutdown closes everyone with 1001", () => {
@@ -231,10 +259,8 @@ Deno.test("shutdown closes everyone with 1001", () => {
   assertEquals(h.state.connections.size + h.state.lobbies.size, 0);
 });
 
-Deno.test("random ids and lobby names are in range", () => {
+Deno.test("random lobby names are in range", () => {
   for (let i = 0; i < 1000; i++) {
-    const id = randomMemberId();
-    assert(Number.isInteger(id) && id >= 2 && id <= 2147483647);
     assert(/^[A-Za-z0-9]{16}$/.test(randomLobbyName()));
   }
 });

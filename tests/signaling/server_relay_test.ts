@@ -8,6 +8,7 @@
  */
 import { assertEquals } from "@std/assert";
 import { SignalingServer } from "../../signaling/server.ts";
+import { scriptedIds } from "./_lobby_harness.ts";
 import type { ServerState } from "../../signaling/lobby.ts";
 
 type Out = [number, string];
@@ -19,10 +20,10 @@ function run(observed: boolean): { out: Out[]; state: ServerState; observedRelay
     now: () => now,
     limits: { maxFrameBytes: 200, rateLimit: { messages: 5, intervalMs: 100 } },
     randomLobbyName: () => "L",
-    randomId: (() => {
+    memberIds: (() => {
       let n = 0;
       // Godot 3 ids, then Godot 4 ones: both protocols in one lobby.
-      return () => (++n % 2 === 1 ? 100 + n : 2 ** 30 + n);
+      return scriptedIds(() => (++n % 2 === 1 ? 100 + n : 2 ** 30 + n));
     })(),
     observe: observed ? (s) => s.event.type === "Text" && observedRelays++ : undefined,
   });
