@@ -86,6 +86,10 @@ async function exec(cmd: string[], env?: Record<string, string>) {
   clearTimeout(timer);
   let text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
   if (timedOut) text += `\nkilled: still running after ${PROCESS_TIMEOUT_MS / 1000} s\n`;
+  else if (!out.success) {
+    // Said in the output kept for a failure: a crash (SIGSEGV at exit) reads apart from a failure.
+    text += `\nprocess exited with code ${out.code}${out.signal ? ` (${out.signal})` : ""}\n`;
+  }
   return { success: out.success && !timedOut, code: out.code, text };
 }
 
