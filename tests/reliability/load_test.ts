@@ -10,6 +10,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { GodotError, TransferMode } from "../../core/constants.ts";
 import { closeAll, cluster, fullMesh, until } from "../_mesh.ts";
+import { STACK } from "../_stack.ts";
 import { makePacket, verifyPacket } from "./_packets.ts";
 
 const FULL = Deno.env.get("RELIABILITY_FULL") === "1";
@@ -96,7 +97,12 @@ Deno.test(`load: ${COUNT} reliable packets arrive exactly once, in order, intact
     assertEquals(problems, []);
     assertEquals(next, COUNT);
     assertEquals(extra, 0, "no reliable packet arrives twice");
-    assert(busy > 0, "the high-water mark was reached at least once (ERR_BUSY honoured)");
+    // libwebrtc (wrtc) leaves its SCTP send buffer out of `bufferedAmount`: it read 0 through whole
+    // runs of this test (4 of 4, sampled before every putPacket) and passes the mark only in runs
+    // where that buffer fills (README, wrtc defects). node-datachannel counts what it queues.
+    if (STACK !== "wrtc") {
+      assert(busy > 0, "the high-water mark was reached at least once (ERR_BUSY honoured)");
+    }
     assertEquals(b.stats().dropped, 0, "nothing dropped by the receiver's queue");
     assertEquals(a.stats().dropped, 0);
     assert(unreliableIn[1] > 0 && unreliableIn[2] > 0, "unreliable traffic flowed both ways");
