@@ -45,12 +45,27 @@ async function pair(a: "lanA" | "lanB" | "lanS", b: "lanA" | "lanB" | "lanS", o:
 const isConnected = (e: PeerEvent) => e.type === "connected";
 const gaveUp = (e: PeerEvent) => e.type === "error" && /giving up/.test(e.message);
 
-/** Both sides connected: their `connected` events (host's first). */
+/**
+ * Both sides connected: their `connected` events (host's first). If not, the error carries what
+ * coturn logged about allocations and relaying (an allocation closed by a failed relay send is the
+ * libjuice/coturn defect the relay fallback works around; one never made is another story).
+ */
 async function connected(host: LabPeer, guest: LabPeer, ms: number) {
-  return [
-    await host.waitFor(isConnected, ms, "connected"),
-    await guest.waitFor(isConnected, ms, "connected"),
-  ];
+  try {
+    return [
+      await host.waitFor(isConnected, ms, "connected"),
+      await guest.waitFor(isConnected, ms, "connected"),
+    ];
+  } catch (error) {
+    const turnLines = (turn?.log() ?? "").split("\n")
+      .filter((l) =>
+        /ALLOCATE|REFRESH|CREATE_PERMISSION|CHANNEL_BIND|closed|error|ENETUNREACH/i.test(l)
+      )
+      .slice(-60);
+    throw new Error(
+      `${(error as Error).message}\ncoturn (last 60 lines of interest):\n${turnLines.join("\n")}`,
+    );
+  }
 }
 
 async function quit(...peers: LabPeer[]) {
