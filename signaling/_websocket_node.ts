@@ -72,9 +72,11 @@ function header(request: UpgradeRequest, name: string): string {
   return Array.isArray(value) ? value.join(",") : value ?? "";
 }
 
-/** One frame (FIN set, unmasked, as a server sends it) of `opcode` with `payload`. */
-function frame(opcode: number, payload: Uint8Array): Buffer {
-  const length = payload.length;
+/**
+ * A buffer for one frame (FIN set, unmasked, as a server sends it) of `opcode` with `length` bytes
+ * of payload, its header written; the payload goes at `out.length - length`.
+ */
+function frameBuffer(opcode: number, length: number): Buffer {
   const size = length < 126 ? 2 : length < 65536 ? 4 : 10;
   const out = Buffer.allocUnsafe(size + length);
   out[0] = 0x80 | opcode;
@@ -87,7 +89,13 @@ function frame(opcode: number, payload: Uint8Array): Buffer {
     out.writeUInt32BE(0, 2);
     out.writeUInt32BE(length, 6);
   }
-  out.set(payload, size);
+  return out;
+}
+
+/** One frame of `opcode` with `payload`. */
+function frame(opcode: number, payload: Uint8Array): Buffer {
+  const out = frameBuffer(opcode, payload.length);
+  out.set(payload, out.length - payload.length);
   return out;
 }
 
@@ -111,19 +119,8 @@ function textHeader(length: number): string {
 
 /** A text frame of `length` bytes of UTF-8, encoded into a buffer of its own. */
 function textFrame(text: string, length: number): Buffer {
-  const size = length < 126 ? 2 : length < 65536 ? 4 : 10;
-  const out = Buffer.allocUnsafe(size + length);
-  out[0] = 0x81;
-  if (length < 126) out[1] = length;
-  else if (length < 65536) {
-    out[1] = 126;
-    out.writeUInt16BE(length, 2);
-  } else {
-    out[1] = 127;
-    out.writeUInt32BE(0, 2);
-    out.writeUInt32BE(length, 6);
-  }
-  out.write(text, size, "utf8");
+  const out = frameBuffer(0x1, length);
+  out.write(text, out.length - length, "utf8");
   return out;
 }
 

@@ -17,8 +17,7 @@
  * covers both stacks.
  */
 import { assert, assertEquals } from "@std/assert";
-import { labUnavailable } from "../network/_lab.ts";
-import { createLab, type Lab, NAT_WAN_IP } from "../network/_lab.ts";
+import { createLab, type Lab, labUnavailable, NAT_WAN_IP } from "../network/_lab.ts";
 import {
   LabPeer,
   type PeerEvent,
@@ -159,20 +158,26 @@ async function healScenario(
   };
 }
 
+/** The partition tests' outage: lanA cut off for `ms`, then restored. */
+async function partition(lab: Lab, ms: number): Promise<{ cutAt: number; healedAt: number }> {
+  await lab.partition("lanA");
+  const cutAt = Date.now();
+  await new Promise((r) => setTimeout(r, ms));
+  assert(await lab.dropped("lanA") > 0, "the partition really dropped packets");
+  await lab.restore("lanA");
+  return { cutAt, healedAt: Date.now() };
+}
+
 for (const STACK of STACKS) {
   Deno.test(`reconnect (${STACK}): an 8.5 s partition under 10,000 reliable packets each way heals over signaling, all in order (lab)`, async () => {
     const why = await labUnavailable();
     if (why !== undefined) throw new Error(`network lab unavailable: ${why}`);
     const lab = await createLab();
     try {
-      const healed = await healScenario(lab, denoPair(STACK), async () => {
-        await lab.partition("lanA");
-        const cutAt = Date.now();
-        await new Promise((r) => setTimeout(r, 8500));
-        assert(await lab.dropped("lanA") > 0, "the partition really dropped packets");
-        await lab.restore("lanA");
-        return { cutAt, healedAt: Date.now() };
-      }, ["--idle-timeout", "60000"]);
+      const healed = await healScenario(lab, denoPair(STACK), () => partition(lab, 8500), [
+        "--idle-timeout",
+        "60000",
+      ]);
       // node-datachannel replaces the connection; libwebrtc restarts ICE on it.
       assert(healed.interrupted, "the partition interrupted nobody");
       assert(STACK === "ndc" ? healed.replaced : healed.restarted, JSON.stringify(healed));
@@ -228,14 +233,10 @@ for (const STACK of STACKS) {
     if (why !== undefined) throw new Error(`network lab unavailable: ${why}`);
     const lab = await createLab();
     try {
-      const healed = await healScenario(lab, chromiumGuest(STACK), async () => {
-        await lab.partition("lanA");
-        const cutAt = Date.now();
-        await new Promise((r) => setTimeout(r, 8500));
-        assert(await lab.dropped("lanA") > 0, "the partition really dropped packets");
-        await lab.restore("lanA");
-        return { cutAt, healedAt: Date.now() };
-      }, ["--idle-timeout", "60000"]);
+      const healed = await healScenario(lab, chromiumGuest(STACK), () => partition(lab, 8500), [
+        "--idle-timeout",
+        "60000",
+      ]);
       console.log(
         `Chromium and ${STACK}, partition of 8.5 s: interrupted after ${healed.interruptedAfter} ` +
           `ms, resumed ${healed.resumedAfter} ms after the heal (host, page); ${

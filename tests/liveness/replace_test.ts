@@ -8,8 +8,9 @@
 import { assert, assertEquals } from "@std/assert";
 import { GodotError, TransferMode } from "../../core/constants.ts";
 import type { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
+import type { WebRTCMultiplayerPeer } from "../../effects/multiplayer_peer.ts";
 import { connectPair, createPeerConnection } from "../_stack.ts";
-import { closeAll, cluster, cluster4, link, recordSignals, until } from "../_mesh.ts";
+import { closeAll, type Cluster, cluster, cluster4, link, recordSignals, until } from "../_mesh.ts";
 
 const COUNT = 20_000;
 
@@ -37,6 +38,21 @@ async function sendAll(mesh: WebRTCMultiplayer, stop: () => boolean) {
   }
 }
 
+/**
+ * Both meshes of `c` (ids 1 and 2) replace their connection to each other with fresh ones, which
+ * are then connected: what two signaling clients do for an interrupted peer.
+ */
+async function replaceBoth(c: Cluster<WebRTCMultiplayer | WebRTCMultiplayerPeer>) {
+  const [a, b] = [c.meshes.get(1)!, c.meshes.get(2)!];
+  const pa = createPeerConnection();
+  const pb = createPeerConnection();
+  assertEquals(a.replacePeer(pa, 2), GodotError.OK, a.lastError.message);
+  assertEquals(b.replacePeer(pb, 1), GodotError.OK, b.lastError.message);
+  c.connections.get(1)!.set(2, pa);
+  c.connections.get(2)!.set(1, pb);
+  await connectPair(pa, pb);
+}
+
 Deno.test("replacePeer under reliable load both ways: resumed, every packet once and in order", async () => {
   const c = cluster([1, 2], { options: { reconnect: true, highWaterMark: 1 << 20 } });
   const [a, b] = [c.meshes.get(1)!, c.meshes.get(2)!];
@@ -62,13 +78,7 @@ Deno.test("replacePeer under reliable load both ways: resumed, every packet once
     const sending = [sendAll(a, () => done), sendAll(b, () => done)];
     // Replace mid-stream, with data buffered in the old connections.
     await until(() => atA.count > COUNT / 4 && atB.count > COUNT / 4, 20000, "traffic");
-    const pa = createPeerConnection();
-    const pb = createPeerConnection();
-    assertEquals(a.replacePeer(pa, 2), GodotError.OK, a.lastError.message);
-    assertEquals(b.replacePeer(pb, 1), GodotError.OK, b.lastError.message);
-    c.connections.get(1)!.set(2, pa);
-    c.connections.get(2)!.set(1, pb);
-    await connectPair(pa, pb);
+    await replaceBoth(c);
     await Promise.all(sending);
     await until(() => atA.count >= COUNT && atB.count >= COUNT, 30000, "every packet");
     // Nothing more arrives (no duplicates) after a few beats.
@@ -124,13 +134,7 @@ Deno.test("Godot 4: replacePeer keeps the reserved and an extra RELIABLE channel
       }
     })();
     await until(() => seen.get(0)!.length > N / 8, 20000, "traffic");
-    const pa = createPeerConnection();
-    const pb = createPeerConnection();
-    assertEquals(a.replacePeer(pa, 2), GodotError.OK, a.lastError.message);
-    assertEquals(b.replacePeer(pb, 1), GodotError.OK, b.lastError.message);
-    c.connections.get(1)!.set(2, pa);
-    c.connections.get(2)!.set(1, pb);
-    await connectPair(pa, pb);
+    await replaceBoth(c);
     await sending;
     await until(
       () => seen.get(0)!.length >= N / 2 && seen.get(2)!.length >= N / 2,
