@@ -8,22 +8,12 @@
  *
  * @module
  */
-import * as esbuild from "esbuild";
 import { chromium } from "playwright-core";
 import { lines } from "../../demo/_lines.ts";
-import { CHROMIUM, CHROMIUM_ARGS } from "../web/_chromium.ts";
+import { bundlePage, CHROMIUM, CHROMIUM_ARGS } from "../web/_chromium.ts";
 
 const [url, lobby, optionsText] = Deno.args;
-const result = await esbuild.build({
-  entryPoints: [new URL("./_lab_page.ts", import.meta.url).pathname],
-  bundle: true,
-  format: "esm",
-  platform: "browser",
-  target: "es2022",
-  write: false,
-  logLevel: "warning",
-});
-await esbuild.stop();
+const script = await bundlePage(new URL("./_lab_page.ts", import.meta.url));
 
 type Page = {
   labPage: { events: unknown[]; join(...a: unknown[]): Promise<void>; run(c: unknown): void };
@@ -32,7 +22,7 @@ const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHRO
 try {
   const page = await browser.newPage();
   page.on("console", (m) => console.error(`page: ${m.text()}`));
-  await page.addScriptTag({ content: result.outputFiles[0].text, type: "module" });
+  await page.addScriptTag({ content: script, type: "module" });
   await page.waitForFunction(() => "labPage" in globalThis);
   await page.evaluate(
     ([u, l, o]) => (globalThis as unknown as Page).labPage.join(u, l, JSON.parse(o)),

@@ -9,23 +9,14 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { chromium } from "playwright-core";
-import * as esbuild from "esbuild";
 import { CandidateQueue, createPeerConnection } from "../../adapters/node_datachannel.ts";
 import { WebRTCMultiplayer } from "../../effects/multiplayer.ts";
 import { GodotError } from "../../core/constants.ts";
 import { recordSignals, until } from "../_mesh.ts";
 import { withoutCandidates } from "../../adapters/loopback.ts";
 import { lines } from "../../demo/_lines.ts";
+import { bundlePage, CHROMIUM, CHROMIUM_ARGS } from "../web/_chromium.ts";
 
-const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-features=WebRtcHideLocalIpsWithMdns",
-];
 const BOUND_MS = 3500;
 
 /** Waits for `p` at most `ms` (a crashed page can leave playwright calls unanswered). */
@@ -65,25 +56,13 @@ async function offerFrom(mesh: WebRTCMultiplayer) {
   return { pc, queue, ours };
 }
 
-async function bundle(): Promise<string> {
-  const result = await esbuild.build({
-    entryPoints: [new URL("./_page.ts", import.meta.url).pathname],
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    write: false,
-    logLevel: "warning",
-  });
-  await esbuild.stop();
-  return result.outputFiles[0].text;
-}
+const bundle = () => bundlePage(new URL("./_page.ts", import.meta.url));
 
 Deno.test("a crashed Chromium page (renderer killed) is gone within 3.5 s, idle and busy", async () => {
   const code = await bundle();
   for (const mode of ["idle", "busy"] as const) {
     // A browser per run: a crashed renderer may take the headless browser down with it.
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
     try {
       const page = await browser.newPage();
       await page.addScriptTag({ content: code, type: "module" });
@@ -147,7 +126,7 @@ Deno.test("a crashed Chromium page (renderer killed) is gone within 3.5 s, idle 
 
 Deno.test("Chromium detects a SIGKILLed Deno peer within 3.5 s (busy)", async () => {
   const code = await bundle();
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL("./_peer.ts", import.meta.url).pathname, "2", "1", "busy"],
     stdin: "piped",
@@ -228,7 +207,7 @@ Deno.test("Chromium detects a SIGKILLed Deno peer within 3.5 s (busy)", async ()
 
 Deno.test("a Godot-shaped Chromium peer (only channels 1-3): byte-exact for 10 s, nothing extra, no departure", async () => {
   const code = await bundle();
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
   const mesh = new WebRTCMultiplayer();
   const log = recordSignals(mesh);
   try {

@@ -1,8 +1,10 @@
 /**
- * How the tests start Debian's Chromium (through playwright-core): its path and flags.
+ * How the tests start Debian's Chromium (through playwright-core): its path and flags, and the
+ * bundling of a test page's script.
  *
  * @module
  */
+import * as esbuild from "esbuild";
 
 /** Chromium's executable (`CHROMIUM_PATH` overrides). */
 export const CHROMIUM: string = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
@@ -20,3 +22,18 @@ export const CHROMIUM_ARGS: readonly string[] = [
   // Host candidates with real addresses (not mDNS names node-datachannel cannot resolve).
   "--disable-features=WebRtcHideLocalIpsWithMdns",
 ];
+
+/** A test page's script (`entry`, a module's URL) bundled for the browser: one ES module's text. */
+export async function bundlePage(entry: URL): Promise<string> {
+  const result = await esbuild.build({
+    entryPoints: [entry.pathname],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    write: false,
+    logLevel: "warning",
+  });
+  await esbuild.stop();
+  return result.outputFiles[0].text;
+}
