@@ -28,7 +28,7 @@ export function exit(code = 0): never {
  * `STAR_SCTP` (JSON of node-datachannel's `setSctpSettings`, applied in every process that uses
  * node-datachannel: both servers and our clients), `STAR_ICE_MUX=1` (our server's connections share
  * one UDP socket, as geckos.io's do), `STAR_STACK` (our server's stack, `ndc` or `wrtc`) and
- * `STAR_CLIENT_STACK` (the clients' stack, `ndc` or `wrtc`, for both libraries; unset: each
+ * `STAR_NO_LIVENESS` (see below) and `STAR_CLIENT_STACK` (the clients' stack, `ndc` or `wrtc`, for both libraries; unset: each
  * library's own, see {@link clientStackOf}).
  */
 export const STACK_SETTINGS = {
@@ -36,6 +36,8 @@ export const STACK_SETTINGS = {
   iceMux: process.env.STAR_ICE_MUX === "1",
   stack: (process.env.STAR_STACK ?? "ndc") as "ndc" | "wrtc",
   clientStack: (process.env.STAR_CLIENT_STACK || undefined) as "ndc" | "wrtc" | undefined,
+  /** `STAR_NO_LIVENESS=1`: our server and clients without liveness (a measurement, not a lever). */
+  noLiveness: process.env.STAR_NO_LIVENESS === "1",
 };
 
 /**

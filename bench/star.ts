@@ -10,7 +10,7 @@
  * deno task bench:star [--ns 16,32,64,128,256] [--seconds 10] [--modes unreliable,reliable]
  *                      [--impls ours,geckos,raw] [--per-process 32] [--write] [--perf DIR]
  *                      [--sctp JSON] [--ice-mux] [--server-stack ndc|wrtc]
- *                      [--client-stack ndc|wrtc]
+ *                      [--client-stack ndc|wrtc] [--no-liveness]
  * ```
  *
  * An impl ending in `@node` runs its server under Node (bundled by esbuild) instead of Deno:
@@ -22,7 +22,9 @@
  * which acknowledges SCTP data as browsers do) or `ndc` (node-datachannel; geckos.io's browser client
  * on its W3C polyfill). Without it each library's clients run on their usual stack: ours on
  * node-datachannel, geckos.io's on `@roamhq/wrtc`. The clients' stack is recorded with every result
- * ("clients" column), and the targets are judged per pairing of client stacks.
+ * ("clients" column), and the targets are judged per pairing of client stacks. `--no-liveness`
+ * runs our server and clients without liveness (no beacon channel, no beats; geckos.io has
+ * neither): what the beats cost, measured, not a setting the library would drop.
  *
  * `--write` stores `bench/results/star.json`, `star.svg` and `star.md` and rewrites the generated
  * part of the star section of BENCHMARKS.md (`--append`: after the stored results, for a table
@@ -53,6 +55,7 @@ const { values: args } = parseArgs({
     "ice-mux": { type: "boolean", default: false },
     "server-stack": { type: "string", default: "ndc" },
     "client-stack": { type: "string" },
+    "no-liveness": { type: "boolean", default: false },
     append: { type: "boolean", default: false },
   },
 });
@@ -62,6 +65,7 @@ const ENV: Record<string, string> = {
   ...(args["ice-mux"] ? { STAR_ICE_MUX: "1" } : {}),
   STAR_STACK: args["server-stack"],
   ...(args["client-stack"] ? { STAR_CLIENT_STACK: args["client-stack"] } : {}),
+  ...(args["no-liveness"] ? { STAR_NO_LIVENESS: "1" } : {}),
 };
 if (args["server-stack"] !== "ndc" && args["server-stack"] !== "wrtc") {
   throw new TypeError(`--server-stack: ndc or wrtc, not ${args["server-stack"]}`);
@@ -72,6 +76,7 @@ const SETTINGS = [
   args.sctp ? `sctp ${args.sctp}` : "",
   args["ice-mux"] ? "ice-mux" : "",
   args["server-stack"] !== "ndc" ? `our server on ${args["server-stack"]}` : "",
+  args["no-liveness"] ? "ours without liveness" : "",
 ].filter(Boolean).join(", ");
 const NS = args.ns.split(",").map(Number);
 const SECONDS = Number(args.seconds);
@@ -339,6 +344,14 @@ async function runOne(
       late: done.late,
       putUsPerPeer: done.putUs ?? NaN,
     };
+  } catch (error) {
+    // Say whether the server died (and how), which is the usual cause of a lost run.
+    const status = await Promise.race([
+      server.child.status,
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 1000)),
+    ]);
+    const died = status ? ` (server exited: code ${status.code}, signal ${status.signal})` : "";
+    throw new Error(`${error}${died}`);
   } finally {
     await Promise.all([server, ...clients].map((p) => p.stop()));
   }
@@ -502,6 +515,8 @@ let seconds = SECONDS;
 let machine =
   `${navigator.hardwareConcurrency} cores, ${Deno.build.os} ${Deno.build.arch}; Deno ${Deno.version.deno}`;
 let results: StarResult[] = [];
+/** Runs that ended without a result (printed; the table holds only completed runs). */
+const failures: string[] = [];
 if (args.render) {
   // --render: the outputs again from the stored results, nothing measured.
   const stored = JSON.parse(Deno.readTextFileSync(dir + "star.json"));
@@ -526,9 +541,16 @@ if (args.render) {
       flip = !flip;
       for (const impl of order) {
         console.error(`[star] ${impl} ${mode} N=${n} (load ${loadavg()})`);
-        const r = { ...await runOne(impl, mode, n, signaling.url), at: new Date().toISOString() };
-        console.error(`[star] ${JSON.stringify(r)}`);
-        results.push(r);
+        try {
+          const r = { ...await runOne(impl, mode, n, signaling.url), at: new Date().toISOString() };
+          console.error(`[star] ${JSON.stringify(r)}`);
+          results.push(r);
+        } catch (error) {
+          // A server that died (geckos.io's once segfaulted in node_datachannel.node while 128
+          // clients joined) loses its run, not the others: said here, and absent from the table.
+          console.error(`[star] FAILED ${impl} ${mode} N=${n}: ${error}`);
+          failures.push(`${impl} ${mode} N=${n}: ${error}`);
+        }
       }
     }
   }
@@ -536,6 +558,7 @@ if (args.render) {
 }
 console.log(table(results));
 console.log(verdicts(results).join("\n"));
+if (failures.length) console.log(`Failed runs:\n${failures.map((f) => `- ${f}`).join("\n")}`);
 if (args.write || args.render) {
   if (!args.render) {
     Deno.writeTextFileSync(
