@@ -8,7 +8,8 @@
  *
  * ```sh
  * deno task bench:star [--ns 16,32,64,128,256] [--seconds 10] [--modes unreliable,reliable]
- *                      [--impls ours,geckos,raw] [--per-process 32] [--write] [--perf DIR]
+ *                      [--impls ours,geckos,raw] [--per-process 32] [--write]
+ *                      [--perf DIR [--perf-call-graph fp|dwarf] [--perf-freq 499]] [--syscalls]
  *                      [--sctp JSON] [--ice-mux] [--server-stack ndc|wrtc]
  *                      [--client-stack ndc|wrtc] [--no-liveness]
  * ```
@@ -29,7 +30,9 @@
  * `--write` stores `bench/results/star.json`, `star.svg` and `star.md` and rewrites the generated
  * part of the star section of BENCHMARKS.md (`--append`: after the stored results, for a table
  * measured in several invocations); `--render` does that again from the stored JSON without
- * measuring. `--perf DIR` records a perf profile of each server while it ticks.
+ * measuring. `--perf DIR` records a perf profile of each server while it ticks. `--syscalls` counts
+ * the server's datagrams out and in (`sendto`/`sendmsg`, `recvfrom`/`recvmsg` system calls),
+ * `futex` calls and context switches while it ticks (`perf stat`), per delivered tick.
  *
  * @module
  */
@@ -50,6 +53,9 @@ const { values: args } = parseArgs({
     "per-process": { type: "string", default: "32" },
     write: { type: "boolean", default: false },
     perf: { type: "string" },
+    "perf-call-graph": { type: "string", default: "fp" },
+    "perf-freq": { type: "string", default: "499" },
+    syscalls: { type: "boolean", default: false },
     render: { type: "boolean", default: false },
     sctp: { type: "string" },
     "ice-mux": { type: "boolean", default: false },
@@ -123,6 +129,12 @@ export interface StarResult {
   setupCpuMs?: number;
   /** When the run ended (ISO time); absent in older results. */
   at?: string;
+  /**
+   * `--syscalls`: the server's system calls (and context switches) per delivered tick while it
+   * ticked: `send` = sendto + sendmsg (datagrams out), `recv` = recvfrom + recvmsg (datagrams in,
+   * and the reads that found none), `futex` (thread wake-ups and waits), `cs` (context switches).
+   */
+  perTick?: { send: number; recv: number; futex: number; cs: number };
 }
 
 /** A child process speaking JSON lines on stdout and taking commands on stdin. */
@@ -288,8 +300,11 @@ async function runOne(
         args: [
           "record",
           "-F",
-          "499",
-          "-g",
+          args["perf-freq"],
+          // fp: cheap, but chains break in code built without frame pointers (OpenSSL,
+          // usrsctp); dwarf unwinds them (larger files).
+          "--call-graph",
+          args["perf-call-graph"],
           "-p",
           String(pid),
           "-o",
@@ -302,6 +317,25 @@ async function runOne(
         stderr: "null",
       }).output()
       : undefined;
+    const SYSCALLS = ["sendto", "sendmsg", "recvfrom", "recvmsg", "futex"];
+    const stat = args.syscalls
+      ? new Deno.Command("perf", {
+        args: [
+          "stat",
+          "-x",
+          ",",
+          "-e",
+          [...SYSCALLS.map((c) => `syscalls:sys_enter_${c}`), "context-switches"].join(","),
+          "-p",
+          String(pid),
+          "--",
+          "sleep",
+          String(SECONDS),
+        ],
+        stdout: "null",
+        stderr: "piped",
+      }).output()
+      : undefined;
     const done = await server.next("done", SECONDS * 1000 + 60_000) as {
       sent: number;
       late: number;
@@ -311,6 +345,12 @@ async function runOne(
     const cpu1 = cpuMs(pid);
     const main1 = cpuMs(pid, pid);
     await perf;
+    // perf stat -x, prints "count,unit,event,..." per event on stderr.
+    const counts = new Map<string, number>();
+    for (const line of new TextDecoder().decode((await stat)?.stderr).split("\n")) {
+      const [count, , event] = line.split(",");
+      if (event) counts.set(event.replace("syscalls:sys_enter_", ""), Number(count));
+    }
     await Promise.all(clients.map((c) => c.send("report")));
     const received = (await Promise.all(clients.map((c) => c.next("received"))))
       .flatMap((r) => r.received as number[]);
@@ -343,6 +383,16 @@ async function runOne(
       setupCpuMs: setupCpu,
       late: done.late,
       putUsPerPeer: done.putUs ?? NaN,
+      ...(stat && delivered
+        ? {
+          perTick: {
+            send: ((counts.get("sendto") ?? 0) + (counts.get("sendmsg") ?? 0)) / delivered,
+            recv: ((counts.get("recvfrom") ?? 0) + (counts.get("recvmsg") ?? 0)) / delivered,
+            futex: (counts.get("futex") ?? 0) / delivered,
+            cs: (counts.get("context-switches") ?? 0) / delivered,
+          },
+        }
+        : {}),
     };
   } catch (error) {
     // Say whether the server died (and how), which is the usual cause of a lost run.
@@ -424,9 +474,13 @@ function verdicts(results: readonly StarResult[]): string[] {
       r.settings === settings && clientsOf(r) === clients
     );
     if (all.length <= 1) return all[0];
+    // The middle run (of an even count, the mean of the middle two CPU figures).
     const sorted = [...all].sort((a, b) => a.cpuUsPerDeliveredTick - b.cpuUsPerDeliveredTick);
-    const cpu = median(all.map((r) => r.cpuUsPerDeliveredTick));
-    return { ...sorted[Math.floor(sorted.length / 2)], cpuUsPerDeliveredTick: cpu };
+    const mid = sorted.length >> 1;
+    const cpu = sorted.length % 2
+      ? sorted[mid].cpuUsPerDeliveredTick
+      : (sorted[mid - 1].cpuUsPerDeliveredTick + sorted[mid].cpuUsPerDeliveredTick) / 2;
+    return { ...sorted[mid], cpuUsPerDeliveredTick: cpu };
   };
   const out: string[] = [];
   const name = (runtime: string) => runtime === "node" ? "Node" : "Deno";
