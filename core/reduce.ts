@@ -66,8 +66,8 @@
  * 15. Liveness (core/liveness.ts, rules L1-L9; plugged in here by `withLivenessChannel`, `withBye`
  *     and `departures`): `AddPeerRequested` also creates the liveness channel;
  *     `RemovePeerRequested` and `CloseRequested` first say `bye`; `LivenessChannelOpened`,
- *     `LivenessChannelClosed`, `BeaconReceived` and `TimePassed` are decided there, and a peer they
- *     find gone is removed here as by rule 7. With `reconnect`, a `ConnectionStateChanged` to
+ *     `LivenessChannelClosed`, `BeaconsReceived` (one step for a batch of beacons) and `TimePassed`
+ *     are decided there, and a peer they find gone is removed here as by rule 7. With `reconnect`, a `ConnectionStateChanged` to
  *     `"disconnected"` (and back to `"connected"`) is rule L9's before rule 5 sees it.
  * 16. Reconnect by replacement (core/reconnect.ts, rules R1-R6): `ReplacePeerRequested`
  *     (`replacePeer`) gives an interrupted peer a fresh connection; while it is replacing, its
@@ -90,7 +90,7 @@ import { ConnectionStatus, GodotError, MAX_PEER_ID } from "./constants.ts";
 import type { Effect } from "./effects.ts";
 import type {
   AddPeerRequested,
-  BeaconReceived,
+  BeaconReceipt,
   ChannelCreateFailed,
   ChannelErrored,
   ChannelStateChanged,
@@ -102,6 +102,7 @@ import type {
 } from "./events.ts";
 import {
   beaconReceived,
+  beaconsReceived,
   byeBefore,
   connectionInterrupted,
   livenessChannelClosed,
@@ -492,8 +493,11 @@ function whileReplacing(
   return observe(state, { ...peer, channels });
 }
 
-/** Rule 16 (R2, R5) before rules L3, L4 and L6: a beacon, with the journal's acknowledgement. */
-function beacon(state: MeshState, event: BeaconReceived): Step {
+/**
+ * Rule 16 (R2, R5) before rules L3, L4 and L6: one beacon, with the journal's acknowledgement. A
+ * `BeaconsReceived` gives what this gives its receipts one by one (tests/core/liveness_batch_test.ts).
+ */
+export function reduceBeacon(state: MeshState, event: BeaconReceipt): Step {
   const replaced = replacementBeacon(state, event);
   if (replaced !== undefined) return departures(replaced);
   const [next, effects] = departures(beaconReceived(state, event));
@@ -588,8 +592,8 @@ export function reduce(state: MeshState, event: Event): Step {
       return departures(livenessChannelOpened(state, event));
     case "LivenessChannelClosed":
       return departures(livenessChannelClosed(state, event));
-    case "BeaconReceived":
-      return beacon(state, event);
+    case "BeaconsReceived":
+      return beaconsReceived(state, event.receipts, reduceBeacon, acknowledged);
     case "ReplacePeerRequested":
       return replacePeer(state, event);
     case "JournalOverflowed":

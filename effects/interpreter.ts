@@ -12,7 +12,12 @@
  * @module
  */
 import { type ConnectionStatus, GodotError, type TransferMode } from "../core/constants.ts";
-import type { AddPeerRequested, Event as MeshEvent, Observation } from "../core/events.ts";
+import type {
+  AddPeerRequested,
+  BeaconReceipt,
+  Event as MeshEvent,
+  Observation,
+} from "../core/events.ts";
 import { livenessDeadline } from "../core/liveness.ts";
 import { isPeerReady, type MeshState } from "../core/state.ts";
 import { show } from "../core/_validate.ts";
@@ -57,6 +62,7 @@ export abstract class MultiplayerInterpreter<
         this.#journals.flush(event.peerId, this.#links.get(event.peerId)?.channels);
       }
     },
+    beacon: (link, receipt) => this.#beacon(link, receipt),
     defer: (event) => this.#loop.defer(event),
     deliver: (peerId, data, index, mode, turn, lane) => {
       if (this.#journals.size > 0) this.#journals.get(peerId)?.noteReceived(index);
@@ -72,8 +78,8 @@ export abstract class MultiplayerInterpreter<
   #defaultMaxMessageSize: number;
   /** The last `Reply` of the current drain. */
   #reply: LastError = OK;
-  /** Observations waiting for `poll()` (autoPoll off), with the link they came from. */
-  #pending: Array<readonly [Observation, Link]> = [];
+  /** Observations and beacons waiting for `poll()` (autoPoll off), with the link they came from. */
+  #pending: Array<readonly [Observation | BeaconReceipt, Link]> = [];
   /** The connection of the `addPeer` call being reduced. */
   #adding: RTCPeerConnectionLike | undefined;
   #lastError: LastError = OK;
@@ -423,8 +429,12 @@ export abstract class MultiplayerInterpreter<
     this.#pending = [];
     for (const [event, link] of pending) {
       // An observation of a connection that was removed (or replaced) since is stale.
-      if (this.#links.get(event.peerId) === link) this.#loop.run(event);
+      if (this.#links.get(event.peerId) !== link) continue;
+      // Beacons in a row are one step; any other observation runs after them.
+      if ("type" in event) this.#loop.run(event);
+      else this.#loop.beacon(event);
     }
+    this.#loop.flushBeacons();
     const due = livenessDeadline(this.#loop.state);
     if (due !== null && performance.now() >= due) this.#tick();
   }
@@ -601,11 +611,24 @@ export abstract class MultiplayerInterpreter<
     else this.#pending.push([event, link]);
   }
 
-  /** A beacon with counts, with the journal as it is now for the reducer (core/reconnect.ts, R2, R5). */
+  /** A beacon from a link: reduced with the others of this turn, or at the next `poll()`. */
+  #beacon(link: Link, receipt: BeaconReceipt): void {
+    if (this.#links.get(receipt.peerId) !== link) return;
+    if (this.#autoPoll) this.#loop.beacon(receipt);
+    else this.#pending.push([receipt, link]);
+  }
+
+  /** Beacons with counts, with the journal as it is now for the reducer (core/reconnect.ts, R2, R5). */
   #withJournal(event: MeshEvent): MeshEvent {
-    if (event.type !== "BeaconReceived" || event.counts === undefined) return event;
-    const journal = this.#journals.get(event.peerId)?.span();
-    return journal === undefined ? event : { ...event, journal };
+    if (event.type !== "BeaconsReceived" || this.#journals.size === 0) return event;
+    return {
+      ...event,
+      receipts: event.receipts.map((receipt) => {
+        if (receipt.counts === undefined) return receipt;
+        const journal = this.#journals.get(receipt.peerId)?.span();
+        return journal === undefined ? receipt : { ...receipt, journal };
+      }),
+    };
   }
 
   /** The packet object `packets()` yields, for a message on channel `index` of `mode`. */
