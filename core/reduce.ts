@@ -5,8 +5,9 @@
  * {@link reduce}, one case per rule; the interpreter only turns real events into `Event`s and
  * carries out the `Effect`s. Each rule below names the function that holds it, in this file unless
  * another file is named: Godot 4's own requests are in `reduce_godot4.ts`, the channel layout in
- * `channels.ts`, liveness in `liveness.ts`; the small pieces the cases share (the step type,
- * replies and refusals, the peer map, who is a client) in `_rules.ts`.
+ * `channels.ts`, liveness in `liveness.ts`, the ordered checks of rules 1, 2 and 11
+ * (`INITIALIZE_CHECKS`, `ADD_PEER_CHECKS`) in `_checks.ts`; the small pieces the cases share (the
+ * step type, replies and refusals, the peer map, who is a client) in `_rules.ts`.
  *
  * 1. `InitializeRequested` (`initialize`): the id must be an integer in 1..2147483647 and the mesh
  *    not already initialized (call `close()` first). Status becomes `CONNECTED`, or `CONNECTING`
@@ -85,7 +86,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { channelSpecs, MAX_LIFETIME } from "./channels.ts";
+import { channelSpecs } from "./channels.ts";
 import { ConnectionStatus, GodotError, MAX_PEER_ID } from "./constants.ts";
 import type { Effect } from "./effects.ts";
 import type {
@@ -120,12 +121,8 @@ import {
   replacePeer,
   transportEnded,
 } from "./reconnect.ts";
-import {
-  create,
-  disconnectPeer,
-  GODOT4_ADD_PEER_CHECKS,
-  setTransferChannel,
-} from "./reduce_godot4.ts";
+import { create, disconnectPeer, setTransferChannel } from "./reduce_godot4.ts";
+import { ADD_PEER_CHECKS, ADD_PEER_GODOT4_CHECKS, INITIALIZE_CHECKS } from "./_checks.ts";
 import {
   type ChannelState,
   initialGodot4State,
@@ -143,16 +140,8 @@ import {
   reject,
   setPeer,
   type Step,
-  wrongApi,
 } from "./_rules.ts";
-import {
-  check,
-  checkPeerId,
-  firstFailure,
-  isPeerId,
-  type RequestCheck,
-  show,
-} from "./_validate.ts";
+import { firstFailure, isPeerId, show } from "./_validate.ts";
 
 export type { Step } from "./_rules.ts";
 export {
@@ -241,31 +230,6 @@ function dropPeer(state: MeshState, peer: PeerState): Step {
   return [next, effects];
 }
 
-/** Rule 1's checks, in order. */
-const INITIALIZE_CHECKS: ReadonlyArray<RequestCheck<MeshState, InitializeRequested>> = [
-  (state) => state.godot === 3 ? E.right(undefined) : E.left(wrongApi(state, "initialize")),
-  (_, { peerId }) => checkPeerId(peerId, "initialize"),
-  (_, { serverCompatibility }) =>
-    check(
-      typeof serverCompatibility === "boolean",
-      GodotError.ERR_INVALID_PARAMETER,
-      () => `initialize: serverCompatibility must be a boolean, got ${show(serverCompatibility)}`,
-    ),
-  (state) =>
-    check(
-      state.uniqueId === 0,
-      GodotError.ERR_ALREADY_IN_USE,
-      () =>
-        `initialize: the mesh is already initialized as peer ${state.uniqueId}; call close() first`,
-    ),
-  (state, { peerId }) =>
-    check(
-      !state.peers.has(peerId),
-      GodotError.ERR_INVALID_PARAMETER,
-      () => `initialize: ${peerId} is already the id of a remote peer in this mesh`,
-    ),
-];
-
 function initialize(state: MeshState, event: InitializeRequested): Step {
   const { peerId, serverCompatibility } = event;
   const verdict = firstFailure(INITIALIZE_CHECKS, state, event);
@@ -276,59 +240,6 @@ function initialize(state: MeshState, event: InitializeRequested): Step {
   const [next, effects] = announce({ ...state, uniqueId: peerId, serverCompatibility, status });
   return [next, [...effects, OK_REPLY]];
 }
-
-/** Rule 2's checks, in the order SPEC gives. */
-const ADD_PEER_CHECKS: ReadonlyArray<RequestCheck<MeshState, AddPeerRequested>> = [
-  (_, { peerId }) => checkPeerId(peerId, "addPeer"),
-  (_, { lifetime }) =>
-    check(
-      typeof lifetime === "number" && Number.isInteger(lifetime) && lifetime >= 0 &&
-        lifetime <= MAX_LIFETIME,
-      GodotError.ERR_INVALID_PARAMETER,
-      () =>
-        `addPeer: unreliableLifetime must be an integer in 0..${MAX_LIFETIME} (milliseconds), got ${
-          show(lifetime)
-        }`,
-    ),
-  (state, { peerId }) =>
-    check(
-      !state.refuseNewConnections,
-      GodotError.ERR_UNAUTHORIZED,
-      () => `addPeer: refuseNewConnections is true, peer ${peerId} refused`,
-    ),
-  (_, { connection }) =>
-    check(
-      connection.w3c,
-      GodotError.ERR_INVALID_PARAMETER,
-      () =>
-        `addPeer: expected an RTCPeerConnection (connectionState, createDataChannel, addEventListener), got ${connection.description}`,
-    ),
-  (_, { connection }) =>
-    check(
-      connection.state === "new",
-      GodotError.ERR_INVALID_PARAMETER,
-      () =>
-        `addPeer: the connection must be in state "new", it is ${JSON.stringify(connection.state)}`,
-    ),
-  (state, { peerId }) =>
-    check(
-      !state.peers.has(peerId),
-      GodotError.ERR_ALREADY_EXISTS,
-      () => `addPeer: peer ${peerId} is already in the mesh; removePeer(${peerId}) first`,
-    ),
-  (state, { peerId }) =>
-    check(
-      peerId !== state.uniqueId,
-      GodotError.ERR_INVALID_PARAMETER,
-      () => `addPeer: ${peerId} is this mesh's own id`,
-    ),
-];
-
-/** Rule 11: on a Godot 4 peer its own checks run first, then rule 2's. */
-const ADD_PEER_GODOT4_CHECKS: ReadonlyArray<RequestCheck<MeshState, AddPeerRequested>> = [
-  ...GODOT4_ADD_PEER_CHECKS,
-  ...ADD_PEER_CHECKS,
-];
 
 function addPeer(state: MeshState, event: AddPeerRequested): Step {
   const { peerId, lifetime } = event;
