@@ -67,8 +67,9 @@
  * 15. Liveness (core/liveness.ts, rules L1-L9; plugged in here by `withLivenessChannel`, `withBye`
  *     and `departures`): `AddPeerRequested` also creates the liveness channel;
  *     `RemovePeerRequested` and `CloseRequested` first say `bye`; `LivenessChannelOpened`,
- *     `LivenessChannelClosed`, `BeaconsReceived` (one step for a batch of beacons) and `TimePassed`
- *     are decided there, and a peer they find gone is removed here as by rule 7. With `reconnect`, a `ConnectionStateChanged` to
+ *     `LivenessChannelClosed`, `BeaconsReceived` (one step for a batch of beacons, each as
+ *     `reduceBeacon` would judge it alone) and `TimePassed` are decided there, and a peer they find
+ *     gone is removed here as by rule 7. With `reconnect`, a `ConnectionStateChanged` to
  *     `"disconnected"` (and back to `"connected"`) is rule L9's before rule 5 sees it.
  * 16. Reconnect by replacement (core/reconnect.ts, rules R1-R6): `ReplacePeerRequested`
  *     (`replacePeer`) gives an interrupted peer a fresh connection; while it is replacing, its

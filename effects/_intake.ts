@@ -1,11 +1,11 @@
 /**
  * How the stack's reports reach the reducer (for `./interpreter.ts`): an observation of a link
  * that is still its peer's is reduced at once (`autoPoll`) or queued for `poll()`; a report of a
- * link removed or replaced since is stale and dropped. The data messages heard and sent go in
- * `TimePassed` ({@link Intake.timePassed}), a resend's losses in `JournalOverflowed`. Beacons are batched: those of one turn of
+ * link removed or replaced since is stale and dropped. Beacons are batched: those of one turn of
  * the event loop (`./_loop.ts`), or those in a row in `poll()`'s queue, are one `BeaconsReceived`,
  * and the beacons that carry counts get the journal as it is when the reducer sees them
- * ({@link withJournal}). No rule lives here.
+ * ({@link withJournal}). The data messages heard and sent go in `TimePassed`
+ * ({@link Intake.timePassed}), a resend's losses in `JournalOverflowed`. No rule lives here.
  *
  * @module
  */
@@ -64,7 +64,7 @@ export class Intake {
     this.#loop.run({ type: "TimePassed", now: performance.now(), ...this.#links.report() });
   }
 
-  /** `JournalOverflowed` for each peer whose resend lost a message it owed (core/reconnect.ts, R7). */
+  /** `JournalOverflowed` for each peer whose resend lost a message it owed (reconnect rule R7). */
   journalsOverflowed(journals: Journals): void {
     for (const peerId of journals.lost.splice(0)) {
       this.#loop.run({ type: "JournalOverflowed", peerId });

@@ -59,7 +59,7 @@ export class ReducerLoop {
     this.#work.push(event);
   }
 
-  /** A beacon received: reduced with the others of this turn at its end, or before any other event. */
+  /** A beacon received: reduced with the rest of its turn at the end, or before any later event. */
   beacon(receipt: BeaconReceipt): void {
     if (this.#beacons.length === 0) queueMicrotask(() => this.flushBeacons());
     this.#beacons.push(receipt);
