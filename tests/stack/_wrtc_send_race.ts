@@ -5,7 +5,7 @@
  * synchronous loop until `send` throws (the channel left "open"); the child closes its connection
  * a few milliseconds after the channel opened.
  *
- * Usage: deno run -A tests/stack/_wrtc_send_race.ts [rounds] [bytes]
+ * Usage: [GUARD=1] deno run -A tests/stack/_wrtc_send_race.ts [rounds] [bytes]
  *
  * @module
  */
@@ -65,7 +65,13 @@ async function round(payload: Uint8Array): Promise<{ sent: number; error: string
   let sent = 0;
   let error = "";
   const until = performance.now() + 3000;
+  const guarded = Deno.env.get("GUARD") === "1";
   while (performance.now() < until) {
+    // GUARD=1: what an adapter could check first (the channel's and the connection's states).
+    if (guarded && (channel.readyState !== "open" || pc.connectionState !== "connected")) {
+      error = `guard: ${channel.readyState}/${pc.connectionState}`;
+      break;
+    }
     try {
       channel.send(payload);
       sent++;
