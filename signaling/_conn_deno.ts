@@ -113,31 +113,22 @@ class ConnTransport implements FrameTransport {
     if (this.#closed || this.#ending) return;
     const bytes = typeof data === "string" ? latin1(data) : data;
     if (this.#writing) (this.#queue ??= []).push(bytes);
-    else void this.#writeAll(bytes);
+    else this.#write(bytes);
   }
 
-  async #writeAll(first: Uint8Array): Promise<void> {
+  /** Writes `bytes` (a promise callback, no async function: one write per relayed frame). */
+  #write(bytes: Uint8Array): void {
     this.#writing = true;
-    let bytes: Uint8Array | undefined = first;
-    try {
-      while (bytes !== undefined) {
-        for (let at = 0; at < bytes.length;) {
-          at += await this.#conn.write(at === 0 ? bytes : bytes.subarray(at));
-        }
-        const queue: Uint8Array[] | undefined = this.#queue;
+    this.#conn.write(bytes).then((n) => {
+      if (n < bytes.length) return this.#write(bytes.subarray(n));
+      const queue = this.#queue;
+      if (queue !== undefined) {
         this.#queue = undefined;
-        bytes = queue === undefined
-          ? undefined
-          : queue.length === 1
-          ? queue[0]
-          : Buffer.concat(queue);
+        return this.#write(queue.length === 1 ? queue[0] : Buffer.concat(queue));
       }
-    } catch {
-      this.destroy();
-      return;
-    }
-    this.#writing = false;
-    if (this.#ending) this.#finish();
+      this.#writing = false;
+      if (this.#ending) this.#finish();
+    }, () => this.destroy());
   }
 
   end(): void {
