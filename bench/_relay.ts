@@ -100,7 +100,8 @@ export async function bundleForNode(
 }
 
 /**
- * The three servers of this repo's benchmark: Deno, Node, bare `ws` relay. `profileDir` runs
+ * The servers of this repo's benchmark: Deno, Node, bare `ws` relay, and the Node server run by
+ * Deno. `profileDir` runs
  * Node ones with `--cpu-prof` into that folder (Deno's is read over the inspector by the caller).
  */
 export async function ourTargets(profileDir?: string): Promise<RelayTarget[]> {
@@ -137,11 +138,11 @@ export async function ourTargets(profileDir?: string): Promise<RelayTarget[]> {
       gc: true,
     },
     {
-      // What Deno's keep-alive costs per frame: its WebSocket re-arms an idle timer on every
-      // frame received while `idleTimeout` is on (not a server to run: no silent client is dropped).
-      name: "Deno server without keep-alive (idleTimeoutMs 0)",
+      // The other transport the Deno server could have had: the Node server (`node:http` and the
+      // same framing) run by Deno through its Node compatibility.
+      name: "Node server run by Deno (node:http)",
       cmd: deno,
-      args: ["run", "-A", "--v8-flags=--expose-gc", `${root}bench/_relay_deno.ts`, "--idle-off"],
+      args: ["run", "-A", "--v8-flags=--expose-gc", `${root}bench/_relay_node.ts`],
       gc: true,
       idle: false,
     },

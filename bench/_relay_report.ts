@@ -108,6 +108,26 @@ export async function readRelayRun(name: string): Promise<RelayRun | undefined> 
 
 const GODOT = /godot/i;
 
+/**
+ * The whole path of issue 15, step by step (each step measured against Godot's server in its own
+ * run); the last row is the run the section's tables come from.
+ */
+const PATH =
+  `The table's "before" is the last step only (the Deno server's own transport). The whole path, each
+step measured against Godot's server in its own run (ratios, because the machine's load differs
+between runs):
+
+| when (2026-11-30)                               | tree              | Deno server / Godot                         | Node server / Godot                         |
+| ----------------------------------------------- | ----------------- | ------------------------------------------- | ------------------------------------------- |
+| as filed (the issue's measurement)              | before any work   | 33 µs vs 11–17 µs (about 2×)                | 23–29 µs vs 11–17 µs (about 2×)             |
+| 07:06 UTC, the first hot-path work              | before → after    | 1.64 → 1.06                                 | 2.13 → 1.03                                 |
+| 09:42 UTC, own framing, keep-alive ticks        | ea1be93 → 040ab78 | 1.09 → 1.02 (valid rounds 1.07, 1.02, 1.08) | 1.21 → 0.91 (valid rounds 0.92, 0.89, 0.96) |
+| 10:13 UTC, allocation                           | 040ab78 → b90a378 | 1.08 → 1.06                                 | 0.94 → 0.95                                 |
+@@PATHROW@@
+
+@@PATHSUMMARY@@
+`;
+
 function loads(r: RelayResult): string {
   return `${fmt(r.load[0], 1)}–${fmt(r.load[1], 1)}`;
 }
@@ -212,6 +232,7 @@ machine was saturated (its load process behind, latencies in the hundreds of mil
 frames coalescing into fewer reads and writes, so a low CPU per frame: the median discounts it.\n`
       : ""
   }
+${PATH}
 Where the CPU goes (profiles of 2026-11-30: \`node --cpu-prof\`, Deno's inspector, \`perf record\` with
 \`--perf-basic-prof\`). About half of every server's CPU per frame is the kernel's (the column
 above): the read and the write of each frame, the write on loopback also delivering it to the
@@ -219,21 +240,30 @@ receiving socket; that part is the same for every server. Before the hot-path wo
 the Node server ran on \`ws\` 8,
 as Godot's does on \`ws\` 7: every chunk through \`ws\`'s \`Writable\` receiver, every frame through
 cork, two writes and \`writev\`; the pure rules were 11% of its main thread's busy time. Its own
-framing (\`signaling/_websocket_node.ts\`) parses and unmasks a frame in place in the chunk it came
+framing (\`signaling/_websocket.ts\`) parses and unmasks a frame in place in the chunk it came
 in and writes an all-ASCII frame as one Latin-1 string, no buffer per frame: carrying the bare
 relay's logic instead of the rules (a scratch experiment) it cost 0.82–0.87 of Godot's CPU per
 frame. What the Node server adds to that is the rules' step: in \`perf\`, \`relayStep\` 4.4% of the
 process's samples, \`PersistentMap.get\` 2.5%, the step's dispatch with its send 2.8% (the framing's
 parse: 3.2%). The rules take 0.45 µs per frame in a hot loop, several times that between the
-kernel's work, with cold caches and the new state's path to allocate. Deno: its \`WebSocket\` is the
-floor. In the inspector's profile of its JS thread (the inspector's own network events left out),
-dispatching each \`message\` event costs 18% beyond our handler, our rules 21%, and with
-\`idleTimeout\` on (the keep-alive that drops silent clients) Deno re-arms a timer on every frame
-received (\`cancelTimer\`, \`createSystemTimer\` and their ops: 8% of the JS thread, more in the
-runtime): the row without keep-alive shows what that costs per frame (0.2–0.9 µs in this run's
-rounds, 2.1–2.5 µs in two quieter runs the same day). Deno's server \`WebSocket\` cannot send a ping of
-its own, so its keep-alive cannot move to the server's one timer as the Node server's did without
-giving up the removal of silent clients.
+kernel's work, with cold caches and the new state's path to allocate.
+
+The Deno server ran on \`Deno.serve\` and Deno's own \`WebSocket\` until 32b4ab0, which was its floor:
+in the inspector's profile of its JS thread, dispatching each \`message\` event cost 18% beyond our
+handler, our rules 21%, and with \`idleTimeout\` on (the keep-alive that drops silent clients) Deno
+re-armed a timer on every frame received (8% of the JS thread, more in the runtime); its server
+\`WebSocket\` cannot send a ping of its own, so keep-alive could not move to one timer. Now it has a
+transport of its own (\`signaling/_conn_deno.ts\`): \`Deno.listen\` TCP, a minimal HTTP/1.1 for the
+upgrade and the plain requests, \`conn.read\` into one buffer per connection, and the Node server's
+framing (\`signaling/_websocket.ts\`, shared: \`_websocket_node.ts\` is only its \`node:net\` glue)
+and keep-alive (\`signaling/_sockets.ts\`: one timer for all sockets, shared). In the inspector's
+profile of its JS thread, \`op_write\` (the write, which on loopback carries the kernel's delivery of
+the frame) is three quarters of the busy time, our JavaScript (transport, framing, rules) the rest;
+in \`perf\`, the process's samples are 55% kernel, 24% the \`deno\` binary (the runtime: tokio, the
+ops' dispatch, V8's builtins such as promises), 16% JIT code, 4% \`malloc\`. Per frame it takes one
+read op and one write op (writes made while one is in flight are joined into the next). The
+other candidate was the Node server run by Deno (\`node:http\` through Deno's Node compatibility, the
+same framing): the row "Node server run by Deno".
 ${allocPart(alloc)}
 Idle sockets: WebSockets opened and joined (lobbies of 2), then left idle. Memory is the server's
 RSS growth after a full GC (\`--expose-gc\`) divided by the sockets. Open is the time to open and
@@ -242,12 +272,11 @@ bottleneck: compare within a run). Idle CPU is the server's CPU per second over 
 parentheses: the lobby rules cost nothing while sockets idle (no timer per socket: one timer for
 the whole server, the front of its deadline queues; the rate limit is computed when a frame
 arrives). What remains is keep-alive, which also drops a silent client within \`idleTimeoutMs\`
-(8 s; docs/liveness.md): the Node server pings a socket quiet for three of its ticks (every 1.6 s),
-so an idle socket every 4.8 s; Deno's WebSocket pings a socket quiet for half its \`idleTimeout\`
-(7 s), so every 3.5 s. Godot's server pings every socket every 10 s and drops nobody. A scratch relay with
-the bare relay's logic on \`Deno.upgradeWebSocket\` (same \`idleTimeout\`) measured 22.0 KB per socket
-and 58 ms/s idle the same day: the Deno server's memory per socket and its keep-alive's cost are
-Deno's own WebSocket's (its objects and buffers, a ping cycle of about 20 µs).
+(8 s; docs/liveness.md): both servers ping a socket quiet for three of their ticks (every 1.6 s),
+so an idle socket every 4.8 s (before 32b4ab0's successor, Deno's own WebSocket pinged a socket
+quiet for half its \`idleTimeout\`, 7 s: every 3.5 s, at about 20 µs a ping cycle). Godot's server
+pings every socket every 10 s and drops nobody. The Deno server holds a 4 KiB read buffer per
+connection (a read pending on each), where Deno's own WebSocket held its objects and buffers.
 
 ${
     table([
