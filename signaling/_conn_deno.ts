@@ -103,7 +103,12 @@ class ConnTransport implements FrameTransport {
   #writing = false;
   #ending = false;
   #closed = false;
+  /** The peer ended its side: once what is written has gone, the connection closes. */
+  #peerEnded = false;
   #linger: ReturnType<typeof setTimeout> | undefined;
+  #gone!: () => void;
+  /** Resolves when the connection is closed. */
+  readonly gone: Promise<void> = new Promise((r) => this.#gone = r);
 
   constructor(conn: Deno.Conn) {
     this.#conn = conn;
@@ -137,7 +142,10 @@ class ConnTransport implements FrameTransport {
     if (!this.#writing) this.#finish();
   }
 
-  /** Everything written has gone: half-close, and give the peer a while to close its side. */
+  /**
+   * Everything written has gone: half-close, and give the peer a while to close its side (none if
+   * it did already).
+   */
   #finish(): void {
     if (this.#closed) return;
     try {
@@ -145,7 +153,15 @@ class ConnTransport implements FrameTransport {
     } catch {
       return this.destroy();
     }
-    this.#linger = setTimeout(() => this.destroy(), LINGER_MS);
+    if (this.#peerEnded) this.destroy();
+    else this.#linger = setTimeout(() => this.destroy(), LINGER_MS);
+  }
+
+  /** The peer ended its side (or the connection broke): ends ours once what is written has gone. */
+  peerEnded(): void {
+    this.#peerEnded = true;
+    if (!this.#ending) this.end();
+    else if (!this.#writing) this.destroy();
   }
 
   destroy(): void {
@@ -158,6 +174,7 @@ class ConnTransport implements FrameTransport {
     } catch {
       // closed
     }
+    this.#gone();
   }
 }
 
@@ -221,6 +238,8 @@ async function serveConn(
   let ws: ServerWebSocket | undefined;
   /** Answered (or refused): what else comes is read and dropped until the peer closes. */
   let done = false;
+  /** A plain request's answer being made. */
+  let answering: Promise<void> | undefined;
   const timer = setTimeout(() => transport.destroy(), HEAD_TIMEOUT_MS);
   while (true) {
     let n: number | null;
@@ -265,10 +284,13 @@ async function serveConn(
       }
       continue;
     }
-    void answer(request, conn.localAddr as Deno.NetAddr, transport, handlers);
+    answering = answer(request, conn.localAddr as Deno.NetAddr, transport, handlers);
   }
+  // The peer ended its side, or the connection was cut: an answer still on its way goes out first.
   clearTimeout(timer);
-  transport.destroy();
+  if (answering !== undefined) await answering;
+  transport.peerEnded();
+  await transport.gone;
   ws?.ended();
 }
 
@@ -301,12 +323,14 @@ async function answer(
     return;
   }
   let response: Response;
+  let body: Uint8Array;
   try {
     response = await handlers.request(request);
+    body = response.body === null ? new Uint8Array(0) : await response.bytes();
   } catch {
-    response = new Response("Internal error", { status: 500 });
+    response = new Response(null, { status: 500 });
+    body = new Uint8Array(0);
   }
-  const body = response.body === null ? new Uint8Array(0) : await response.bytes();
   let text = `HTTP/1.1 ${response.status} ${
     response.statusText || REASONS[response.status] || ""
   }\r\n`;

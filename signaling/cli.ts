@@ -11,7 +11,8 @@
  * ```
  *
  * The first line printed is `signaling server listening on ws://HOST:PORT`. `--node` uses the
- * Node server (`node:http` and its own WebSocket framing) instead of `Deno.serve`. `--web` builds the browser demo (`web/`,
+ * Node server (`node:http`) instead of the Deno server (`Deno.listen`); both speak WebSocket
+ * through the same framing. `--web` builds the browser demo (`web/`,
  * see `scripts/build_web.ts`) and serves it on the same port: open the printed `http://` address.
  *
  * `--turn-secret SECRET --turn turn:HOST:PORT [--stun stun:HOST:PORT]` hands clients their ICE
@@ -40,7 +41,7 @@ export const SERVE_COMMAND = {
   summary: "Runs the signaling server (Godot 3 and Godot 4 demo protocols, one port) until Ctrl-C.",
   flags: {
     ...SERVE_FLAGS,
-    node: boolean("use the Node server (node:http) instead of Deno.serve"),
+    node: boolean("use the Node server (node:http) instead of the Deno server (Deno.listen)"),
     web: boolean("also build and serve the browser demo page on the same port"),
     stun: list(
       "a STUN server handed out at GET /ice-servers; may repeat",

@@ -143,6 +143,20 @@ Deno.test("Deno transport: upgrades, plain requests, static files, HEAD, split a
     const missing = await exchange(server.port, ["GET /nothing.js HTTP/1.1\r\nHost: x\r\n\r\n"]);
     assert(missing.startsWith("HTTP/1.1 404 Not Found\r\n"), missing);
 
+    // A client that ends its side right after its request still gets the whole answer.
+    const halfClosed = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    await halfClosed.write(encoder.encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    await halfClosed.closeWrite();
+    let answerText = "";
+    for (const buf = new Uint8Array(4096);;) {
+      const n = await halfClosed.read(buf);
+      if (n === null) break;
+      answerText += String.fromCharCode(...buf.subarray(0, n));
+    }
+    halfClosed.close();
+    assert(answerText.startsWith("HTTP/1.1 200 OK\r\n"), answerText);
+    assert(answerText.endsWith("<h1>demo</h1>"), answerText);
+
     // A plain request split across reads.
     const slow = await exchange(server.port, ["GE", "T / HTTP/1.1\r\nHo", "st: x\r\n\r", "\n"]);
     assert(slow.startsWith("HTTP/1.1 200 OK\r\n") && slow.endsWith("<h1>demo</h1>"), slow);
