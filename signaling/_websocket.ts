@@ -3,9 +3,8 @@
  * frame is parsed and unmasked in place in the chunk it arrived in, and a text frame goes out as one
  * write. It is what `ws` did for the Node server, minus the stream machinery per frame (`ws` pipes
  * every chunk through a `Writable` receiver and every frame through cork, two writes and `writev`;
- * see BENCHMARKS.md "Signaling relay"). The bytes come and go through a {@link FrameTransport}: a
- * `node:net` socket (`_websocket_node.ts`, the Node server) or a `Deno.Conn` (`_conn_deno.ts`, the
- * Deno server).
+ * see BENCHMARKS.md "Signaling relay"). The bytes come and go through a {@link FrameTransport}: the
+ * framing knows no socket; both servers give it a `node:net` socket (`_websocket_node.ts`).
  *
  * What it checks, as `ws` did: the handshake (`GET`, `Upgrade: websocket`, version 13, a
  * well-formed key; else 400), masked client frames, no reserved bits (no extension is ever
@@ -238,14 +237,11 @@ export class ServerWebSocket {
     this.#handlers.closed();
   }
 
-  /**
-   * Bytes from the connection, unmasked in place. `reused`: the caller reads its next bytes into
-   * the same memory, so what is kept for later (an incomplete frame) is copied.
-   */
-  receive(chunk: Buffer, reused = false): void {
+  /** Bytes from the connection (or the upgrade's head: pass a copy, they are unmasked in place). */
+  receive(chunk: Buffer): void {
     let buf = chunk;
     if (this.#pending !== undefined) {
-      this.#pending.push(reused ? Buffer.from(chunk) : chunk);
+      this.#pending.push(chunk);
       this.#pendingBytes += chunk.length;
       if (this.#pendingBytes < this.#needed) return;
       buf = Buffer.concat(this.#pending, this.#pendingBytes);
@@ -326,8 +322,7 @@ export class ServerWebSocket {
       }
     }
     if (this.#state !== State.Closed && at < end) {
-      const rest = buf.subarray(at);
-      this.#pending = [reused && buf === chunk ? Buffer.from(rest) : rest];
+      this.#pending = [buf.subarray(at)];
       this.#pendingBytes = end - at;
       this.#needed = needed > 0 ? needed : end - at + 1;
     }

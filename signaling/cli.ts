@@ -11,8 +11,8 @@
  * ```
  *
  * The first line printed is `signaling server listening on ws://HOST:PORT`. `--node` uses the
- * Node server (`node:http`) instead of the Deno server (`Deno.listen`); both speak WebSocket
- * through the same framing. `--web` builds the browser demo (`web/`,
+ * Node server's entry point (`serveSignalingNode`) instead of the Deno server's; both run the same
+ * `node:http` server with the same WebSocket framing, and only the Deno server serves `--web`. `--web` builds the browser demo (`web/`,
  * see `scripts/build_web.ts`) and serves it on the same port: open the printed `http://` address.
  *
  * `--turn-secret SECRET --turn turn:HOST:PORT [--stun stun:HOST:PORT]` hands clients their ICE
@@ -41,7 +41,9 @@ export const SERVE_COMMAND = {
   summary: "Runs the signaling server (Godot 3 and Godot 4 demo protocols, one port) until Ctrl-C.",
   flags: {
     ...SERVE_FLAGS,
-    node: boolean("use the Node server (node:http) instead of the Deno server (Deno.listen)"),
+    node: boolean(
+      "use the Node server's entry point (node:http, no --web) instead of the Deno server's",
+    ),
     web: boolean("also build and serve the browser demo page on the same port"),
     stun: list(
       "a STUN server handed out at GET /ice-servers; may repeat",

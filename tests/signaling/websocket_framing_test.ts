@@ -1,8 +1,8 @@
 /**
- * The servers' own WebSocket framing (`signaling/_websocket.ts`) byte by byte, over raw TCP, on
- * each transport: the Node server (`node:http`, `_websocket_node.ts`) and the Deno server
- * (`Deno.listen`, `_conn_deno.ts`). The handshake, fragments, pings, the close handshake and every
- * protocol error `ws` used to catch for the Node server (the same close codes).
+ * The servers' own WebSocket framing (`signaling/_websocket.ts`) byte by byte, over raw TCP, through
+ * each server's entry point (`serveSignalingNode`, `serveSignalingDeno`: the same `node:http`
+ * server, `signaling/_http_node.ts`, here run by Deno). The handshake, fragments, pings, the close
+ * handshake and every protocol error `ws` used to catch for the Node server (the same close codes).
  */
 import { assert, assertEquals } from "@std/assert";
 import { serveSignalingNode } from "../../signaling/server_node.ts";
