@@ -100,8 +100,7 @@ export async function bundleForNode(
 }
 
 /**
- * The servers of this repo's benchmark: Deno, Node, bare `ws` relay, and the Node server run by
- * Deno. `profileDir` runs
+ * The three servers of this repo's benchmark: Deno, Node, bare `ws` relay. `profileDir` runs
  * Node ones with `--cpu-prof` into that folder (Deno's is read over the inspector by the caller).
  */
 export async function ourTargets(profileDir?: string): Promise<RelayTarget[]> {
@@ -136,15 +135,6 @@ export async function ourTargets(profileDir?: string): Promise<RelayTarget[]> {
       cmd: "node",
       args: ["--expose-gc", ...prof, await bundleForNode("bench/_relay_bare.ts")],
       gc: true,
-    },
-    {
-      // The other transport the Deno server could have had: the Node server (`node:http` and the
-      // same framing) run by Deno through its Node compatibility.
-      name: "Node server run by Deno (node:http)",
-      cmd: deno,
-      args: ["run", "-A", "--v8-flags=--expose-gc", `${root}bench/_relay_node.ts`],
-      gc: true,
-      idle: false,
     },
   ];
 }
