@@ -113,7 +113,7 @@ const GODOT = /godot/i;
  * run); the last row is the run the section's tables come from.
  */
 const PATH =
-  `The table's "before" is the last step only (the Deno server's own transport). The whole path, each
+  `The table's "before" is the last step only (the Deno server's transport). The whole path, each
 step measured against Godot's server in its own run (ratios, because the machine's load differs
 between runs):
 
@@ -123,9 +123,22 @@ between runs):
 | 07:06 UTC, the first hot-path work              | before → after    | 1.64 → 1.06                                 | 2.13 → 1.03                                 |
 | 09:42 UTC, own framing, keep-alive ticks        | ea1be93 → 040ab78 | 1.09 → 1.02 (valid rounds 1.07, 1.02, 1.08) | 1.21 → 0.91 (valid rounds 0.92, 0.89, 0.96) |
 | 10:13 UTC, allocation                           | 040ab78 → b90a378 | 1.08 → 1.06                                 | 0.94 → 0.95                                 |
-@@PATHROW@@
+| 12:16 UTC, the Deno server's transport, 9 rounds | 32b4ab0 → a22d0c1 | 1.04 → 1.01 (median of the rounds' ratios; \`Deno.listen\`: 1.07) | (not run)                                   |
+| 12:22 UTC, the same (the table above), 7 rounds | 32b4ab0 → a22d0c1 | 1.03 → 1.02 (median of the rounds' ratios; \`Deno.listen\`: 1.05) | 0.96 → 0.96 (median of the rounds' ratios)  |
 
-@@PATHSUMMARY@@
+The 12:16 run is \`bench/results/relay_deno_transport.json\` (9 interleaved rounds, no idle part, the
+Deno server then on \`Deno.listen\`, the \`node:http\` one a row of its own). So the Node server is at
+or below Godot's CPU per frame since its own framing (by 0–11% in the valid rounds, close to the
+round-to-round spread), and the Deno server, now on the same \`node:http\` server through Deno's Node
+compatibility, is at Godot's: 1.01 and 1.02 in the median of two runs, below 1.0 in 3 of 7 rounds of
+the last, never clearly below it. What is left above Godot's on Deno looks like the runtime's: the
+same JavaScript (\`node:http\`, framing, rules, keep-alive) measured 0.99 of Godot's run by Node in
+the same run, and Deno's Node compatibility carries each chunk from its own I/O into \`node:net\`
+events. Its idle socket costs a third of what Deno's own
+WebSocket cost (the idle table). Every round's CPU per frame varied by ±10% with the machine's load
+(the Node server before and after this change, the same hot path, measured 0.97 and 0.99 of Godot's
+in one run): a difference
+of a few percent between two servers needs many interleaved rounds to show.
 `;
 
 function loads(r: RelayResult): string {
@@ -252,18 +265,22 @@ The Deno server ran on \`Deno.serve\` and Deno's own \`WebSocket\` until 32b4ab0
 in the inspector's profile of its JS thread, dispatching each \`message\` event cost 18% beyond our
 handler, our rules 21%, and with \`idleTimeout\` on (the keep-alive that drops silent clients) Deno
 re-armed a timer on every frame received (8% of the JS thread, more in the runtime); its server
-\`WebSocket\` cannot send a ping of its own, so keep-alive could not move to one timer. Now it has a
-transport of its own (\`signaling/_conn_deno.ts\`): \`Deno.listen\` TCP, a minimal HTTP/1.1 for the
-upgrade and the plain requests, \`conn.read\` into one buffer per connection, and the Node server's
-framing (\`signaling/_websocket.ts\`, shared: \`_websocket_node.ts\` is only its \`node:net\` glue)
-and keep-alive (\`signaling/_sockets.ts\`: one timer for all sockets, shared). In the inspector's
-profile of its JS thread, \`op_write\` (the write, which on loopback carries the kernel's delivery of
-the frame) is three quarters of the busy time, our JavaScript (transport, framing, rules) the rest;
-in \`perf\`, the process's samples are 55% kernel, 24% the \`deno\` binary (the runtime: tokio, the
-ops' dispatch, V8's builtins such as promises), 16% JIT code, 4% \`malloc\`. Per frame it takes one
-read op and one write op (writes made while one is in flight are joined into the next). The
-other candidate was the Node server run by Deno (\`node:http\` through Deno's Node compatibility, the
-same framing): the row "Node server run by Deno".
+\`WebSocket\` cannot send a ping of its own, so keep-alive could not move to one timer. Now it runs
+the Node server's \`node:http\` server through Deno's Node compatibility (\`signaling/_http_node.ts\`,
+shared by both servers, the Deno one adding its static files), with the same framing
+(\`signaling/_websocket.ts\`; \`_websocket_node.ts\` is its \`node:net\` glue) and the same keep-alive
+(\`signaling/_sockets.ts\`: one timer for all sockets). Two transports were measured for it, both with
+our framing and keep-alive: that one, and one of our own on \`Deno.listen\` (a minimal HTTP/1.1,
+\`conn.read\` into a buffer per connection, writes joined while one is in flight; commit ed74f9b, the
+row "Deno server on Deno.listen"). \`node:http\` under Deno cost less CPU per frame in the same rounds
+(in a 9-round run the day of the change: 1.01 of Godot's in the median round against 1.07 for
+\`Deno.listen\` and 1.04 for \`Deno.serve\`, lower than \`Deno.listen\` in 8 of 9 rounds), a third of
+the memory per idle socket and less idle CPU (the idle table). In the inspector's profile of the
+\`Deno.listen\` transport, \`op_write\` (the write, which on loopback carries the kernel's delivery of
+the frame) was three quarters of its JS thread's busy time, our JavaScript (transport, framing,
+rules) the rest; in \`perf\`, its samples were 55% kernel, 24% the \`deno\` binary (the runtime:
+tokio, the ops' dispatch, V8's builtins such as promises), 16% JIT code, 4% \`malloc\`: per frame a
+read op and a write op, each with its promise, and a read pending on every socket with its buffer.
 ${allocPart(alloc)}
 Idle sockets: WebSockets opened and joined (lobbies of 2), then left idle. Memory is the server's
 RSS growth after a full GC (\`--expose-gc\`) divided by the sockets. Open is the time to open and
@@ -273,10 +290,10 @@ parentheses: the lobby rules cost nothing while sockets idle (no timer per socke
 the whole server, the front of its deadline queues; the rate limit is computed when a frame
 arrives). What remains is keep-alive, which also drops a silent client within \`idleTimeoutMs\`
 (8 s; docs/liveness.md): both servers ping a socket quiet for three of their ticks (every 1.6 s),
-so an idle socket every 4.8 s (before 32b4ab0's successor, Deno's own WebSocket pinged a socket
-quiet for half its \`idleTimeout\`, 7 s: every 3.5 s, at about 20 µs a ping cycle). Godot's server
-pings every socket every 10 s and drops nobody. The Deno server holds a 4 KiB read buffer per
-connection (a read pending on each), where Deno's own WebSocket held its objects and buffers.
+so an idle socket every 4.8 s; Deno's own WebSocket (the Deno server before) pinged a socket quiet
+for half its \`idleTimeout\` (7 s), so every 3.5 s, at about 20 µs a ping cycle. Godot's server pings
+every socket every 10 s and drops nobody. The \`Deno.listen\` candidate held a 4 KiB read buffer and
+a pending read op per socket.
 
 ${
     table([
