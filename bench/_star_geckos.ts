@@ -1,7 +1,8 @@
 /**
  * The star benchmark's processes for geckos.io, the comparison: `server PORT MODE` is a geckos.io
  * server (node-datachannel, as ours), `client PORT MODE FIRST COUNT` holds COUNT geckos.io clients
- * (its browser client on `@roamhq/wrtc`'s classes, assigned to `globalThis`). Unreliable ticks are
+ * (its browser client on W3C classes assigned to `globalThis`: `@roamhq/wrtc`'s, or with
+ * `STAR_CLIENT_STACK=ndc` node-datachannel's W3C polyfill, `node-datachannel/polyfill`). Unreliable ticks are
  * geckos.io raw messages (binary, the unreliable channel); reliable ticks are its reliable events
  * (JSON, each sent ten times over the same unreliable channel, deduplicated by the receiver).
  * Protocol: `_star_proto.ts`.
@@ -9,10 +10,10 @@
  * @module
  */
 import geckos, { type ServerChannel } from "@geckos.io/server";
-import wrtc from "@roamhq/wrtc";
 import {
   applySctpSettings,
   ARGS,
+  clientStackOf,
   commands,
   decodeTick,
   echoes,
@@ -20,6 +21,7 @@ import {
   rttSummary,
   runClients,
   say,
+  STACK_SETTINGS,
   type StarMode,
   TICK_BYTES,
   tickFor,
@@ -27,7 +29,9 @@ import {
 } from "./_star_proto.ts";
 
 const [role, port, mode, ...rest] = ARGS as [string, string, StarMode, ...string[]];
-if (role === "server") await applySctpSettings();
+const clientStack = clientStackOf("geckos", STACK_SETTINGS.clientStack);
+// setSctpSettings is node-datachannel's: only for a process that makes its connections with it.
+if (role === "server" || clientStack === "ndc") await applySctpSettings();
 
 /** A reliable tick as JSON of about the same size as the binary one. */
 function jsonTick(seq: number, at: number): { s: number; t: number; p: string } {
@@ -77,10 +81,14 @@ async function server(): Promise<void> {
 }
 
 async function client(first: number, count: number): Promise<void> {
+  // The browser client finds the W3C classes on globalThis. Only the chosen stack is loaded.
+  const w3c = clientStack === "ndc"
+    ? await import("node-datachannel/polyfill")
+    : (await import("@roamhq/wrtc")).default;
   Object.assign(globalThis, {
-    RTCPeerConnection: wrtc.RTCPeerConnection,
-    RTCSessionDescription: wrtc.RTCSessionDescription,
-    RTCIceCandidate: wrtc.RTCIceCandidate,
+    RTCPeerConnection: w3c.RTCPeerConnection,
+    RTCSessionDescription: w3c.RTCSessionDescription,
+    RTCIceCandidate: w3c.RTCIceCandidate,
   });
   const { default: geckosClient } = await import("@geckos.io/client");
   const received = new Array<number>(count).fill(0);

@@ -10,6 +10,7 @@ import { joinLobbyGodot4 } from "../signaling/client_godot4.ts";
 import {
   applySctpSettings,
   ARGS,
+  clientStackOf,
   commands,
   decodeTick,
   echoes,
@@ -24,7 +25,14 @@ import {
 } from "./_star_proto.ts";
 
 const [role, url, ...rest] = ARGS;
-await applySctpSettings();
+// setSctpSettings is node-datachannel's: only for a process that makes its connections with it.
+const clientStack = clientStackOf("ours", STACK_SETTINGS.clientStack);
+if (role === "server" ? STACK_SETTINGS.stack === "ndc" : clientStack === "ndc") {
+  await applySctpSettings();
+}
+
+/** Without liveness (`STAR_NO_LIVENESS`): no beacon channel, no beats, as geckos.io has none. */
+const meshOptions = STACK_SETTINGS.noLiveness ? { peer: { liveness: false as const } } : {};
 
 function modeOf(mode: string): TransferMode {
   return mode === "reliable" ? TransferMode.RELIABLE : TransferMode.UNRELIABLE;
@@ -42,6 +50,7 @@ async function server(mode: StarMode, raw: boolean): Promise<void> {
   const ndc = stack === "ndc" ? await import("../adapters/node_datachannel.ts") : null;
   const host = await joinLobbyGodot4(url, "", {
     clientServer: true,
+    ...meshOptions,
     createPeerConnection: (config) =>
       wrtc ? wrtc.createPeerConnection(config) : ndc!.createPeerConnection({
         ...config,
@@ -90,7 +99,7 @@ async function client(lobby: string, mode: StarMode, first: number, count: numbe
   const received = new Array<number>(count).fill(0);
   const closers: (() => Promise<void>)[] = [];
   await runClients(count, received, async (i) => {
-    const c = await joinLobbyGodot4(url, lobby);
+    const c = await joinLobbyGodot4(url, lobby, { stack: clientStack, ...meshOptions });
     closers.push(async () => void (await c.close()));
     const peer = c.peer;
     if (peer.getConnectionStatus() !== ConnectionStatus.CONNECTED) {

@@ -27,13 +27,33 @@ export function exit(code = 0): never {
  * The stack settings under test, from the environment the orchestrator gives every process:
  * `STAR_SCTP` (JSON of node-datachannel's `setSctpSettings`, applied in every process that uses
  * node-datachannel: both servers and our clients), `STAR_ICE_MUX=1` (our server's connections share
- * one UDP socket, as geckos.io's do) and `STAR_STACK` (our server's stack, `ndc` or `wrtc`).
+ * one UDP socket, as geckos.io's do), `STAR_STACK` (our server's stack, `ndc` or `wrtc`) and
+ * `STAR_NO_LIVENESS` (see below) and `STAR_CLIENT_STACK` (the clients' stack, `ndc` or `wrtc`, for both libraries; unset: each
+ * library's own, see {@link clientStackOf}).
  */
 export const STACK_SETTINGS = {
   sctp: process.env.STAR_SCTP ? JSON.parse(process.env.STAR_SCTP) as Record<string, number> : null,
   iceMux: process.env.STAR_ICE_MUX === "1",
   stack: (process.env.STAR_STACK ?? "ndc") as "ndc" | "wrtc",
+  clientStack: (process.env.STAR_CLIENT_STACK || undefined) as "ndc" | "wrtc" | undefined,
+  /** `STAR_NO_LIVENESS=1`: our server and clients without liveness (a measurement, not a lever). */
+  noLiveness: process.env.STAR_NO_LIVENESS === "1",
 };
+
+/**
+ * The stack a library's bench clients run on: the one asked for (`--client-stack`), else the one
+ * each ran on before the option existed: node-datachannel for ours (the library's default in Deno
+ * and Node), `@roamhq/wrtc` for geckos.io's browser client (it needs W3C classes on `globalThis`).
+ */
+export function clientStackOf(
+  impl: "ours" | "geckos",
+  asked: string | undefined,
+): "ndc" | "wrtc" {
+  if (asked !== undefined && asked !== "ndc" && asked !== "wrtc") {
+    throw new TypeError(`client stack: ndc or wrtc, not ${asked}`);
+  }
+  return asked ?? (impl === "geckos" ? "wrtc" : "ndc");
+}
 
 /** Applies `STAR_SCTP` to node-datachannel (process-wide, before any connection). */
 export async function applySctpSettings(): Promise<void> {

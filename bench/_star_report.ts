@@ -19,6 +19,13 @@ export interface StarPoint {
   readonly cpuUsPerDeliveredTick: number;
   readonly runtime?: string;
   readonly settings?: string;
+  /** The clients' stack when `--client-stack` chose it; absent: each library's usual one. */
+  readonly clientStack?: string;
+}
+
+/** Whether a result's clients ran on their library's usual stack (ours ndc, geckos.io wrtc). */
+export function usualClients(r: StarPoint): boolean {
+  return r.clientStack === undefined || r.clientStack === (r.impl === "geckos" ? "wrtc" : "ndc");
 }
 
 const COLORS: Record<string, string> = {
@@ -57,7 +64,8 @@ export function starSvg(results: readonly StarPoint[]): string {
   let legend = 0;
   for (const [key, color] of Object.entries(COLORS)) {
     const pts = results.filter((r) =>
-      lineOf(r) === key && r.settings === undefined && r.cpuUsPerDeliveredTick > 0
+      lineOf(r) === key && r.settings === undefined && usualClients(r) &&
+      r.cpuUsPerDeliveredTick > 0
     )
       .sort((a, b) => a.n - b.n);
     if (pts.length === 0) continue;
