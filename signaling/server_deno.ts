@@ -2,8 +2,8 @@
  * The signaling server on Deno: `node:http` through Deno's Node compatibility with this project's
  * own WebSocket framing and keep-alive (`_http_node.ts`, shared with the Node server), plus the
  * static files of `staticDir`. It ran on `Deno.serve` and Deno's own `WebSocket` before: that cost
- * more CPU per relayed frame and three times the memory per idle socket (BENCHMARKS.md "Signaling
- * relay").
+ * slightly more CPU per relayed frame and three times the memory per idle socket (BENCHMARKS.md
+ * "Signaling relay").
  *
  * @module
  */
