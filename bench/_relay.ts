@@ -136,15 +136,6 @@ export async function ourTargets(profileDir?: string): Promise<RelayTarget[]> {
       args: ["--expose-gc", ...prof, await bundleForNode("bench/_relay_bare.ts")],
       gc: true,
     },
-    {
-      // What Deno's keep-alive costs per frame: its WebSocket re-arms an idle timer on every
-      // frame received while `idleTimeout` is on (not a server to run: no silent client is dropped).
-      name: "Deno server without keep-alive (idleTimeoutMs 0)",
-      cmd: deno,
-      args: ["run", "-A", "--v8-flags=--expose-gc", `${root}bench/_relay_deno.ts`, "--idle-off"],
-      gc: true,
-      idle: false,
-    },
   ];
 }
 

@@ -6,7 +6,5 @@
 import { serveSignalingDeno } from "../signaling/server_deno.ts";
 import { BENCH_LIMITS, runBenchServer } from "./_relay_entry.ts";
 
-// `--idle-off`: no keep-alive (idleTimeoutMs 0), to size what Deno's costs per frame.
-const idleTimeoutMs = Deno.args.includes("--idle-off") ? 0 : undefined;
-const running = await serveSignalingDeno({ port: 0, limits: BENCH_LIMITS, idleTimeoutMs });
+const running = await serveSignalingDeno({ port: 0, limits: BENCH_LIMITS });
 runBenchServer(running.url, running.shutdown);

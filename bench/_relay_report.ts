@@ -108,6 +108,39 @@ export async function readRelayRun(name: string): Promise<RelayRun | undefined> 
 
 const GODOT = /godot/i;
 
+/**
+ * The whole path of issue 15, step by step (each step measured against Godot's server in its own
+ * run); the last row is the run the section's tables come from.
+ */
+const PATH =
+  `The table's "before" is the last step only (the Deno server's transport). The whole path, each
+step measured against Godot's server in its own run (ratios, because the machine's load differs
+between runs):
+
+| when (2026-11-30)                               | tree              | Deno server / Godot                         | Node server / Godot                         |
+| ----------------------------------------------- | ----------------- | ------------------------------------------- | ------------------------------------------- |
+| as filed (the issue's measurement)              | before any work   | 33 µs vs 11–17 µs (about 2×)                | 23–29 µs vs 11–17 µs (about 2×)             |
+| 07:06 UTC, the first hot-path work              | before → after    | 1.64 → 1.06                                 | 2.13 → 1.03                                 |
+| 09:42 UTC, own framing, keep-alive ticks        | ea1be93 → 040ab78 | 1.09 → 1.02 (valid rounds 1.07, 1.02, 1.08) | 1.21 → 0.91 (valid rounds 0.92, 0.89, 0.96) |
+| 10:13 UTC, allocation                           | 040ab78 → b90a378 | 1.08 → 1.06                                 | 0.94 → 0.95                                 |
+| 12:16 UTC, the Deno server's transport, 9 rounds | 32b4ab0 → a22d0c1 | 1.04 → 1.01 (median of the rounds' ratios; \`Deno.listen\`: 1.07) | (not run)                                   |
+| 12:22 UTC, the same (the table above), 7 rounds | 32b4ab0 → a22d0c1 | 1.03 → 1.02 (median of the rounds' ratios; \`Deno.listen\`: 1.05) | 0.96 → 0.96 (median of the rounds' ratios)  |
+
+The 12:16 run is \`bench/results/relay_deno_transport.json\` (9 interleaved rounds, no idle part, the
+Deno server then on \`Deno.listen\`, the \`node:http\` one a row of its own). So the Node server is at
+or below Godot's CPU per frame since its own framing (by 0–11% in the valid rounds, close to the
+round-to-round spread), and the Deno server, now on the same \`node:http\` server through Deno's Node
+compatibility, is at Godot's: 1.01 and 1.02 in the median of two runs, below 1.0 in 3 of 7 rounds of
+the last, never clearly below it. What is left above Godot's on Deno looks like the runtime's: the
+same JavaScript (\`node:http\`, framing, rules, keep-alive) measured 0.99 of Godot's run by Node in
+the same run, and Deno's Node compatibility carries each chunk from its own I/O into \`node:net\`
+events. Its idle socket costs a third of what Deno's own
+WebSocket cost (the idle table). Every round's CPU per frame varied by ±10% with the machine's load
+(the Node server before and after this change, the same hot path, measured 0.97 and 0.99 of Godot's
+in one run): a difference
+of a few percent between two servers needs many interleaved rounds to show.
+`;
+
 function loads(r: RelayResult): string {
   return `${fmt(r.load[0], 1)}–${fmt(r.load[1], 1)}`;
 }
@@ -212,6 +245,7 @@ machine was saturated (its load process behind, latencies in the hundreds of mil
 frames coalescing into fewer reads and writes, so a low CPU per frame: the median discounts it.\n`
       : ""
   }
+${PATH}
 Where the CPU goes (profiles of 2026-11-30: \`node --cpu-prof\`, Deno's inspector, \`perf record\` with
 \`--perf-basic-prof\`). About half of every server's CPU per frame is the kernel's (the column
 above): the read and the write of each frame, the write on loopback also delivering it to the
@@ -219,21 +253,34 @@ receiving socket; that part is the same for every server. Before the hot-path wo
 the Node server ran on \`ws\` 8,
 as Godot's does on \`ws\` 7: every chunk through \`ws\`'s \`Writable\` receiver, every frame through
 cork, two writes and \`writev\`; the pure rules were 11% of its main thread's busy time. Its own
-framing (\`signaling/_websocket_node.ts\`) parses and unmasks a frame in place in the chunk it came
+framing (\`signaling/_websocket.ts\`) parses and unmasks a frame in place in the chunk it came
 in and writes an all-ASCII frame as one Latin-1 string, no buffer per frame: carrying the bare
 relay's logic instead of the rules (a scratch experiment) it cost 0.82–0.87 of Godot's CPU per
 frame. What the Node server adds to that is the rules' step: in \`perf\`, \`relayStep\` 4.4% of the
 process's samples, \`PersistentMap.get\` 2.5%, the step's dispatch with its send 2.8% (the framing's
 parse: 3.2%). The rules take 0.45 µs per frame in a hot loop, several times that between the
-kernel's work, with cold caches and the new state's path to allocate. Deno: its \`WebSocket\` is the
-floor. In the inspector's profile of its JS thread (the inspector's own network events left out),
-dispatching each \`message\` event costs 18% beyond our handler, our rules 21%, and with
-\`idleTimeout\` on (the keep-alive that drops silent clients) Deno re-arms a timer on every frame
-received (\`cancelTimer\`, \`createSystemTimer\` and their ops: 8% of the JS thread, more in the
-runtime): the row without keep-alive shows what that costs per frame (0.2–0.9 µs in this run's
-rounds, 2.1–2.5 µs in two quieter runs the same day). Deno's server \`WebSocket\` cannot send a ping of
-its own, so its keep-alive cannot move to the server's one timer as the Node server's did without
-giving up the removal of silent clients.
+kernel's work, with cold caches and the new state's path to allocate.
+
+The Deno server ran on \`Deno.serve\` and Deno's own \`WebSocket\` until 32b4ab0, which was its floor:
+in the inspector's profile of its JS thread, dispatching each \`message\` event cost 18% beyond our
+handler, our rules 21%, and with \`idleTimeout\` on (the keep-alive that drops silent clients) Deno
+re-armed a timer on every frame received (8% of the JS thread, more in the runtime); its server
+\`WebSocket\` cannot send a ping of its own, so keep-alive could not move to one timer. Now it runs
+the Node server's \`node:http\` server through Deno's Node compatibility (\`signaling/_http_node.ts\`,
+shared by both servers, the Deno one adding its static files), with the same framing
+(\`signaling/_websocket.ts\`; \`_websocket_node.ts\` is its \`node:net\` glue) and the same keep-alive
+(\`signaling/_sockets.ts\`: one timer for all sockets). Two transports were measured for it, both with
+our framing and keep-alive: that one, and one of our own on \`Deno.listen\` (a minimal HTTP/1.1,
+\`conn.read\` into a buffer per connection, writes joined while one is in flight; commit ed74f9b, the
+row "Deno server on Deno.listen"). \`node:http\` under Deno cost less CPU per frame in the same rounds
+(in a 9-round run the day of the change: 1.01 of Godot's in the median round against 1.07 for
+\`Deno.listen\` and 1.04 for \`Deno.serve\`, lower than \`Deno.listen\` in 8 of 9 rounds), a third of
+the memory per idle socket and less idle CPU (the idle table). In the inspector's profile of the
+\`Deno.listen\` transport, \`op_write\` (the write, which on loopback carries the kernel's delivery of
+the frame) was three quarters of its JS thread's busy time, our JavaScript (transport, framing,
+rules) the rest; in \`perf\`, its samples were 55% kernel, 24% the \`deno\` binary (the runtime:
+tokio, the ops' dispatch, V8's builtins such as promises), 16% JIT code, 4% \`malloc\`: per frame a
+read op and a write op, each with its promise, and a read pending on every socket with its buffer.
 ${allocPart(alloc)}
 Idle sockets: WebSockets opened and joined (lobbies of 2), then left idle. Memory is the server's
 RSS growth after a full GC (\`--expose-gc\`) divided by the sockets. Open is the time to open and
@@ -242,12 +289,11 @@ bottleneck: compare within a run). Idle CPU is the server's CPU per second over 
 parentheses: the lobby rules cost nothing while sockets idle (no timer per socket: one timer for
 the whole server, the front of its deadline queues; the rate limit is computed when a frame
 arrives). What remains is keep-alive, which also drops a silent client within \`idleTimeoutMs\`
-(8 s; docs/liveness.md): the Node server pings a socket quiet for three of its ticks (every 1.6 s),
-so an idle socket every 4.8 s; Deno's WebSocket pings a socket quiet for half its \`idleTimeout\`
-(7 s), so every 3.5 s. Godot's server pings every socket every 10 s and drops nobody. A scratch relay with
-the bare relay's logic on \`Deno.upgradeWebSocket\` (same \`idleTimeout\`) measured 22.0 KB per socket
-and 58 ms/s idle the same day: the Deno server's memory per socket and its keep-alive's cost are
-Deno's own WebSocket's (its objects and buffers, a ping cycle of about 20 µs).
+(8 s; docs/liveness.md): both servers ping a socket quiet for three of their ticks (every 1.6 s),
+so an idle socket every 4.8 s; Deno's own WebSocket (the Deno server before) pinged a socket quiet
+for half its \`idleTimeout\` (7 s), so every 3.5 s, at about 20 µs a ping cycle. Godot's server pings
+every socket every 10 s and drops nobody. The \`Deno.listen\` candidate held a 4 KiB read buffer and
+a pending read op per socket.
 
 ${
     table([

@@ -1,7 +1,7 @@
 /**
  * `deno task bench:relay [--quick] [--godot DIR] [--before DIR] [--out FILE] [--only NAME]
  * [--no-idle] [--no-redis] [--lobbies N] [--seconds S] [--cpu-prof DIR] [--rounds N]
- * [--before-commit SHA] [--report-only] [--alloc-only]`: the
+ * [--before-commit SHA] [--deno-tree NAME=DIR] [--report-only] [--alloc-only]`: the
  * signaling servers' cost per
  * relayed frame and per idle socket, Deno server, Node server, a bare `ws` relay and two Deno
  * instances sharing lobbies through Redis (hosts on one, guests on the other; `--no-redis` leaves
@@ -98,6 +98,19 @@ const targets: RelayTarget[] = [
   ...(beforeDir === undefined ? [] : await beforeTargets(beforeDir)),
   ...(args.includes("--no-redis") ? [] : [redisTarget()]),
 ].filter((t) => only === undefined || t.name.toLowerCase().includes(only.toLowerCase()));
+// `--deno-tree NAME=DIR`: the Deno server of another source tree (an export, as for `--before`),
+// as a row of its own named NAME: a candidate measured beside the others.
+for (let i = args.indexOf("--deno-tree"); i >= 0; i = args.indexOf("--deno-tree", i + 1)) {
+  const [name, dir] = args[i + 1].split("=");
+  const tree = dir.endsWith("/") ? dir : `${dir}/`;
+  targets.push({
+    name,
+    cmd: Deno.execPath(),
+    args: ["run", "-A", "--v8-flags=--expose-gc", `${tree}bench/_relay_deno.ts`],
+    cwd: tree,
+    gc: true,
+  });
+}
 if (godot !== undefined) {
   targets.push({
     name: "Godot demo server.js (ws 7)",

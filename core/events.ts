@@ -183,21 +183,24 @@ export type Event =
   | JournalOverflowed
   | LivenessChannelOpened
   | LivenessChannelClosed
-  | BeaconReceived
+  | BeaconsReceived
   | TimePassed
   | ReplacePeerRequested
   | CreateRequested
   | DisconnectPeerRequested
   | TransferChannelSet;
 
-/** Events that report what the WebRTC stack did (queued until `poll()` when `autoPoll` is off). */
+/**
+ * Events that report what the WebRTC stack did about one peer (queued until `poll()` when
+ * `autoPoll` is off). Beacons are reported one by one as {@link BeaconReceipt}s and reduced in
+ * batches (`BeaconsReceived`).
+ */
 export type Observation =
   | ConnectionStateChanged
   | ChannelStateChanged
   | ChannelErrored
   | LivenessChannelOpened
-  | LivenessChannelClosed
-  | BeaconReceived;
+  | LivenessChannelClosed;
 
 /** The liveness channel of a peer opened (liveness rule L2). */
 export interface LivenessChannelOpened {
@@ -219,15 +222,13 @@ export interface LivenessChannelClosed {
   readonly now: number;
 }
 
-/** A beacon arrived on a peer's liveness channel (liveness rules L3, L4, L6). */
-export interface BeaconReceived {
-  /** Discriminant. */
-  readonly type: "BeaconReceived";
+/** One beacon as it arrived on a peer's liveness channel (liveness rules L3, L4, L6). */
+export interface BeaconReceipt {
   /** The peer concerned. */
   readonly peerId: number;
   /** What it said. */
   readonly kind: "hello" | "beat" | "bye";
-  /** The interpreter's clock (ms, monotonic). */
+  /** The interpreter's clock when it arrived (ms, monotonic). */
   readonly now: number;
   /**
    * The peer's received counts per reliable channel, when the beacon carries them (reconnect rule
@@ -239,6 +240,20 @@ export interface BeaconReceived {
    * still kept and of the messages sent; absent while nothing is journaled (rules R2, R5).
    */
   readonly journal?: ReadonlyArray<readonly [number, number]>;
+}
+
+/**
+ * Beacons arrived on peers' liveness channels, in arrival order: every beacon received in one turn
+ * of the interpreter's event loop (or queued for one `poll()`) is one reducer step, not one each.
+ * The interpreter reduces them before any later event, so the order of events is kept; the step
+ * gives the state and effects of the receipts reduced one by one (core/liveness.ts,
+ * `beaconsReceived`).
+ */
+export interface BeaconsReceived {
+  /** Discriminant. */
+  readonly type: "BeaconsReceived";
+  /** The beacons, oldest first. */
+  readonly receipts: readonly BeaconReceipt[];
 }
 
 /**

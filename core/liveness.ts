@@ -14,12 +14,14 @@
  *     its proof of our life (L4), so it still receives something in every interval. Beats are never
  *     skipped in a peer's first `probeWindowMs`, so its probing sees our beacons (L3), nor with
  *     `reconnect` (L9), whose beacons carry more than life.
- * L3. Capability per peer. A beacon from the peer (`BeaconReceived`) proves it runs liveness:
- *     `beacons`. The channel closing while probing (a libdatachannel peer without it resets the
- *     stream: a Godot-native peer) or `probeWindowMs` passing without a beacon (a browser peer
- *     without it drops them silently) means `transport`: we stop sending beacons and the peer is
- *     only ever removed by its transport (SPEC rule 5), as before. Until a beacon arrives no peer is
- *     ever timed out by liveness.
+ * L3. Capability per peer. A beacon from the peer proves it runs liveness: `beacons`. Beacons
+ *     arrive batched (`BeaconsReceived`: those of one turn of the interpreter's loop, one reducer
+ *     step and one copy of the liveness map), each judged as if alone, in order. The channel
+ *     closing while probing (a libdatachannel peer without it resets the stream: a Godot-native
+ *     peer) or `probeWindowMs` passing without a beacon (a browser peer without it drops them
+ *     silently) means `transport`: we stop sending beacons and the peer is only ever removed by
+ *     its transport (SPEC rule 5), as before. Until a beacon arrives no peer is ever timed out by
+ *     liveness.
  * L4. Proof of life is any message from the peer on any channel: beacons at once; data messages
  *     are counted by the interpreter and reported in the next `TimePassed` (`heard`), so a busy
  *     peer costs no reducer step per packet.
@@ -48,13 +50,13 @@
 import * as E from "fp-ts/lib/Either.js";
 import type { Effect, NegotiatedChannelInit } from "./effects.ts";
 import type {
-  BeaconReceived,
+  BeaconReceipt,
   LivenessChannelClosed,
   LivenessChannelOpened,
   TimePassed,
 } from "./events.ts";
 import type { MeshState } from "./state.ts";
-import { setPeer } from "./_rules.ts";
+import { setPeer, type Step } from "./_rules.ts";
 import { show } from "./_validate.ts";
 
 /** The stream id of the liveness channel: above Godot 4's channels (1..258), within libdatachannel's 1024 streams. */
@@ -366,17 +368,65 @@ export function livenessChannelOpened(
 }
 
 /** Rules L3 (a beacon proves liveness), L4 (it is proof of life) and L6 (`bye`). */
-export function beaconReceived(state: MeshState, event: BeaconReceived): LivenessStep {
+export function beaconReceived(state: MeshState, event: BeaconReceipt): LivenessStep {
   const record = state.liveness.peers.get(event.peerId);
   if (record === undefined || !state.peers.has(event.peerId)) return nothing(state);
   if (event.kind === "bye") return { state, effects: [], gone: [event.peerId] };
-  const next = setRecord(state, event.peerId, {
+  const next = setRecord(state, event.peerId, heardBeacon(record, event.now));
+  return { state: next, effects: resumed(state, event.peerId, record), gone: [] };
+}
+
+/** Rules L3 and L4: the record of a peer a beacon came from at `now`. */
+function heardBeacon(record: PeerLiveness, now: number): PeerLiveness {
+  return {
     ...record,
     capability: "beacons",
-    lastHeard: Math.max(record.lastHeard, event.now),
+    lastHeard: Math.max(record.lastHeard, now),
     interruptedAt: null,
-  });
-  return { state: next, effects: resumed(state, event.peerId, record), gone: [] };
+  };
+}
+
+/**
+ * `BeaconsReceived`: the receipts in order, with the state and effects that `one` (the reducer's
+ * step for a single beacon: reconnect's R2 and R5, then {@link beaconReceived}, then rule 7 for
+ * the peers it finds gone) gives them one by one, but one copy of the liveness map for a run of
+ * receipts that only prove life (a `hello` or `beat` of a known peer that is not being replaced):
+ * a server hearing N clients' beats pays O(N) per batch, not per beacon. Every other receipt (a
+ * `bye`, a replacement's first beacon, an unknown peer) is `one`'s, in its place.
+ * `acknowledged` gives a proving receipt's acknowledgement (R2), which reads only the receipt.
+ */
+export function beaconsReceived(
+  state: MeshState,
+  receipts: readonly BeaconReceipt[],
+  one: (state: MeshState, receipt: BeaconReceipt) => Step,
+  acknowledged: (state: MeshState, receipt: BeaconReceipt) => readonly Effect[],
+): Step {
+  let next = state;
+  let draft: Map<number, PeerLiveness> | undefined;
+  const effects: Effect[] = [];
+  const commit = () => {
+    if (draft !== undefined) next = withLiveness(next, { ...next.liveness, peers: draft });
+    draft = undefined;
+  };
+  for (const receipt of receipts) {
+    const id = receipt.peerId;
+    const record = (draft ?? next.liveness.peers).get(id);
+    if (
+      record === undefined || record.replacing === true || receipt.kind === "bye" ||
+      !next.peers.has(id)
+    ) {
+      commit();
+      const [after, done] = one(next, receipt);
+      next = after;
+      effects.push(...done);
+      continue;
+    }
+    draft ??= new Map(next.liveness.peers);
+    draft.set(id, heardBeacon(record, receipt.now));
+    effects.push(...resumed(next, id, record), ...acknowledged(next, receipt));
+  }
+  commit();
+  return [next, effects];
 }
 
 /** Rule L9: `peer_resumed` owed when an interrupted, announced peer is heard from again. */

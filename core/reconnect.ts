@@ -12,7 +12,7 @@
  *     a reliable channel is ordered, so the receiver's count says exactly which of the sender's
  *     messages arrived. Every beacon we send carries our received counts after its third byte
  *     ({@link encodeCounts}; a 3-byte beacon of an older peer still parses and carries none).
- * R2. Journal. A beacon with counts (`BeaconReceived.counts`) acknowledges: `AckJournal` lets the
+ * R2. Journal. A beacon with counts (`BeaconReceipt.counts`) acknowledges: `AckJournal` lets the
  *     interpreter drop the messages the peer has, and starts its journal of the messages sent to
  *     that peer (a peer that never sends counts is never journaled). The journal keeps at most
  *     `journalBytes`; beyond that its oldest messages are dropped (its `base` passes the peer's
@@ -55,7 +55,7 @@
 import { GodotError, TransferMode } from "./constants.ts";
 import { channelSpecs } from "./channels.ts";
 import type { Effect } from "./effects.ts";
-import type { BeaconReceived, ReplacePeerRequested } from "./events.ts";
+import type { BeaconReceipt, ReplacePeerRequested } from "./events.ts";
 import { LIVENESS_CHANNEL, type LivenessStep, type PeerLiveness } from "./liveness.ts";
 import { channelMode } from "./route.ts";
 import type { MeshState, PeerState } from "./state.ts";
@@ -231,7 +231,7 @@ export function transportEnded(state: MeshState, peerId: number): Step | undefin
  */
 export function replacementBeacon(
   state: MeshState,
-  event: BeaconReceived,
+  event: BeaconReceipt,
 ): LivenessStep | undefined {
   const record = state.liveness.peers.get(event.peerId);
   if (record?.replacing !== true || !state.peers.has(event.peerId)) return undefined;
@@ -264,7 +264,7 @@ export function journalOverflowed(state: MeshState, peerId: number): LivenessSte
 }
 
 /** Rule R2: the acknowledgement a beacon with counts carries, when it moves the journal. */
-export function acknowledged(state: MeshState, event: BeaconReceived): Effect[] {
+export function acknowledged(state: MeshState, event: BeaconReceipt): Effect[] {
   const { counts, journal } = event;
   if (counts === undefined || event.kind === "bye" || (state.liveness.graceMs ?? null) === null) {
     return [];

@@ -5,8 +5,9 @@
  * {@link reduce}, one case per rule; the interpreter only turns real events into `Event`s and
  * carries out the `Effect`s. Each rule below names the function that holds it, in this file unless
  * another file is named: Godot 4's own requests are in `reduce_godot4.ts`, the channel layout in
- * `channels.ts`, liveness in `liveness.ts`; the small pieces the cases share (the step type,
- * replies and refusals, the peer map, who is a client) in `_rules.ts`.
+ * `channels.ts`, liveness in `liveness.ts`, the ordered checks of rules 1, 2 and 11
+ * (`INITIALIZE_CHECKS`, `ADD_PEER_CHECKS`) in `_checks.ts`; the small pieces the cases share (the
+ * step type, replies and refusals, the peer map, who is a client) in `_rules.ts`.
  *
  * 1. `InitializeRequested` (`initialize`): the id must be an integer in 1..2147483647 and the mesh
  *    not already initialized (call `close()` first). Status becomes `CONNECTED`, or `CONNECTING`
@@ -66,8 +67,9 @@
  * 15. Liveness (core/liveness.ts, rules L1-L9; plugged in here by `withLivenessChannel`, `withBye`
  *     and `departures`): `AddPeerRequested` also creates the liveness channel;
  *     `RemovePeerRequested` and `CloseRequested` first say `bye`; `LivenessChannelOpened`,
- *     `LivenessChannelClosed`, `BeaconReceived` and `TimePassed` are decided there, and a peer they
- *     find gone is removed here as by rule 7. With `reconnect`, a `ConnectionStateChanged` to
+ *     `LivenessChannelClosed`, `BeaconsReceived` (one step for a batch of beacons, each as
+ *     `reduceBeacon` would judge it alone) and `TimePassed` are decided there, and a peer they find
+ *     gone is removed here as by rule 7. With `reconnect`, a `ConnectionStateChanged` to
  *     `"disconnected"` (and back to `"connected"`) is rule L9's before rule 5 sees it.
  * 16. Reconnect by replacement (core/reconnect.ts, rules R1-R6): `ReplacePeerRequested`
  *     (`replacePeer`) gives an interrupted peer a fresh connection; while it is replacing, its
@@ -85,12 +87,12 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { channelSpecs, MAX_LIFETIME } from "./channels.ts";
+import { channelSpecs } from "./channels.ts";
 import { ConnectionStatus, GodotError, MAX_PEER_ID } from "./constants.ts";
 import type { Effect } from "./effects.ts";
 import type {
   AddPeerRequested,
-  BeaconReceived,
+  BeaconReceipt,
   ChannelCreateFailed,
   ChannelErrored,
   ChannelStateChanged,
@@ -102,6 +104,7 @@ import type {
 } from "./events.ts";
 import {
   beaconReceived,
+  beaconsReceived,
   byeBefore,
   connectionInterrupted,
   livenessChannelClosed,
@@ -119,12 +122,8 @@ import {
   replacePeer,
   transportEnded,
 } from "./reconnect.ts";
-import {
-  create,
-  disconnectPeer,
-  GODOT4_ADD_PEER_CHECKS,
-  setTransferChannel,
-} from "./reduce_godot4.ts";
+import { create, disconnectPeer, setTransferChannel } from "./reduce_godot4.ts";
+import { ADD_PEER_CHECKS, ADD_PEER_GODOT4_CHECKS, INITIALIZE_CHECKS } from "./_checks.ts";
 import {
   type ChannelState,
   initialGodot4State,
@@ -142,16 +141,8 @@ import {
   reject,
   setPeer,
   type Step,
-  wrongApi,
 } from "./_rules.ts";
-import {
-  check,
-  checkPeerId,
-  firstFailure,
-  isPeerId,
-  type RequestCheck,
-  show,
-} from "./_validate.ts";
+import { firstFailure, isPeerId, show } from "./_validate.ts";
 
 export type { Step } from "./_rules.ts";
 export {
@@ -240,31 +231,6 @@ function dropPeer(state: MeshState, peer: PeerState): Step {
   return [next, effects];
 }
 
-/** Rule 1's checks, in order. */
-const INITIALIZE_CHECKS: ReadonlyArray<RequestCheck<MeshState, InitializeRequested>> = [
-  (state) => state.godot === 3 ? E.right(undefined) : E.left(wrongApi(state, "initialize")),
-  (_, { peerId }) => checkPeerId(peerId, "initialize"),
-  (_, { serverCompatibility }) =>
-    check(
-      typeof serverCompatibility === "boolean",
-      GodotError.ERR_INVALID_PARAMETER,
-      () => `initialize: serverCompatibility must be a boolean, got ${show(serverCompatibility)}`,
-    ),
-  (state) =>
-    check(
-      state.uniqueId === 0,
-      GodotError.ERR_ALREADY_IN_USE,
-      () =>
-        `initialize: the mesh is already initialized as peer ${state.uniqueId}; call close() first`,
-    ),
-  (state, { peerId }) =>
-    check(
-      !state.peers.has(peerId),
-      GodotError.ERR_INVALID_PARAMETER,
-      () => `initialize: ${peerId} is already the id of a remote peer in this mesh`,
-    ),
-];
-
 function initialize(state: MeshState, event: InitializeRequested): Step {
   const { peerId, serverCompatibility } = event;
   const verdict = firstFailure(INITIALIZE_CHECKS, state, event);
@@ -275,59 +241,6 @@ function initialize(state: MeshState, event: InitializeRequested): Step {
   const [next, effects] = announce({ ...state, uniqueId: peerId, serverCompatibility, status });
   return [next, [...effects, OK_REPLY]];
 }
-
-/** Rule 2's checks, in the order SPEC gives. */
-const ADD_PEER_CHECKS: ReadonlyArray<RequestCheck<MeshState, AddPeerRequested>> = [
-  (_, { peerId }) => checkPeerId(peerId, "addPeer"),
-  (_, { lifetime }) =>
-    check(
-      typeof lifetime === "number" && Number.isInteger(lifetime) && lifetime >= 0 &&
-        lifetime <= MAX_LIFETIME,
-      GodotError.ERR_INVALID_PARAMETER,
-      () =>
-        `addPeer: unreliableLifetime must be an integer in 0..${MAX_LIFETIME} (milliseconds), got ${
-          show(lifetime)
-        }`,
-    ),
-  (state, { peerId }) =>
-    check(
-      !state.refuseNewConnections,
-      GodotError.ERR_UNAUTHORIZED,
-      () => `addPeer: refuseNewConnections is true, peer ${peerId} refused`,
-    ),
-  (_, { connection }) =>
-    check(
-      connection.w3c,
-      GodotError.ERR_INVALID_PARAMETER,
-      () =>
-        `addPeer: expected an RTCPeerConnection (connectionState, createDataChannel, addEventListener), got ${connection.description}`,
-    ),
-  (_, { connection }) =>
-    check(
-      connection.state === "new",
-      GodotError.ERR_INVALID_PARAMETER,
-      () =>
-        `addPeer: the connection must be in state "new", it is ${JSON.stringify(connection.state)}`,
-    ),
-  (state, { peerId }) =>
-    check(
-      !state.peers.has(peerId),
-      GodotError.ERR_ALREADY_EXISTS,
-      () => `addPeer: peer ${peerId} is already in the mesh; removePeer(${peerId}) first`,
-    ),
-  (state, { peerId }) =>
-    check(
-      peerId !== state.uniqueId,
-      GodotError.ERR_INVALID_PARAMETER,
-      () => `addPeer: ${peerId} is this mesh's own id`,
-    ),
-];
-
-/** Rule 11: on a Godot 4 peer its own checks run first, then rule 2's. */
-const ADD_PEER_GODOT4_CHECKS: ReadonlyArray<RequestCheck<MeshState, AddPeerRequested>> = [
-  ...GODOT4_ADD_PEER_CHECKS,
-  ...ADD_PEER_CHECKS,
-];
 
 function addPeer(state: MeshState, event: AddPeerRequested): Step {
   const { peerId, lifetime } = event;
@@ -492,8 +405,11 @@ function whileReplacing(
   return observe(state, { ...peer, channels });
 }
 
-/** Rule 16 (R2, R5) before rules L3, L4 and L6: a beacon, with the journal's acknowledgement. */
-function beacon(state: MeshState, event: BeaconReceived): Step {
+/**
+ * Rule 16 (R2, R5) before rules L3, L4 and L6: one beacon, with the journal's acknowledgement. A
+ * `BeaconsReceived` gives what this gives its receipts one by one (tests/core/liveness_batch_test.ts).
+ */
+export function reduceBeacon(state: MeshState, event: BeaconReceipt): Step {
   const replaced = replacementBeacon(state, event);
   if (replaced !== undefined) return departures(replaced);
   const [next, effects] = departures(beaconReceived(state, event));
@@ -588,8 +504,8 @@ export function reduce(state: MeshState, event: Event): Step {
       return departures(livenessChannelOpened(state, event));
     case "LivenessChannelClosed":
       return departures(livenessChannelClosed(state, event));
-    case "BeaconReceived":
-      return beacon(state, event);
+    case "BeaconsReceived":
+      return beaconsReceived(state, event.receipts, reduceBeacon, acknowledged);
     case "ReplacePeerRequested":
       return replacePeer(state, event);
     case "JournalOverflowed":

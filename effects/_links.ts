@@ -7,7 +7,7 @@
  * @module
  */
 import type { TransferMode } from "../core/constants.ts";
-import type { Event as MeshEvent, Observation } from "../core/events.ts";
+import type { BeaconReceipt, Event as MeshEvent, Observation } from "../core/events.ts";
 import { decodeBeacon } from "../core/liveness.ts";
 import { decodeCounts } from "../core/reconnect.ts";
 import { channelMode } from "../core/route.ts";
@@ -50,6 +50,8 @@ export interface Link {
 export interface LinkHost {
   /** An observation from `link`: reduced now, or at the next `poll()`. */
   observe(link: Link, event: Observation): void;
+  /** A beacon from `link`: reduced with the others of this turn, or at the next `poll()`. */
+  beacon(link: Link, receipt: BeaconReceipt): void;
   /** An event for the reducer once the current one's effects are applied. */
   defer(event: MeshEvent): void;
   /** A data message from `peerId` on channel `index` of `mode`, queued by `turn` and `lane`. */
@@ -267,7 +269,7 @@ export class Links {
     });
   }
 
-  /** The liveness channel: its open, close and beacons become liveness observations. */
+  /** The liveness channel: its open, close and beacons (batched) become liveness observations. */
   createLiveness(peerId: number, spec: { label: string; init: object }): void {
     const link = this.#byId.get(peerId);
     if (link === undefined || link.failed) return;
@@ -292,8 +294,7 @@ export class Links {
       const kind = data === undefined ? undefined : decodeBeacon(data);
       if (kind === undefined) return;
       const counts = decodeCounts(data!);
-      this.#host.observe(link, {
-        type: "BeaconReceived",
+      this.#host.beacon(link, {
         peerId,
         kind,
         now: performance.now(),

@@ -5,10 +5,15 @@
  * re-entered. Signals the effects raise wait in their own queue and are dispatched once the drain
  * has ended, so a listener sees the settled state and may call the API again.
  *
+ * Beacons are batched: those received in one turn of the event loop wait in {@link beacon}'s list
+ * and enter the reducer as one `BeaconsReceived` at the end of the turn (a microtask), or at once
+ * before any other event, so the order of events stays the order they arrived in (liveness rule
+ * L3; one reducer step per batch, not per beacon).
+ *
  * @module
  */
 import type { Effect } from "../core/effects.ts";
-import type { Event as MeshEvent } from "../core/events.ts";
+import type { BeaconReceipt, Event as MeshEvent } from "../core/events.ts";
 import { reduce } from "../core/reduce.ts";
 import type { MeshState } from "../core/state.ts";
 
@@ -34,6 +39,8 @@ export class ReducerLoop {
   /** Signals waiting to be dispatched once the reducer is idle. */
   #signals: Event[] = [];
   #firing = false;
+  /** Beacons received this turn, not yet reduced. */
+  #beacons: BeaconReceipt[] = [];
 
   /** A loop starting from `initial`. */
   constructor(initial: MeshState, host: LoopHost) {
@@ -48,7 +55,28 @@ export class ReducerLoop {
 
   /** Queues an event for the drain under way (or the next one), without starting a drain. */
   defer(event: MeshEvent): void {
+    this.#takeBeacons();
     this.#work.push(event);
+  }
+
+  /** A beacon received: reduced with the rest of its turn at the end, or before any later event. */
+  beacon(receipt: BeaconReceipt): void {
+    if (this.#beacons.length === 0) queueMicrotask(() => this.flushBeacons());
+    this.#beacons.push(receipt);
+  }
+
+  /** Reduces the beacons received and not yet reduced, if any, as one event. */
+  flushBeacons(): void {
+    if (this.#beacons.length === 0) return;
+    this.#takeBeacons();
+    this.#drain();
+  }
+
+  /** Moves the waiting beacons to the work queue as one `BeaconsReceived`. */
+  #takeBeacons(): void {
+    if (this.#beacons.length === 0) return;
+    this.#work.push({ type: "BeaconsReceived", receipts: this.#beacons });
+    this.#beacons = [];
   }
 
   /** Queues a signal, dispatched once the reducer is idle. */
@@ -56,9 +84,17 @@ export class ReducerLoop {
     this.#signals.push(signal);
   }
 
-  /** Runs an event and everything it causes through the reducer, then fires the signals. */
+  /**
+   * Runs an event (after the beacons still waiting) and everything it causes through the reducer,
+   * then fires the signals.
+   */
   run(event: MeshEvent): void {
+    this.#takeBeacons();
     this.#work.push(event);
+    this.#drain();
+  }
+
+  #drain(): void {
     if (this.#draining) return;
     this.#draining = true;
     try {

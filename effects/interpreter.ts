@@ -4,15 +4,16 @@
  * `./multiplayer_peer.ts`).
  *
  * It owns the connection and channel objects by peer id (wired in `./_links.ts`), turns their
- * events into reducer events, and carries out the reducer's effects. Every lifecycle decision is
- * the reducer's; none is made here. Events run through the reducer in `./_loop.ts`, effects are
- * carried out in `./_apply.ts`. Time enters as `TimePassed` events from one timer kept on the
- * state's liveness deadline (`./_deadline_timer.ts`); the options are checked in `./options.ts`.
+ * events into reducer events (`./_intake.ts`: at once or at `poll()`, beacons batched), and carries
+ * out the reducer's effects (`./_apply.ts`). Every lifecycle decision is the reducer's; none is made
+ * here. Events run through the reducer in `./_loop.ts`. Time enters as `TimePassed` events from one
+ * timer kept on the state's liveness deadline (`./_deadline_timer.ts`); the options are checked in
+ * `./options.ts`.
  *
  * @module
  */
 import { type ConnectionStatus, GodotError, type TransferMode } from "../core/constants.ts";
-import type { AddPeerRequested, Event as MeshEvent, Observation } from "../core/events.ts";
+import type { AddPeerRequested, Event as MeshEvent } from "../core/events.ts";
 import { livenessDeadline } from "../core/liveness.ts";
 import { isPeerReady, type MeshState } from "../core/state.ts";
 import { show } from "../core/_validate.ts";
@@ -20,9 +21,10 @@ import { applyEffect, type EffectHost } from "./_apply.ts";
 import { meshStats } from "./_stats.ts";
 import { DeadlineTimer } from "./_deadline_timer.ts";
 import { ReducerLoop } from "./_loop.ts";
-import { describe, type Link, Links, stateOf } from "./_links.ts";
+import { describe, Links, stateOf } from "./_links.ts";
 import { closeOnExitSignals, closeOnPageHide } from "./exit_signals.ts";
 import { Inbox } from "./inbox.ts";
+import { Intake, withJournal } from "./_intake.ts";
 import { Journals } from "./_journal.ts";
 import { PacketReaders } from "./_packet_readers.ts";
 import { sendPacket } from "./_send.ts";
@@ -51,12 +53,13 @@ export abstract class MultiplayerInterpreter<
   /** The connections and channels by peer id (`_links.ts`); their events come back here. */
   #links = new Links({
     observe: (link, event) => {
-      this.#observe(link, event);
+      this.#intake.observe(link, event);
       // A channel of a replaced connection opened: the resend may go on (core/reconnect.ts, R5).
       if (event.type === "ChannelStateChanged" && event.state === "open") {
         this.#journals.flush(event.peerId, this.#links.get(event.peerId)?.channels);
       }
     },
+    beacon: (link, receipt) => this.#intake.beacon(link, receipt),
     defer: (event) => this.#loop.defer(event),
     deliver: (peerId, data, index, mode, turn, lane) => {
       if (this.#journals.size > 0) this.#journals.get(peerId)?.noteReceived(index);
@@ -68,29 +71,29 @@ export abstract class MultiplayerInterpreter<
   /** The readers waiting in `packets()` (`_packet_readers.ts`). */
   #readers: PacketReaders<P>;
   #autoPoll: boolean;
+  /** How the links' reports reach the reducer: at once or at `poll()`, beacons batched. */
+  #intake: Intake;
   #highWaterMark: number;
   #defaultMaxMessageSize: number;
   /** The last `Reply` of the current drain. */
   #reply: LastError = OK;
-  /** Observations waiting for `poll()` (autoPoll off), with the link they came from. */
-  #pending: Array<readonly [Observation, Link]> = [];
   /** The connection of the `addPeer` call being reduced. */
   #adding: RTCPeerConnectionLike | undefined;
   #lastError: LastError = OK;
   /** Reconnect journals by peer id (`_journal.ts`), when `reconnect` is on. */
   #journals: Journals;
   /** The one liveness timer (`_deadline_timer.ts`). */
-  #timer = new DeadlineTimer(() => this.#tick());
+  #timer = new DeadlineTimer(() => this.#intake.timePassed());
   /** What carrying out the reducer's effects needs (`_apply.ts`). */
   #host: EffectHost = {
     links: () => this.#links,
     journals: () => this.#journals,
     state: () => this.#loop.state,
     adding: () => this.#adding,
-    observe: (link, event) => this.#observe(link, event),
+    observe: (link, event) => this.#intake.observe(link, event),
     dropPackets: () => {
       this.#inbox.clear();
-      this.#pending = [];
+      this.#intake.clear();
       this.#readers.end();
     },
     emit: (signal, peerId) => this.#loop.signal(new CustomEvent(signal, { detail: peerId })),
@@ -105,7 +108,7 @@ export abstract class MultiplayerInterpreter<
     super();
     const resolved = resolveOptions(options);
     this.#loop = new ReducerLoop({ ...initial, liveness: resolved.liveness }, {
-      prepare: (event) => this.#withJournal(event),
+      prepare: (event) => withJournal(this.#journals, event),
       apply: (effect) => applyEffect(this.#host, effect),
       settled: () => this.#timer.arm(this.#autoPoll ? livenessDeadline(this.#loop.state) : null),
       dispatch: (signal) => this.dispatchEvent(signal),
@@ -118,6 +121,7 @@ export abstract class MultiplayerInterpreter<
     this.#journals = new Journals(resolved.journalBytes);
     this.#inbox = new Inbox(resolved.maxQueuedPackets);
     this.#readers = new PacketReaders(this.#inbox);
+    this.#intake = new Intake(this.#loop, this.#links, this.#autoPoll);
   }
 
   /**
@@ -419,14 +423,9 @@ export abstract class MultiplayerInterpreter<
    * ```
    */
   poll(): void {
-    const pending = this.#pending;
-    this.#pending = [];
-    for (const [event, link] of pending) {
-      // An observation of a connection that was removed (or replaced) since is stale.
-      if (this.#links.get(event.peerId) === link) this.#loop.run(event);
-    }
+    this.#intake.poll();
     const due = livenessDeadline(this.#loop.state);
-    if (due !== null && performance.now() >= due) this.#tick();
+    if (due !== null && performance.now() >= due) this.#intake.timePassed();
   }
 
   /**
@@ -464,7 +463,7 @@ export abstract class MultiplayerInterpreter<
       this.#journals.size > 0 ? this.#journals : undefined,
     );
     // A resend that lost what it owed (core/reconnect.ts, R7) is the reducer's to judge.
-    if (this.#journals.lost.length > 0) this.#reportLost();
+    if (this.#journals.lost.length > 0) this.#intake.journalsOverflowed(this.#journals);
     if (failed !== undefined) return this.fail(failed.error, failed.message);
     this.#lastError = OK;
     return GodotError.OK;
@@ -565,21 +564,6 @@ export abstract class MultiplayerInterpreter<
 
   // ---- the interpreter ----
 
-  /**
-   * `TimePassed`, with the latest data message of every peer heard from, and sent to, since the
-   * last one.
-   */
-  #tick(): void {
-    this.#loop.run({ type: "TimePassed", now: performance.now(), ...this.#links.report() });
-  }
-
-  /** `JournalOverflowed` for each peer whose resend lost a message it owed (R7). */
-  #reportLost(): void {
-    for (const peerId of this.#journals.lost.splice(0)) {
-      this.#loop.run({ type: "JournalOverflowed", peerId });
-    }
-  }
-
   /** Sets `lastError` and returns `error`. */
   protected fail(error: GodotError, message: string): GodotError {
     this.#lastError = { error, message };
@@ -592,20 +576,6 @@ export abstract class MultiplayerInterpreter<
     this.#loop.run(event);
     this.#lastError = this.#reply;
     return this.#reply.error;
-  }
-
-  /** An observation from a link: reduced now, or at the next `poll()`. */
-  #observe(link: Link, event: Observation): void {
-    if (this.#links.get(event.peerId) !== link) return;
-    if (this.#autoPoll) this.#loop.run(event);
-    else this.#pending.push([event, link]);
-  }
-
-  /** A beacon with counts, with the journal as it is now for the reducer (core/reconnect.ts, R2, R5). */
-  #withJournal(event: MeshEvent): MeshEvent {
-    if (event.type !== "BeaconReceived" || event.counts === undefined) return event;
-    const journal = this.#journals.get(event.peerId)?.span();
-    return journal === undefined ? event : { ...event, journal };
   }
 
   /** The packet object `packets()` yields, for a message on channel `index` of `mode`. */

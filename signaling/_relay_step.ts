@@ -10,7 +10,7 @@ import { MAX_PEER_ID } from "../core/constants.ts";
 import { HOST_ID, type RelayCommand } from "./protocol.ts";
 import { persistentOf } from "./_pmap.ts";
 import { decodeClient, encodeServer } from "./codec.ts";
-import type { Connection, Lobby, ServerLimits, ServerState, ServerStep } from "./lobby.ts";
+import type { Connection, Lobby, ServerLimits, ServerState, ServerStep } from "./_lobby_types.ts";
 
 /**
  * How many peers a connection signals, which scales its rate limit: every other member of a mesh

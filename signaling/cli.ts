@@ -11,7 +11,8 @@
  * ```
  *
  * The first line printed is `signaling server listening on ws://HOST:PORT`. `--node` uses the
- * Node server (`node:http` and its own WebSocket framing) instead of `Deno.serve`. `--web` builds the browser demo (`web/`,
+ * Node server's entry point (`serveSignalingNode`) instead of the Deno server's; both run the same
+ * `node:http` server with the same WebSocket framing, and only the Deno server serves `--web`. `--web` builds the browser demo (`web/`,
  * see `scripts/build_web.ts`) and serves it on the same port: open the printed `http://` address.
  *
  * `--turn-secret SECRET --turn turn:HOST:PORT [--stun stun:HOST:PORT]` hands clients their ICE
@@ -40,7 +41,9 @@ export const SERVE_COMMAND = {
   summary: "Runs the signaling server (Godot 3 and Godot 4 demo protocols, one port) until Ctrl-C.",
   flags: {
     ...SERVE_FLAGS,
-    node: boolean("use the Node server (node:http) instead of Deno.serve"),
+    node: boolean(
+      "use the Node server's entry point (node:http, no --web) instead of the Deno server's",
+    ),
     web: boolean("also build and serve the browser demo page on the same port"),
     stun: list(
       "a STUN server handed out at GET /ice-servers; may repeat",

@@ -6,8 +6,9 @@
  * `joinLobbyGodot4` a Godot 4 `WebRTCMultiplayerPeer`. See `PROTOCOL.md`.
  *
  * This module runs everywhere (browsers included). The WebSocket servers are separate entry
- * points: `./signaling/node` (the `ws` package; Node, and Deno through its Node compatibility) and
- * `./signaling/deno` (`Deno.serve`). In Deno and Node, `joinLobby` uses node-datachannel and (on
+ * points: `./signaling/node` (`node:http`; Node, and Deno through its Node compatibility) and
+ * `./signaling/deno` (the same `node:http` server run by Deno, plus static files), both with this
+ * project's own WebSocket framing. In Deno and Node, `joinLobby` uses node-datachannel and (on
  * Node 20) `ws` unless you pass your own; in browsers it uses the browser's classes.
  *
  * @example Create a lobby and join it

@@ -107,10 +107,9 @@ export interface ServeOptions extends SignalingServerOptions {
    * A client that sends nothing, not even a pong to the server's pings, for this long is dropped
    * as if its socket had closed (`D:`/PEER_DISCONNECT to its lobby, the lobby closed if it was the
    * host): a client whose network vanished leaves no ghost. Default
-   * {@link DEFAULT_IDLE_TIMEOUT_MS}; `0` turns it off. Node: checks every fifth of it, pings a socket
-   * quiet for three fifths, and drops one quiet for five (its last frame between four and five
-   * fifths ago), so within it. Deno: its WebSocket `idleTimeout` (the whole seconds below this),
-   * which pings a socket quiet for half of it and drops it at its end.
+   * {@link DEFAULT_IDLE_TIMEOUT_MS}; `0` turns it off. Both servers (one timer for all sockets,
+   * `_sockets.ts`) check every fifth of it, ping a socket quiet for three fifths, and drop one
+   * quiet for five (its last frame between four and five fifths ago), so within it.
    */
   idleTimeoutMs?: number;
 }

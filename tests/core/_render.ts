@@ -7,7 +7,7 @@
  */
 import { ConnectionStatus, GodotError, TransferMode } from "../../core/constants.ts";
 import type { Effect } from "../../core/effects.ts";
-import type { Event } from "../../core/events.ts";
+import type { BeaconReceipt, Event } from "../../core/events.ts";
 import { CHANNEL_LABELS, channelName, type Route } from "../../core/route.ts";
 import type { MeshState } from "../../core/state.ts";
 
@@ -29,6 +29,13 @@ function enumName(names: Record<number, string>, value: unknown): string {
 function channelIndexName(index: number): string {
   return CHANNEL_LABELS[index as 0 | 1 | 2] ??
     (Number.isInteger(index) && index >= 3 ? channelName(index) : `index ${show(index)}`);
+}
+
+/** One beacon of a `BeaconsReceived`: `peer, kind[, counts [..]][; journal b..e ...]`. */
+function receipt(r: BeaconReceipt): string {
+  return `${r.peerId}, ${r.kind}${r.counts === undefined ? "" : `, counts [${r.counts}]`}${
+    r.journal === undefined ? "" : `; journal ${r.journal.map(([b, e]) => `${b}..${e}`).join(" ")}`
+  }`;
 }
 
 /**
@@ -79,13 +86,9 @@ export function renderEvent(event: Event): string {
       return `@${event.now} LivenessChannelOpened(${event.peerId})`;
     case "LivenessChannelClosed":
       return `@${event.now} LivenessChannelClosed(${event.peerId})`;
-    case "BeaconReceived":
-      return `@${event.now} BeaconReceived(${event.peerId}, ${event.kind}${
-        event.counts === undefined ? "" : `, counts [${event.counts}]`
-      }${
-        event.journal === undefined
-          ? ""
-          : `; journal ${event.journal.map(([b, e]) => `${b}..${e}`).join(" ")}`
+    case "BeaconsReceived":
+      return `@${event.receipts[0]?.now ?? "-"} BeaconsReceived(${
+        event.receipts.map((r, i) => `${i === 0 ? "" : `@${r.now} `}${receipt(r)}`).join(" | ")
       })`;
     case "ReplacePeerRequested": {
       const c = event.connection;

@@ -416,9 +416,19 @@ export function lvClosed(peerId: number, now: number): Event {
   return { type: "LivenessChannelClosed", peerId, now };
 }
 
-/** A beacon from `peerId` at `now`. */
+/** A beacon from `peerId` at `now`, alone in its batch. */
 export function beacon(peerId: number, kind: "hello" | "beat" | "bye", now: number): Event {
-  return { type: "BeaconReceived", peerId, kind, now };
+  return { type: "BeaconsReceived", receipts: [{ peerId, kind, now }] };
+}
+
+/** Beacons received in one turn of the interpreter's loop: `[peerId, kind, now]`, in order. */
+export function beacons(
+  ...receipts: ReadonlyArray<readonly [number, "hello" | "beat" | "bye", number]>
+): Event {
+  return {
+    type: "BeaconsReceived",
+    receipts: receipts.map(([peerId, kind, now]) => ({ peerId, kind, now })),
+  };
 }
 
 /** A beacon that carries the peer's received counts, with our journal as the interpreter saw it. */
@@ -429,7 +439,10 @@ export function countedBeacon(
   counts: readonly number[],
   journal?: ReadonlyArray<readonly [number, number]>,
 ): Event {
-  return { type: "BeaconReceived", peerId, kind, now, counts, ...(journal ? { journal } : {}) };
+  return {
+    type: "BeaconsReceived",
+    receipts: [{ peerId, kind, now, counts, ...(journal ? { journal } : {}) }],
+  };
 }
 
 /** `replacePeer(connection, peerId)` with a fresh W3C connection (or one in `state`). */

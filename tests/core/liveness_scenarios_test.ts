@@ -324,8 +324,9 @@ Deno.test("L9: only what is heard after the interruption resumes, and only a cha
   ]);
   assertEquals(
     emits(
-      partition.steps.find((s) => s.event.type === "BeaconReceived" && s.event.now === 8800)!
-        .effects,
+      partition.steps.find((s) =>
+        s.event.type === "BeaconsReceived" && s.event.receipts[0].now === 8800
+      )!.effects,
     ),
     ["peer_resumed(2)"],
     "resumed by the beacon after the heal, not by the stale 'connected' during the partition",

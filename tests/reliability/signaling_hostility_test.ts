@@ -147,6 +147,17 @@ Deno.test("signaling server under hostile clients: stays up, serves other lobbie
       warm.host.ws.close();
       await Promise.all([warm.member.closed, warm.host.closed]);
     }
+    // ... and a crowd at once (300 sockets opened, joined, gone): what the runtime's HTTP server
+    // and the JIT set up once for a crowd is not what a crowd must leave behind (measured: a
+    // server's heap, flat from the second crowd of 1,000 on, grew 0.2-0.5 MiB with the first).
+    const crowd = Array.from({ length: 300 }, () => raw(server.url));
+    await Promise.all(crowd.map(async (c) => {
+      await c.opened;
+      c.ws.send("J: \n");
+      await c.frame((f) => f.startsWith("J: "));
+    }));
+    for (const c of crowd) c.ws.close();
+    await Promise.all(crowd.map((c) => c.closed));
     const baseline = await server.mem();
     assertEquals([baseline.connections, baseline.lobbies], [0, 0]);
 
@@ -238,13 +249,16 @@ Deno.test("signaling server under hostile clients: stays up, serves other lobbie
         await expectClose(c, Reasons.INVALID_TRANSFER_MODE);
       })());
     }
-    // Oversize frames: just over the limit, and 4 MiB.
+    // Oversize frames: just over the limit, and 4 MiB, which is over the transport's hard cap
+    // (1 MiB, signaling/PROTOCOL.md): the framing refuses it with 1009 before the rules see it.
     for (const size of [65536, 300_000, 4 * 1024 * 1024]) {
       const c = track(raw(server.url));
       attacks.push((async () => {
         await joinNow(c, "");
         c.ws.send("O: 1\n" + "x".repeat(size));
-        await expectClose(c, Reasons.MESSAGE_TOO_BIG);
+        if (size <= 1024 * 1024) return await expectClose(c, Reasons.MESSAGE_TOO_BIG);
+        const { code, reason } = await c.closed;
+        assertEquals([code, reason], [1009, "Message too big"]);
       })());
     }
     // A flood from one client: 20,000 frames as fast as possible.
@@ -258,8 +272,8 @@ Deno.test("signaling server under hostile clients: stays up, serves other lobbie
           sent++;
         }
         // The server closes it with 4000 "Too many messages" after 200 frames. A client that keeps
-        // sending after the server's close frame is dropped by Deno's WebSocket server without
-        // finishing the closing handshake, so it may see an abnormal close (code 0) instead.
+        // sending after the server's close frame may have its connection cut before the closing
+        // handshake ends (the server's close timeout), so it may see an abnormal close (code 0).
         const { code, reason } = await c.closed;
         assert(
           (code === 4000 && reason === Reasons.TOO_MANY_MESSAGES) || (code === 0 && reason === ""),

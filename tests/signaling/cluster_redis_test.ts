@@ -1,5 +1,5 @@
 /**
- * Three `deno task serve --redis` processes (two on Deno.serve, one on `ws` with `--node`) sharing
+ * Three `deno task serve --redis` processes (two through the Deno server's entry, one with `--node`) sharing
  * lobbies through a real redis-server the test starts (tests/signaling/_redis.ts): a full WebRTC
  * mesh of clients spread over the three; hostile frames on one instance; an instance SIGKILLed
  * mid-lobby; Redis restarted mid-lobby; /healthz and /metrics.
