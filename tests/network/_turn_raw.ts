@@ -34,5 +34,5 @@ for (const port of ports.map(Number)) {
   pc.close();
   await new Promise((r) => setTimeout(r, 200)); // let the stack close the socket
 }
-nodeDataChannel.cleanup();
+// No cleanup(): it can crash at exit (README, stack defects); exiting is enough.
 Deno.exit(0);

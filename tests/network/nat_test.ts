@@ -63,16 +63,19 @@ async function connected(host: LabPeer, guest: LabPeer, ms: number) {
   } catch (error) {
     const turnLines = (turn?.log() ?? "").split("\n")
       .filter((l) =>
-        /ALLOCATE|REFRESH|CREATE_PERMISSION|CHANNEL_BIND|closed|error|ENETUNREACH/i.test(l)
+        /ALLOCATE|REFRESH|CREATE_PERMISSION|CHANNEL_BIND|closed|error|ENETUNREACH|relay addr|: new,/i
+          .test(l)
       )
-      .slice(-60);
+      .slice(-80);
     const stacks = [host, guest].map((p) =>
       `${p.name}'s stack (ms since its start):\n${p.stackLog()}`
     );
     throw new Error(
       [
         (error as Error).message,
-        `coturn (last 60 lines of interest):\n${turnLines.join("\n")}`,
+        `coturn (last 80 lines of interest; a session's "Local relay addr" is the line before its "new"):\n${
+          turnLines.join("\n")
+        }`,
         ...stacks,
       ].join("\n"),
     );
