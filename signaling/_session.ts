@@ -62,27 +62,23 @@ import {
 } from "../adapters/loopback.ts";
 import { hasTurnServer, type IceTransportPolicy } from "./ice.ts";
 import { canRestartIce, isIceRestart } from "./_reconnect.ts";
+import { SetupWatch } from "./_setup_watch.ts";
 import { HOST_ID, Reasons, type ServerMessage } from "./protocol.ts";
 
 interface Negotiation {
   readonly pc: ClientPeerConnection;
   readonly queue: CandidateQueue;
   readonly onCandidate: (event: Event) => void;
-  readonly onState: () => void;
+  /** Whether and how its setup succeeded or failed (`_setup_watch.ts`). */
+  readonly watch: SetupWatch;
   /** 1 for the first setup of this peer's connection, 2 for the first retry, ... */
   readonly attempt: number;
   /** Whether we made the offer for this connection. */
   readonly offerer: boolean;
-  /** The setup timeout (`setupTimeoutMs`); cleared once connected or forgotten. */
-  timer?: ReturnType<typeof setTimeout>;
   /** Whether this connection replaces an earlier one of the same peer (`replacePeer`). */
   readonly replacing: boolean;
   /** Whether a remote offer was applied (a further offer then restarts the setup). */
   offered: boolean;
-  /** Whether the connection reached `"connected"` (it is then never set up again). */
-  connected: boolean;
-  /** Whether its setup was seen failing (handled once). */
-  failed: boolean;
   /**
    * Our candidates, held while we offer until the answer is applied (then undefined): the answerer
    * must not start connectivity checks before (see `withoutCandidates`).
@@ -292,7 +288,7 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
         // previous connection. An offer while we offer too: the peer's protocol has the other
         // rule (a mixed lobby), and its offer is the one the server relays: we answer.
         const previous = this.#peers.get(msg.from);
-        if (previous?.connected && isIceRestart(previous.pc, msg.sdp)) {
+        if (previous?.watch.connected && isIceRestart(previous.pc, msg.sdp)) {
           // The live connection renegotiated (an ICE restart, `_reconnect.ts`): answered on it.
           return this.#step(msg.from, async (n) => {
             await n.pc.setRemoteDescription({ type: msg.type, sdp: msg.sdp });
@@ -301,8 +297,8 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
           });
         }
         if (
-          previous && (previous.connected || previous.replacing) &&
-          this.#replace(msg.from, previous.connected ? 1 : previous.attempt + 1)
+          previous && (previous.watch.connected || previous.replacing) &&
+          this.#replace(msg.from, previous.watch.connected ? 1 : previous.attempt + 1)
         ) {
           // A connected peer's side made a fresh connection: ours replaces the old one too.
         } else if (
@@ -403,9 +399,9 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
   #onInterrupted(id: number): void {
     const n = this.#peers.get(id);
     // A replacement under way is made again by its own failure, not by this signal.
-    if (n === undefined || !n.offerer || !n.connected || this.#replacing.has(id)) return;
+    if (n === undefined || !n.offerer || !n.watch.connected || this.#replacing.has(id)) return;
     if (this.#closedByUs || this.#ws.readyState !== OPEN) return;
-    if (n.connected && canRestartIce(n.pc)) {
+    if (canRestartIce(n.pc)) {
       this.#error(`peer ${id} interrupted; restarting ICE`, id);
       return this.#step(id, async () => {
         // Our candidates wait for the answer, as in a first setup (see withoutCandidates).
@@ -436,20 +432,9 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
       else this.#send(text);
     };
     pc.addEventListener("icecandidate", onCandidate);
-    const onState = () => {
-      if (this.#peers.get(id) !== n) return;
-      const state = pc.connectionState;
-      if (state === "connected") {
-        n.connected = true;
-        clearTimeout(n.timer);
-      }
-      if (n.connected || n.failed || !isConnectionEnded(state)) return;
-      setupFailed(`${state} during setup`);
-    };
     /** `reason`: what happened, e.g. "failed during setup". */
     const setupFailed = (reason: string) => {
-      n.failed = true;
-      clearTimeout(n.timer);
+      if (this.#peers.get(id) !== n) return;
       // The setup failed. The offering side starts over; the answering side waits for its offer.
       // After the last attempt both sides give up and release the connection.
       if (this.#closedByUs || this.#ws.readyState !== OPEN) return;
@@ -480,28 +465,20 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
         if (this.#peers.get(id) === n) this.#restart(id, n);
       });
     };
-    pc.addEventListener("connectionstatechange", onState);
-    const onTimeout = () => {
-      if (this.#peers.get(id) !== n || n.connected || n.failed) return;
-      setupFailed(`not connected ${this.#setupTimeoutMs} ms into its setup`);
-    };
     const queue = new CandidateQueue((c) => pc.addIceCandidate(c));
     const n: Negotiation = {
       pc,
       queue,
       onCandidate,
-      onState,
+      watch: new SetupWatch(pc, this.#setupTimeoutMs, setupFailed),
       attempt,
       offerer,
       replacing,
       offered: false,
-      connected: false,
-      failed: false,
       held: offerer ? [] : undefined,
       chain: Promise.resolve(),
     };
     this.#peers.set(id, n);
-    n.timer = setTimeout(onTimeout, this.#setupTimeoutMs);
     if (offerer) {
       this.#step(id, async () => {
         await pc.setLocalDescription(await pc.createOffer());
@@ -558,9 +535,8 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
     const n = this.#peers.get(id);
     if (!n) return;
     this.#peers.delete(id);
-    clearTimeout(n.timer);
+    n.watch.stop();
     n.pc.removeEventListener("icecandidate", n.onCandidate);
-    n.pc.removeEventListener("connectionstatechange", n.onState);
   }
 
   #forgetAll(): void {
