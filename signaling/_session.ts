@@ -347,14 +347,20 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
 
   /** A fresh connection for peer `id`'s setup `attempt`, or undefined (an error was reported). */
   #newConnection(id: number, attempt: number): ClientPeerConnection | undefined {
-    // A retried setup goes through the relay when it may (see SessionOptions.relayFallback).
-    const policy = attempt > 1 && this.#relayFallback ? "relay" : this.#policy;
     try {
-      return this.#factory({ iceServers: this.#iceServers, iceTransportPolicy: policy });
+      return this.#factory({
+        iceServers: this.#iceServers,
+        iceTransportPolicy: this.#policyOf(attempt),
+      });
     } catch (error) {
       this.#error(`cannot create a connection for peer ${id}: ${error}`, id);
       return undefined;
     }
+  }
+
+  /** The ICE policy of setup `attempt`: a retry goes through the relay when it may (`relayFallback`). */
+  #policyOf(attempt: number): IceTransportPolicy {
+    return attempt > 1 && this.#relayFallback ? "relay" : this.#policy;
   }
 
   /** Makes a connection for peer `id`, adds it to the target and, if ours to make, offers. */
@@ -470,7 +476,11 @@ export class LobbySession<T extends PeerTarget> extends TypedEventTarget<LobbyCl
       pc,
       queue,
       onCandidate,
-      watch: new SetupWatch(pc, this.#setupTimeoutMs, setupFailed),
+      watch: new SetupWatch(
+        pc,
+        { timeoutMs: this.#setupTimeoutMs, policy: this.#policyOf(attempt) },
+        setupFailed,
+      ),
       attempt,
       offerer,
       replacing,

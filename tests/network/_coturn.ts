@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { type Lab, WAN_IP } from "./_lab.ts";
+import { lines } from "../../demo/_lines.ts";
+import { type Lab, type LabProcess, WAN_IP } from "./_lab.ts";
 
 /** How clients authenticate. */
 export type TurnAuth =
@@ -17,7 +18,7 @@ export type TurnAuth =
 
 /** A running coturn. */
 export interface Turn {
-  /** `turn:198.18.0.1:<port>`. */
+  /** `turn:198.18.0.1:<port>` (`turn:127.0.0.1:<port>` on loopback). */
   readonly url: string;
   /** `stun:198.18.0.1:<port>` (coturn answers STUN binding requests too). */
   readonly stunUrl: string;
@@ -30,13 +31,13 @@ export interface Turn {
 /** The realm of the lab's TURN servers. */
 export const REALM = "lab.webrtc-mesh";
 
-/** coturn's configuration for the lab: one auth kind, one port, a relay port range. */
-export function turnConfig(auth: TurnAuth, port: number, dir: string): string {
+/** coturn's configuration for the lab (or `ip`): one auth kind, one port, a relay port range. */
+export function turnConfig(auth: TurnAuth, port: number, dir: string, ip = WAN_IP): string {
   // Each server gets its own relay port range so two of them never compete for a port.
   const relayBase = 50000 + (port % 10) * 1000;
   return [
-    `listening-ip=${WAN_IP}`,
-    `relay-ip=${WAN_IP}`,
+    `listening-ip=${ip}`,
+    `relay-ip=${ip}`,
     `listening-port=${port}`,
     `min-port=${relayBase}`,
     `max-port=${relayBase + 999}`,
@@ -48,6 +49,8 @@ export function turnConfig(auth: TurnAuth, port: number, dir: string): string {
     "no-dtls",
     "no-cli",
     "no-tcp-relay",
+    // coturn refuses to relay to loopback peers unless told (the loopback server's only ones).
+    ...(ip.startsWith("127.") ? ["allow-loopback-peers"] : []),
     "fingerprint",
     "verbose",
     "log-file=stdout",
@@ -59,16 +62,63 @@ export function turnConfig(auth: TurnAuth, port: number, dir: string): string {
 }
 
 /** Starts coturn in the lab's wan namespace; resolves once its UDP listener is open. */
-export async function startTurn(lab: Lab, auth: TurnAuth, port = 3478): Promise<Turn> {
+export function startTurn(lab: Lab, auth: TurnAuth, port = 3478): Promise<Turn> {
+  return launch(auth, port, WAN_IP, (cmd) => lab.exec("wan", cmd));
+}
+
+/**
+ * Starts coturn on loopback (127.0.0.1), for tests that need a real TURN server but no NAT (no
+ * lab, no root); the same configuration as the lab's. Resolves once its UDP listener is open.
+ */
+export function startLoopbackTurn(auth: TurnAuth, port: number): Promise<Turn> {
+  return launch(auth, port, "127.0.0.1", (cmd) => {
+    const child = new Deno.Command(cmd[0], {
+      args: cmd.slice(1),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let errText = "";
+    (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of child.stderr) errText += decoder.decode(chunk, { stream: true });
+    })().catch(() => {});
+    let status: Promise<Deno.CommandStatus> | undefined;
+    return {
+      lines: lines(child.stdout),
+      stderr: () => errText,
+      stop: () => {
+        if (!status) {
+          try {
+            child.kill("SIGTERM");
+          } catch {
+            // exited already
+          }
+          status = child.status;
+        }
+        return status;
+      },
+    };
+  });
+}
+
+type TurnProcess = Pick<LabProcess, "lines" | "stderr" | "stop">;
+
+async function launch(
+  auth: TurnAuth,
+  port: number,
+  ip: string,
+  spawn: (cmd: string[]) => TurnProcess,
+): Promise<Turn> {
   const dir = await Deno.makeTempDir({ prefix: "wmlab-turn-" });
-  await Deno.writeTextFile(`${dir}/turnserver.conf`, turnConfig(auth, port, dir));
-  const proc = lab.exec("wan", ["turnserver", "-c", `${dir}/turnserver.conf`]);
+  await Deno.writeTextFile(`${dir}/turnserver.conf`, turnConfig(auth, port, dir, ip));
+  const proc = spawn(["turnserver", "-c", `${dir}/turnserver.conf`]);
   let text = "";
   const ready = Promise.withResolvers<void>();
   (async () => {
     for await (const line of proc.lines) {
       text += line + "\n";
-      if (line.includes(`UDP listener opened on: ${WAN_IP}:${port}`)) ready.resolve();
+      if (line.includes(`UDP listener opened on: ${ip}:${port}`)) ready.resolve();
     }
     ready.reject(new Error(`coturn exited before listening:\n${text}\n${proc.stderr()}`));
   })();
@@ -86,8 +136,8 @@ export async function startTurn(lab: Lab, auth: TurnAuth, port = 3478): Promise<
     clearTimeout(timer);
   }
   return {
-    url: `turn:${WAN_IP}:${port}`,
-    stunUrl: `stun:${WAN_IP}:${port}`,
+    url: `turn:${ip}:${port}`,
+    stunUrl: `stun:${ip}:${port}`,
     log: () => text,
     stop: async () => {
       await proc.stop();
