@@ -15,7 +15,8 @@
  *   before anything connects (`ice.ts`: a bad configuration rejects the join with an
  *   `IceConfigError`).
  * - A connection that fails before it ever connected (`"failed"`, `"disconnected"` or `"closed"`,
- *   or not connected `setupTimeoutMs` into its setup) is set up again, up to `setupAttempts`
+ *   or not connected `setupTimeoutMs` into its setup, or with policy `"relay"` done gathering
+ *   without a relay candidate: `_setup_watch.ts`) is set up again, up to `setupAttempts`
  *   times: the offering side makes a fresh connection and a new offer, and the answering side
  *   takes a new offer from a peer as a restart (fresh connection). With a TURN server and
  *   `relayFallback`, a retried setup uses policy `"relay"` on both sides (they count attempts

@@ -95,8 +95,9 @@ export interface SessionOptions {
   joinTimeoutMs?: number;
   /**
    * How many times a connection to one peer is set up before giving up, when it fails before it
-   * ever connected (`"failed"`, `"disconnected"` or `"closed"`, or `setupTimeoutMs`). Default 3;
-   * 1 disables retries. After the last attempt both sides give up and release the connection.
+   * ever connected (`"failed"`, `"disconnected"` or `"closed"`, `setupTimeoutMs`, or with policy
+   * `"relay"` gathering done without a relay candidate: the TURN server refused). Default 3; 1
+   * disables retries. After the last attempt both sides give up and release the connection.
    */
   setupAttempts?: number;
 }
