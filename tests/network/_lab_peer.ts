@@ -31,13 +31,18 @@ import { createPeerConnection } from "../../adapters/node_datachannel.ts";
 import { lines } from "../../demo/_lines.ts";
 import { labAgent, type LabCommand } from "./_lab_agent.ts";
 
-// LAB_LOG=Debug (or Verbose, Info...) prints libdatachannel's and libjuice's log on stderr.
+/** The origin of every `ms` this peer reports, events and stack log lines alike. */
+const started = performance.now();
+const ms = () => Math.round(performance.now() - started);
+
+// LAB_LOG=Debug (or Verbose, Info...) prints libdatachannel's and libjuice's log on stderr, each
+// line led by `ms()`.
 const logLevel = Deno.env.get("LAB_LOG");
 if (logLevel) {
   const { initLogger } = await import("node-datachannel");
   initLogger(
     logLevel as Parameters<typeof initLogger>[0],
-    (level: string, message: string) => console.error(`${level} ${message}`),
+    (level: string, message: string) => console.error(`${ms()} ${level} ${message}`),
   );
 }
 
@@ -54,8 +59,6 @@ if (config.iceFromServer) {
   config.options = { ...config.options, iceServers: await fetchIceServers(config.url) };
 }
 const out = (value: Record<string, unknown>) => console.log(JSON.stringify(value));
-const started = performance.now();
-const ms = () => Math.round(performance.now() - started);
 
 let client;
 try {

@@ -11,6 +11,9 @@ import { type Lab, type LabProcess, type NodeName, WAN_IP } from "./_lab.ts";
 const deno = Deno.execPath();
 const ROOT = new URL("../../", import.meta.url).pathname;
 const PEER = new URL("./_lab_peer.ts", import.meta.url).pathname;
+/** Stack log lines that tell a setup's story (see {@link LabPeer.stackLog}). */
+const STACK_LOG_OF_INTEREST =
+  /state to|TURN|STUN|[Aa]llocat|[Pp]ermission|[Cc]hannel|DTLS|SCTP|Warning|Error|[Ff]atal|Using|candidate pair|[Nn]ominat/;
 
 /** Where scenario rows go (the runner and `deno task lab` print them as a table). */
 export const TABLE_FILE = `${ROOT}.test-results/lab-table.jsonl`;
@@ -128,6 +131,19 @@ export class LabPeer {
     return `${JSON.stringify(this.events)}\nstderr: ${this.proc.stderr().slice(-2000)}`;
   }
 
+  /**
+   * The lines of its stack's log (`stackLog`) that say how a setup went: connection, ICE,
+   * gathering and signaling states, TURN and STUN results and errors, DTLS and SCTP; the last
+   * `max` of them, each with the peer's milliseconds since its start (the `ms` of its events).
+   */
+  stackLog(max = 80): string {
+    return this.proc.stderr().split("\n")
+      .filter((l) => /^\d+ /.test(l) && STACK_LOG_OF_INTEREST.test(l))
+      .map((l) => l.replace(/rtc::impl::\w+::\w+@\d+: /, ""))
+      .slice(-max)
+      .join("\n");
+  }
+
   /** Sends a command line. */
   command(command: Record<string, unknown>): Promise<void> {
     return this.proc.write(JSON.stringify(command));
@@ -142,8 +158,16 @@ export class LabPeer {
   }
 }
 
-/** A lab peer's join options; `godot4` joins with `joinLobbyGodot4` (the same ICE options). */
-export type LabOptions = JoinOptions & { readonly godot4?: boolean };
+/**
+ * A lab peer's join options; `godot4` joins with `joinLobbyGodot4` (the same ICE options);
+ * `stackLog` runs it with `LAB_LOG` at that level (libdatachannel's and libjuice's log on its
+ * stderr, each line stamped with the peer's milliseconds since its start; see
+ * {@link LabPeer.stackLog}).
+ */
+export type LabOptions = JoinOptions & {
+  readonly godot4?: boolean;
+  readonly stackLog?: "Info" | "Debug" | "Verbose";
+};
 
 /** Starts a lab peer in `node` that joins `lobby` ("" creates one) with `options`. */
 export function startPeer(
@@ -155,14 +179,14 @@ export function startPeer(
   name: string = node,
   iceFromServer = false,
 ): LabPeer {
-  const { godot4, ...options } = labOptions;
+  const { godot4, stackLog, ...options } = labOptions;
   const proc = lab.exec(node, [
     deno,
     "run",
     "-A",
     PEER,
     JSON.stringify({ url, lobby, options, iceFromServer, godot4 }),
-  ], { cwd: ROOT });
+  ], { cwd: ROOT, env: stackLog ? { LAB_LOG: stackLog } : {} });
   return new LabPeer(proc, name);
 }
 

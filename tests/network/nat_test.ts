@@ -36,8 +36,9 @@ const withTurn = (extra: LabOptions = {}): LabOptions => ({
   ...extra,
 });
 
+/** A host in `a` and a guest in `b`, their stacks logging (for {@link connected}'s failures). */
 async function pair(a: "lanA" | "lanB" | "lanS", b: "lanA" | "lanB" | "lanS", o: LabOptions) {
-  const peers = await startPair(lab, url, a, b, o);
+  const peers = await startPair(lab, url, a, b, { stackLog: "Info", ...o });
   running.push(...peers);
   return peers;
 }
@@ -48,7 +49,10 @@ const gaveUp = (e: PeerEvent) => e.type === "error" && /giving up/.test(e.messag
 /**
  * Both sides connected: their `connected` events (host's first). If not, the error carries what
  * coturn logged about allocations and relaying (an allocation closed by a failed relay send is the
- * libjuice/coturn defect the relay fallback works around; one never made is another story).
+ * libjuice/coturn defect the relay fallback works around; one never made is another story), and
+ * each side's stack log (ICE, TURN, DTLS, SCTP states, stamped with the `ms` of its events: ICE
+ * connected but no "DTLS handshake finished" is a lost handshake, no ICE "connected" a failed
+ * check or allocation).
  */
 async function connected(host: LabPeer, guest: LabPeer, ms: number) {
   try {
@@ -59,11 +63,21 @@ async function connected(host: LabPeer, guest: LabPeer, ms: number) {
   } catch (error) {
     const turnLines = (turn?.log() ?? "").split("\n")
       .filter((l) =>
-        /ALLOCATE|REFRESH|CREATE_PERMISSION|CHANNEL_BIND|closed|error|ENETUNREACH/i.test(l)
+        /ALLOCATE|REFRESH|CREATE_PERMISSION|CHANNEL_BIND|closed|error|ENETUNREACH|relay addr|: new,/i
+          .test(l)
       )
-      .slice(-60);
+      .slice(-80);
+    const stacks = [host, guest].map((p) =>
+      `${p.name}'s stack (ms since its start):\n${p.stackLog()}`
+    );
     throw new Error(
-      `${(error as Error).message}\ncoturn (last 60 lines of interest):\n${turnLines.join("\n")}`,
+      [
+        (error as Error).message,
+        `coturn (last 80 lines of interest; a session's "Local relay addr" is the line before its "new"):\n${
+          turnLines.join("\n")
+        }`,
+        ...stacks,
+      ].join("\n"),
     );
   }
 }
