@@ -19,14 +19,16 @@ function nativeGetter(channel: RTCDataChannelLike): (this: unknown) => number {
 }
 
 /** Counts the reads of `channel.bufferedAmount` from now on. */
-function countReads(channel: RTCDataChannelLike): { reads: number; native: () => number } {
+function countReads(
+  channel: RTCDataChannelLike,
+): { reads: number; last: number; native: () => number } {
   const get = nativeGetter(channel);
-  const counter = { reads: 0, native: () => get.call(channel) };
+  const counter = { reads: 0, last: -1, native: () => get.call(channel) };
   Object.defineProperty(channel, "bufferedAmount", {
     configurable: true,
     get() {
       counter.reads++;
-      return get.call(channel);
+      return counter.last = get.call(channel);
     },
   });
   return counter;
@@ -71,22 +73,27 @@ Deno.test("the application's sends on getPeer(id).channels[0] count: over the ma
     // One packet through the mesh: admitted on the bound alone (nothing buffered yet).
     assertEquals(a.putPacket(new Uint8Array(100)), GodotError.OK);
     assertEquals(counter.reads, 0);
-    // The application fills the channel itself, past the mark, checking at each send that the
-    // stack's number rose by at most what was sent since it was read (the bound's premise).
+    // The application fills the channel itself, well past the mark (the stack drains meanwhile),
+    // checking at each send that the stack's number rose by at most what was sent since it was
+    // read (the bound's premise).
     const chunk = new Uint8Array(16 * 1024);
+    const FILL = HWM + (1 << 20);
     let sent = 1;
     let before = counter.native();
-    while (before <= HWM && sent < 4000) {
+    while (before <= FILL && sent < 4000) {
       channel.send(chunk);
       sent++;
       const after = counter.native();
       assert(after <= before + chunk.byteLength, `bufferedAmount ${before} -> ${after}`);
       before = after;
     }
-    assert(before > HWM, `the stack buffered only ${before} bytes after ${sent} sends`);
+    assert(before > FILL, `the stack buffered only ${before} bytes after ${sent} sends`);
     // Without the application's sends counted the bound would be 100 bytes: admitted, no read.
-    assertEquals(a.putPacket(new Uint8Array(100)), GodotError.ERR_BUSY);
+    // Counted, the bound is over the mark: the stack's number is read, and decides.
+    const refused = a.putPacket(new Uint8Array(100));
     assertEquals(counter.reads, 1);
+    assert(counter.last > HWM, `the stack drained to ${counter.last} bytes within one call`);
+    assertEquals(refused, GodotError.ERR_BUSY);
     assert(a.lastError.message.includes("high-water"), a.lastError.message);
     // It drains; the next packet is read for (the bound is still over) and admitted.
     const got = await drain(b, sent, 30000);
