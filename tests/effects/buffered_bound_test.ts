@@ -6,8 +6,11 @@
 import { assert, assertEquals } from "@std/assert";
 import { admitBounded, BufferedBound, sizeOf } from "../../effects/_buffered.ts";
 import { admit } from "../../core/route.ts";
-import { GodotError } from "../../core/constants.ts";
-import type { RTCDataChannelLike } from "../../effects/w3c.ts";
+import type { RTCDataChannelLike, RTCPeerConnectionLike } from "../../effects/w3c.ts";
+import { Links } from "../../effects/_links.ts";
+import { Journals } from "../../effects/_journal.ts";
+import { GodotError, TransferMode } from "../../core/constants.ts";
+import { FakeConnection } from "./_fake.ts";
 
 /** A deterministic PRNG (mulberry32): a failing seed reproduces. */
 function prng(seed: number): () => number {
@@ -161,4 +164,31 @@ Deno.test("a send that throws is still counted (the bound only gets higher), and
   assertEquals(bound.upper, 60);
   assertEquals(admitBounded(bound, 10, 1000, 0, 50, 2)?.error, GodotError.ERR_BUSY); // read: 60
   assertEquals(bound.reads, 2);
+});
+
+Deno.test("the reconnect journal's resends go through the counted send (Links + Journals, fake stack)", () => {
+  const host = { observe() {}, beacon() {}, defer() {}, deliver() {}, retire() {} };
+  const links = new Links(host);
+  const pc = new FakeConnection();
+  const specs = ["reliable", "ordered", "unreliable", "extra"].map((label, id) => ({
+    label,
+    init: { negotiated: true, id: id + 1 },
+  }));
+  // Godot 4's extra channel 3, reliable: it gets a bound too.
+  links.create(pc as unknown as RTCPeerConnectionLike, 2, specs, 0, [TransferMode.RELIABLE]);
+  const link = links.get(2)!;
+  assert(link.bounds[0] !== undefined && link.bounds[3] !== undefined, "reliable channels bound");
+  assertEquals([link.bounds[1], link.bounds[2]], [undefined, undefined]); // unreliable: none needed
+  for (const ch of pc.channels) ch.fire("open", "open");
+  const journals = new Journals(1 << 20);
+  journals.open(2, [0, 3]);
+  const journal = journals.get(2)!;
+  journal.ack([0, 0]); // the peer acknowledged nothing yet: messages are kept from now on
+  journal.noteSent(0, new Uint8Array(1000));
+  journal.noteSent(0, new Uint8Array(1000));
+  journal.noteSent(3, new Uint8Array(300));
+  journal.resendFrom([0, 0]);
+  journals.flush(2, link.channels);
+  assertEquals([pc.channels[0].sent.length, pc.channels[3].sent.length], [2, 1]); // resent
+  assertEquals([link.bounds[0]!.upper, link.bounds[3]!.upper], [2000, 300]); // and counted
 });
