@@ -6,13 +6,14 @@
  *
  * @module
  */
-import type { TransferMode } from "../core/constants.ts";
+import { TransferMode } from "../core/constants.ts";
 import type { BeaconReceipt, Event as MeshEvent, Observation } from "../core/events.ts";
 import { decodeBeacon } from "../core/liveness.ts";
 import { decodeCounts } from "../core/reconnect.ts";
 import { channelMode } from "../core/route.ts";
 import { type MeshState, PEER_CONNECTION_STATES, type PeerConnectionState } from "../core/state.ts";
 import { show } from "../core/_validate.ts";
+import { BufferedBound } from "./_buffered.ts";
 import { type CandidatePair, readSelectedPair } from "./candidate_pair.ts";
 import type { Listener, RTCDataChannelLike, RTCPeerConnectionLike } from "./w3c.ts";
 
@@ -22,6 +23,11 @@ type ChannelsConfig = MeshState["channelsConfig"];
 export interface Link {
   readonly connection: RTCPeerConnectionLike;
   readonly channels: RTCDataChannelLike[];
+  /**
+   * By channel index, for the reliable ones: the upper bound of their `bufferedAmount` that spares
+   * the back-pressure check a native read per packet (`_buffered.ts`; it counts every `send`).
+   */
+  readonly bounds: Array<BufferedBound | undefined>;
   /** The library's liveness channel (never one of `channels`). */
   liveness?: RTCDataChannelLike;
   /** Whether `createDataChannel` failed for one of the three channels. */
@@ -182,6 +188,7 @@ export class Links {
     const link: Link = {
       connection,
       channels: [],
+      bounds: [],
       listeners: [],
       sent: 0,
       busy: 0,
@@ -226,6 +233,7 @@ export class Links {
     const rank = turn ?? peerId;
     link.channels.forEach((channel, index) => {
       const mode = channelMode(config, index);
+      if (mode === TransferMode.RELIABLE) link.bounds[index] = new BufferedBound(channel);
       const lane = turn === undefined ? 0 : index;
       this.#listen(link, channel, "open", () => {
         this.#host.observe(link, {

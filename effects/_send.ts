@@ -11,6 +11,7 @@ import { admit, channelMode, type Refused, route, skipsBusy } from "../core/rout
 import type { MeshState } from "../core/state.ts";
 import type { Link, Links } from "./_links.ts";
 import type { Journal } from "./_journal.ts";
+import { admitBounded } from "./_buffered.ts";
 
 /** The connection's max message size; read once it is known (it does not change after). */
 function maxMessageSize(link: Link, defaultMaxMessageSize: number): number {
@@ -42,16 +43,21 @@ export function sendPacket(
   let refusedBusy: Refused | undefined;
   for (let i = 0; i < peers.length; i++) {
     const link = links.get(peers[i])!;
-    const c = link.channels[channel];
-    const refused = admit(
-      bytes.byteLength,
-      maxMessageSize(link, defaultMaxMessageSize),
-      channel,
-      reliable ? c.bufferedAmount : 0, // a native call: only the reliable check needs it
-      highWaterMark,
-      peers[i],
-      reliable,
-    );
+    const size = maxMessageSize(link, defaultMaxMessageSize);
+    const bound = reliable ? link.bounds[channel] : undefined;
+    // A reliable channel's `bufferedAmount` is a native call: its JS-side upper bound spares it
+    // unless the bound could be over the high-water mark (_buffered.ts; the same decision).
+    const refused = bound !== undefined
+      ? admitBounded(bound, bytes.byteLength, size, channel, highWaterMark, peers[i])
+      : admit(
+        bytes.byteLength,
+        size,
+        channel,
+        reliable ? link.channels[channel].bufferedAmount : 0,
+        highWaterMark,
+        peers[i],
+        reliable,
+      );
     if (refused === undefined) continue;
     if (!skipsBusy(refused, broadcast)) return refused;
     (busy ??= new Set()).add(peers[i]);

@@ -14,7 +14,11 @@ import type { RTCDataChannelLike, RTCPeerConnectionLike } from "./w3c.ts";
 export interface PeerInfo {
   /** The connection passed to `addPeer`. */
   readonly connection: RTCPeerConnectionLike;
-  /** The `[reliable, ordered, unreliable]` channels, then Godot 4's extra channels. */
+  /**
+   * The `[reliable, ordered, unreliable]` channels, then Godot 4's extra channels. The reliable
+   * ones have an own `send` that counts the bytes for the back-pressure check (so sends made here
+   * count towards `highWaterMark`) and calls the stack's.
+   */
   readonly channels: readonly [
     RTCDataChannelLike,
     RTCDataChannelLike,
