@@ -9,7 +9,7 @@
  * @module
  */
 import { lines } from "../../demo/_lines.ts";
-import { type Lab, type LabProcess, WAN_IP } from "./_lab.ts";
+import { collectText, type Lab, type LabProcess, WAN_IP } from "./_lab.ts";
 
 /** How clients authenticate. */
 export type TurnAuth =
@@ -78,15 +78,11 @@ export function startLoopbackTurn(auth: TurnAuth, port: number): Promise<Turn> {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    let errText = "";
-    (async () => {
-      const decoder = new TextDecoder();
-      for await (const chunk of child.stderr) errText += decoder.decode(chunk, { stream: true });
-    })().catch(() => {});
+    const errText = collectText(child.stderr);
     let status: Promise<Deno.CommandStatus> | undefined;
     return {
       lines: lines(child.stdout),
-      stderr: () => errText,
+      stderr: errText,
       stop: () => {
         if (!status) {
           try {

@@ -89,6 +89,22 @@ export interface ExecOptions {
   cwd?: string;
 }
 
+/**
+ * Reads `stream` to its end in the background, keeping its text (the last 100 000 characters
+ * once it passed 200 000); the returned function says what came so far.
+ */
+export function collectText(stream: ReadableStream<Uint8Array>): () => string {
+  let text = "";
+  (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      text += decoder.decode(chunk, { stream: true });
+      if (text.length > 200_000) text = text.slice(-100_000);
+    }
+  })().catch(() => {});
+  return () => text;
+}
+
 async function run(cmd: string[], input?: string): Promise<string> {
   const child = new Deno.Command(cmd[0], {
     args: cmd.slice(1),
@@ -235,14 +251,7 @@ export class Lab {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    let errText = "";
-    (async () => {
-      const decoder = new TextDecoder();
-      for await (const chunk of child.stderr) {
-        errText += decoder.decode(chunk, { stream: true });
-        if (errText.length > 200_000) errText = errText.slice(-100_000);
-      }
-    })().catch(() => {});
+    const errText = collectText(child.stderr);
     const writer = child.stdin.getWriter();
     const encoder = new TextEncoder();
     let status: Promise<Deno.CommandStatus> | undefined;
@@ -250,7 +259,7 @@ export class Lab {
       node,
       child,
       lines: lines(child.stdout),
-      stderr: () => errText,
+      stderr: errText,
       write: async (line) => {
         await writer.write(encoder.encode(line + "\n")).catch(() => {});
       },
