@@ -68,7 +68,7 @@ async function connected(host: LabPeer, guest: LabPeer, ms: number) {
       )
       .slice(-80);
     const stacks = [host, guest].map((p) =>
-      `${p.name}'s stack (ms since its start):\n${p.stackLog()}`
+      `${p.name}'s events: ${p.dump()}\n${p.name}'s stack (ms since its start):\n${p.stackLog()}`
     );
     throw new Error(
       [
