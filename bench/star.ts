@@ -38,10 +38,17 @@
  */
 import { parseArgs } from "node:util";
 import { serveSignalingDeno } from "../signaling/server_deno.ts";
-import { fmt, median } from "./_report.ts";
+import { median } from "./_report.ts";
 import { bundleForNode } from "./_relay.ts";
-import { clientStackOf, TICK_HZ } from "./_star_proto.ts";
-import { STAR_GENERATED_END, STAR_SECTION, starSvg } from "./_star_report.ts";
+import { clientStackOf } from "./_star_proto.ts";
+import {
+  STAR_GENERATED_END,
+  STAR_SECTION,
+  type StarResult,
+  starSvg,
+  table,
+  verdicts,
+} from "./_star_report.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -91,51 +98,6 @@ const IMPLS = args.impls.split(",");
 const PER_PROCESS = Number(args["per-process"]);
 const DENO = Deno.execPath();
 const HERE = new URL(".", import.meta.url).pathname;
-
-/** One measured run. */
-export interface StarResult {
-  impl: string;
-  mode: string;
-  n: number;
-  loadavg: number;
-  connected: number;
-  joinMedianMs: number;
-  joinMaxMs: number;
-  allConnectedMs: number;
-  failedJoins: number;
-  ticksSent: number;
-  deliveredPct: number;
-  ticksPerClientPerSec: number;
-  rttP50Ms: number;
-  rttP99Ms: number;
-  cpuMsPerSec: number;
-  /** Share of the server's CPU spent on its main (JavaScript) thread, the rest on native threads. */
-  jsThreadPct: number;
-  cpuUsPerDeliveredTick: number;
-  rssPerClientKiB: number;
-  late: number;
-  /** Ours only: wall µs inside `putPacket` per peer reached (our JS and the native send). */
-  putUsPerPeer: number;
-  /** The server's runtime (`deno` or `node`); absent in older results: deno. */
-  runtime?: string;
-  /** Stack settings that differ from the defaults (`--sctp`, `--ice-mux`, `--server-stack`). */
-  settings?: string;
-  /**
-   * The clients' stack (`ndc` or `wrtc`); absent in older results, whose clients ran on each
-   * library's usual stack ({@link clientsOf}).
-   */
-  clientStack?: string;
-  /** Server CPU ms (every thread) from the clients' start until all joined (or failed). */
-  setupCpuMs?: number;
-  /** When the run ended (ISO time); absent in older results. */
-  at?: string;
-  /**
-   * `--syscalls`: the server's system calls (and context switches) per delivered tick while it
-   * ticked: `send` = sendto + sendmsg (datagrams out), `recv` = recvfrom + recvmsg (datagrams in,
-   * and the reads that found none), `futex` (thread wake-ups and waits), `cs` (context switches).
-   */
-  perTick?: { send: number; recv: number; futex: number; cs: number };
-}
 
 /** A child process speaking JSON lines on stdout and taking commands on stdin. */
 class Proc {
@@ -217,11 +179,6 @@ function cpuMs(pid: number, tid?: number): number {
 
 function rssKiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`))![1]);
-}
-
-/** The stack a result's clients ran on. */
-function clientsOf(r: StarResult): string {
-  return r.clientStack ?? clientStackOf(r.impl === "geckos" ? "geckos" : "ours", undefined);
 }
 
 function loadavg(): number {
@@ -405,165 +362,6 @@ async function runOne(
   } finally {
     await Promise.all([server, ...clients].map((p) => p.stop()));
   }
-}
-
-function table(results: readonly StarResult[]): string {
-  const head = [
-    "impl",
-    "server",
-    "clients",
-    "mode",
-    "N",
-    "load",
-    "conn",
-    "join ms med (max)",
-    "all ms",
-    "setup CPU ms",
-    "deliv %",
-    "ticks/cl/s",
-    "RTT p50/p99 ms",
-    "CPU ms/s",
-    "JS thr %",
-    "µs/tick",
-    "RSS KiB/cl",
-  ];
-  const rows = results.map((r) => [
-    r.impl === "ours" ? "webrtc-mesh" : r.impl === "raw" ? "raw sends" : "geckos.io",
-    [r.runtime === "node" ? "Node" : "Deno", r.settings].filter(Boolean).join(", "),
-    clientsOf(r),
-    r.mode,
-    String(r.n),
-    fmt(r.loadavg, 1),
-    `${r.connected}${r.failedJoins ? ` (${r.failedJoins} failed)` : ""}`,
-    `${fmt(r.joinMedianMs)} (${fmt(r.joinMaxMs)})`,
-    fmt(r.allConnectedMs),
-    r.setupCpuMs === undefined ? "" : fmt(r.setupCpuMs),
-    fmt(r.deliveredPct, 1),
-    fmt(r.ticksPerClientPerSec, 1),
-    `${fmt(r.rttP50Ms, 1)} / ${fmt(r.rttP99Ms, 1)}`,
-    fmt(r.cpuMsPerSec),
-    fmt(r.jsThreadPct),
-    fmt(r.cpuUsPerDeliveredTick, 1),
-    fmt(r.rssPerClientKiB),
-  ]);
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    "| " + cells.map((c, i) => (i < 4 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(" | ") + " |";
-  return [
-    line(head),
-    "| " + w.map((x, i) => (i < 4 ? "-".repeat(x) : "-".repeat(x - 1) + ":")).join(" | ") + " |",
-    ...rows.map(line),
-  ].join("\n");
-}
-
-/** The issue's targets, checked on one run's results. */
-function verdicts(results: readonly StarResult[]): string[] {
-  // The targets are judged on the stacks' default settings; other settings are shown apart.
-  // A result of `impl` whose clients ran on `clients` (ours' and geckos.io's usual stacks when
-  // not given). With several such results (repeated pairs), their median CPU per delivered tick.
-  const get = (
-    impl: string,
-    mode: string,
-    n: number,
-    runtime = "deno",
-    settings?: string,
-    clients = impl === "geckos" ? "wrtc" : "ndc",
-  ): StarResult | undefined => {
-    const all = results.filter((r) =>
-      r.impl === impl && r.mode === mode && r.n === n && (r.runtime ?? "deno") === runtime &&
-      r.settings === settings && clientsOf(r) === clients
-    );
-    if (all.length <= 1) return all[0];
-    // The middle run (of an even count, the mean of the middle two CPU figures).
-    const sorted = [...all].sort((a, b) => a.cpuUsPerDeliveredTick - b.cpuUsPerDeliveredTick);
-    const mid = sorted.length >> 1;
-    const cpu = sorted.length % 2
-      ? sorted[mid].cpuUsPerDeliveredTick
-      : (sorted[mid - 1].cpuUsPerDeliveredTick + sorted[mid].cpuUsPerDeliveredTick) / 2;
-    return { ...sorted[mid], cpuUsPerDeliveredTick: cpu };
-  };
-  const out: string[] = [];
-  const name = (runtime: string) => runtime === "node" ? "Node" : "Deno";
-  // Every pairing of the servers' runtimes and of the clients' stacks that was measured: none is
-  // left out. Equal client stacks are the fair comparison; the usual ones (ours on ndc, geckos.io's
-  // on wrtc) are what the bench measured first.
-  const pairs = [["deno", "deno"], ["node", "node"], ["deno", "node"], ["node", "deno"]];
-  const clientPairs = [["ndc", "wrtc"], ["wrtc", "wrtc"], ["ndc", "ndc"]];
-  const clientsNote = (co: string, cg: string) =>
-    co === cg ? `both libraries' clients on ${co}` : `clients: ours on ${co}, geckos.io's on ${cg}`;
-  const count = (impl: string, n: number, settings: string | undefined, clients: string) =>
-    results.filter((r) =>
-      r.impl === impl && r.mode === "unreliable" && r.n === n && (r.runtime ?? "deno") === "deno" &&
-      r.settings === settings && clientsOf(r) === clients
-    ).length;
-  for (const [co, cg] of clientPairs) {
-    for (const n of [64, 128]) {
-      // Across runtimes only for the usual clients (the first pass's comparison).
-      for (const [ro, rg] of co === "ndc" && cg === "wrtc" ? pairs : pairs.slice(0, 2)) {
-        const o = get("ours", "unreliable", n, ro, undefined, co);
-        const g = get("geckos", "unreliable", n, rg, undefined, cg);
-        if (!o || !g) continue;
-        const ratio = o.cpuUsPerDeliveredTick / g.cpuUsPerDeliveredTick;
-        const runs = [count("ours", n, undefined, co), count("geckos", n, undefined, cg)];
-        out.push(
-          `- N=${n} unreliable, ours on ${name(ro)} vs geckos.io on ${name(rg)}, ${
-            clientsNote(co, cg)
-          }: server CPU per delivered tick ${fmt(o.cpuUsPerDeliveredTick, 1)} µs vs ${
-            fmt(g.cpuUsPerDeliveredTick, 1)
-          } µs${
-            Math.max(...runs) > 1 && ro === "deno" && rg === "deno"
-              ? ` (medians of ${runs[0]} and ${runs[1]} runs)`
-              : ""
-          } = ${fmt(ratio, 2)}x (target <= 0.5x): ${ratio <= 0.5 ? "met" : "MISSED"}`,
-        );
-      }
-    }
-  }
-  for (const settings of new Set(results.flatMap((r) => r.settings ? [r.settings] : []))) {
-    for (const [co, cg] of clientPairs) {
-      for (const n of [64, 128]) {
-        const o = get("ours", "unreliable", n, "deno", settings, co);
-        const g = get("geckos", "unreliable", n, "deno", settings, cg);
-        if (!o || !g) continue;
-        out.push(
-          `- N=${n} unreliable, both on Deno with ${settings}, ${clientsNote(co, cg)}: ${
-            fmt(o.cpuUsPerDeliveredTick, 1)
-          } µs vs ${fmt(g.cpuUsPerDeliveredTick, 1)} µs = ${
-            fmt(o.cpuUsPerDeliveredTick / g.cpuUsPerDeliveredTick, 2)
-          }x (not the default settings: shown, not judged)`,
-        );
-      }
-    }
-  }
-  const r128 = get("ours", "reliable", 128);
-  if (r128) {
-    const ok = r128.cpuMsPerSec <= 1000 && r128.deliveredPct >= 99.9 && r128.late === 0;
-    out.push(
-      `- N=128 reliable at ${TICK_HZ} Hz: ${fmt(r128.cpuMsPerSec)} ms/s server CPU, ${
-        fmt(r128.deliveredPct, 1)
-      }% delivered, ${r128.late} late ticks (target: within one core, all delivered): ${
-        ok ? "met" : "MISSED"
-      }`,
-    );
-  }
-  const ns = [...new Set(results.map((r) => r.n))];
-  const modes = [...new Set(results.map((r) => r.mode))];
-  for (const n of ns) {
-    for (const mode of modes) {
-      for (const runtime of ["deno", "node"]) {
-        const o = get("ours", mode, n, runtime), g = get("geckos", mode, n, runtime);
-        if (!o || !g) continue;
-        out.push(
-          `- N=${n} ${mode}, both on ${name(runtime)}: all connected in ${
-            fmt(o.allConnectedMs)
-          } ms vs geckos.io ${fmt(g.allConnectedMs)} ms (target <=): ${
-            o.allConnectedMs <= g.allConnectedMs ? "met" : "MISSED"
-          }`,
-        );
-      }
-    }
-  }
-  return out;
 }
 
 const dir = HERE + "results/";
