@@ -1,8 +1,8 @@
 /**
- * The WebSockets a server holds, whichever transport carries them (`node:http` on Node, a
- * `Deno.Conn` on Deno): each accepted one is wired to the rules ({@link Frontend.open}), and
- * keep-alive runs on ONE timer for all of them, counting in ticks (a frame stamps its socket with
- * the tick it came in; no clock read, no timer per socket).
+ * The WebSockets a server holds (both servers accept them on `node:http`, `_http_node.ts`, with
+ * the framing of `_websocket.ts`): each accepted one is wired to the rules
+ * ({@link Frontend.open}), and keep-alive runs on ONE timer for all of them, counting in ticks (a
+ * frame stamps its socket with the tick it came in; no clock read, no timer per socket).
  *
  * Every fifth of `idleTimeoutMs` is a tick. A socket quiet for three ticks is pinged: a busy one
  * proves itself with its frames, an idle one answers every third tick, so 10,000 idle sockets cost
